@@ -1,0 +1,35 @@
+"""Submit: serves the questionnaire and takes a completed one (POST /api/reckoning)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reckoning import db, http
+from reckoning.domain import rate_limit, submit
+from reckoning.envelope import ok
+from reckoning.models import questionnaire
+from reckoning.models.api import SubmitRequest
+from reckoning.observability import logger, metrics
+
+app = http.create_app(rate_limit.limiter(db.database))
+
+
+@app.get("/api/questionnaire", summary="The current questionnaire", tags=["questionnaire"])
+def get_questionnaire() -> Response[str]:
+    return ok(questionnaire.current(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.post("/api/reckoning", summary="Submit a completed questionnaire", tags=["reckoning"])
+def post_reckoning(body: Annotated[SubmitRequest, Body()]) -> Response[str]:
+    result = submit.submit(db.database(), body)
+    metrics.add_metric(name="ReckoningSubmitted", unit="Count", value=1)
+    return ok(result, status=201)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Runs Reckoning's Lambda functions outside AWS: local stack, events, invoke."""

@@ -1,0 +1,1 @@
+"""Reckoning: the shared package behind every Lambda function."""

@@ -1,0 +1,140 @@
+"""Settings, validated once per process, with explicit offline defaults for local runs.
+
+Secrets are resolved lazily through `secret()`: from the environment when set
+(local runs, tests), else from Secrets Manager by ARN (production), cached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SecretName = Literal[
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "ANTHROPIC_API_KEY",
+    "RESEND_API_KEY",
+]
+
+# Used only when ENVIRONMENT is not production: the offline checkout signs with it.
+DEV_WEBHOOK_SECRET = "whsec_reckoning_local_development_only"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["local", "test", "production"] = "local"
+
+    # Database: a URL (local, tests) or an RDS secret plus the RDS Proxy endpoint.
+    database_url: str | None = None
+    database_secret_arn: str | None = None
+    database_host: str | None = None
+    db_pool_size: int = Field(default=1, ge=1, le=50)
+    db_connect_timeout_s: int = Field(default=5, ge=1)
+    db_statement_timeout_ms: int = Field(default=5000, ge=100)
+
+    # HTTP
+    app_base_url: str = "http://127.0.0.1:3000"
+    cors_origin: str = "http://localhost:5173"
+    max_body_bytes: int = 64 * 1024
+    rate_limit_window_s: int = Field(default=60, ge=1)
+    rate_limit_default: int = Field(default=60, ge=1)
+    rate_limit_submit: int = Field(default=10, ge=1)
+    rate_limit_checkout: int = Field(default=20, ge=1)
+    rate_limit_report: int = Field(default=600, ge=1)
+    rate_limit_links: int = Field(default=5, ge=1)
+
+    # Tokens
+    report_token_ttl_days: int | None = Field(default=None, ge=1)
+    link_token_ttl_hours: int = Field(default=72, ge=1)
+
+    # Payments
+    stripe_api_base: str | None = None
+    stripe_price_id: str | None = None
+    price_amount: int = Field(default=2900, ge=50)
+    price_currency: str = Field(default="eur", pattern=r"^[a-z]{3}$")
+    product_name: str = "Reckoning — your personal report"
+    checkout_success_path: str = "/checkout/success"
+    checkout_cancel_path: str = "/checkout/cancel"
+    webhook_tolerance_s: int = 300
+
+    # Generation
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_max_tokens: int = Field(default=6000, ge=512)
+    anthropic_timeout_s: float = Field(default=120.0, gt=0)
+    anthropic_max_retries: int = Field(default=2, ge=0)
+    confidence_threshold: float = Field(default=0.8, ge=0, le=1)
+    max_generation_attempts: int = Field(default=3, ge=1)
+    generation_lease_s: int = Field(default=900, ge=60)
+    queue_max_receive_count: int = Field(default=5, ge=1)
+
+    # Email
+    email_from: str = "Reckoning <reports@reckoning.local>"
+    local_outbox_dir: str = ".local/outbox"
+
+    # AWS (endpoint set only for local moto)
+    aws_endpoint_url: str | None = None
+    aws_region: str = Field(default="eu-west-1", validation_alias="AWS_REGION")
+    report_bucket: str = "reckoning-reports-local"
+    report_queue_url: str | None = None
+    pdf_url_ttl_s: int = Field(default=300, ge=1, le=300)
+
+    @model_validator(mode="after")
+    def _production_is_complete(self) -> Settings:
+        if self.environment == "production" and not (self.database_url or self.database_secret_arn):
+            raise ValueError("production needs DATABASE_SECRET_ARN (or DATABASE_URL)")
+        return self
+
+    @property
+    def offline(self) -> bool:
+        return self.environment != "production"
+
+
+@cache
+def settings() -> Settings:
+    return Settings()
+
+
+def secret(name: SecretName) -> str | None:
+    """The secret's value from the environment, else from Secrets Manager via `<NAME>_ARN`."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    arn = os.environ.get(f"{name}_ARN")
+    if arn:
+        return _from_secrets_manager(arn)
+    if name == "STRIPE_WEBHOOK_SECRET" and settings().offline:
+        return DEV_WEBHOOK_SECRET
+    return None
+
+
+def database_url() -> str:
+    s = settings()
+    if s.database_url:
+        return s.database_url
+    if not s.database_secret_arn:
+        raise RuntimeError("set DATABASE_URL or DATABASE_SECRET_ARN")
+    creds = json.loads(_from_secrets_manager(s.database_secret_arn))
+    host = s.database_host or creds["host"]
+    user, password = quote(creds["username"], safe=""), quote(creds["password"], safe="")
+    return f"postgresql://{user}:{password}@{host}:{creds.get('port', 5432)}/{creds.get('dbname', 'reckoning')}"
+
+
+def _from_secrets_manager(arn: str) -> str:
+    # Lazy: only production pays for boto3; Powertools caches the value for 5 minutes.
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(arn, max_age=300)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def reset() -> None:
+    """Forget cached settings (tests change the environment)."""
+    settings.cache_clear()

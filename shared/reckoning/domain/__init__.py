@@ -1,0 +1,1 @@
+"""The lifecycle of a reckoning: submit, pay, claim, generate, release, refund. No HTTP, no Lambda."""

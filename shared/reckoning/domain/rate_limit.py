@@ -1,0 +1,44 @@
+"""Fixed-window rate limits per client IP and route, counted in PostgreSQL (one UPSERT)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from reckoning import db, errors
+from reckoning.config import settings
+from reckoning.db import reckonings
+
+
+def limit_for(route_key: str) -> int:
+    s = settings()
+    match route_key:
+        case "POST /api/reckoning":
+            return s.rate_limit_submit
+        case "POST /api/checkout":
+            return s.rate_limit_checkout
+        case "POST /api/report/links":
+            return s.rate_limit_links
+        case _ if route_key.startswith("GET /api/report/"):
+            return s.rate_limit_report
+        case _:
+            return s.rate_limit_default
+
+
+def bucket(route_key: str, client: str) -> str:
+    # The client IP is personal data: keep a digest, not the address.
+    digest = hashlib.sha256(client.encode()).hexdigest()[:32]
+    return f"{route_key}|{digest}"
+
+
+def check(database: db.Database, route_key: str, client: str) -> None:
+    window_s = settings().rate_limit_window_s
+    with database.transaction() as conn:
+        count, resets_in = reckonings.hit_rate_limit(conn, bucket(route_key, client), window_s)
+    if count > limit_for(route_key):
+        raise errors.RateLimited(resets_in)
+
+
+def limiter(database: Callable[[], db.Database]) -> Callable[[str, str], None]:
+    """The rate-limit hook for `reckoning.http.create_app`."""
+    return lambda route_key, client: check(database(), route_key, client)

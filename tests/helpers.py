@@ -1,0 +1,94 @@
+"""Shared test helpers: loading function modules as Lambda does, building events, counting rows."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+
+from reckoning_local.events import LambdaContext, http_event
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SAMPLE_ANSWERS: dict[str, Any] = {
+    "life_overall": 6,
+    "one_sentence": "Busy and mostly fine on paper, but I feel like I am drifting.",
+    "focus_areas": ["work", "health", "relationships"],
+    "work_satisfaction": 4,
+    "health_energy": 5,
+    "money_situation": "stable",
+    "hours_for_yourself": 3,
+    "relationships_state": "My partner Sam and I are kind but distant; we talk about logistics, not us.",
+    "proud_of": "I finished the half marathon in April after a year of training around a full-time job.",
+    "avoiding": "Telling my manager I want to move to the product team. It costs me energy every single week.",
+    "change_one_thing": "Move into product work, because I light up when I talk to users and dread the rest.",
+    "main_obstacle": "fear",
+    "support": "My old mentor Priya, who made the same move three years ago.",
+}
+
+
+def submission(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "email": "ada@example.com",
+        "name": "Ada",
+        "answers": dict(SAMPLE_ANSWERS),
+        "consent": True,
+    }
+    body.update(overrides)
+    return body
+
+
+def load_function(name: str) -> ModuleType:
+    """Import functions/<name>/app.py under a unique module name, as a fresh Lambda would."""
+    module_name = f"reckoning_fn_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def invoke(
+    function: str,
+    method: str,
+    path: str,
+    route_key: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = "203.0.113.7",
+) -> tuple[int, dict[str, str], Any]:
+    """Call a function's handler with an HTTP API event; return (status, headers, parsed body)."""
+    raw = json.dumps(body) if body is not None and not isinstance(body, str | bytes) else body
+    all_headers = {"content-type": "application/json"} if raw is not None else {}
+    all_headers.update(headers or {})
+    event = http_event(
+        method,
+        path,
+        route_key=route_key,
+        path_parameters=path_parameters,
+        headers=all_headers,
+        body=raw,
+        source_ip=source_ip,
+    )
+    response = load_function(function).lambda_handler(event, LambdaContext(function_name=function))
+    payload = response.get("body")
+    parsed = json.loads(payload) if payload and response["headers"].get("Content-Type", "").startswith(
+        "application/json"
+    ) else payload
+    return response["statusCode"], response["headers"], parsed
+
+
+def count(conn: psycopg.Connection[Any], table: str) -> int:
+    row = conn.execute(psycopg.sql.SQL("SELECT count(*) AS n FROM {}").format(psycopg.sql.Identifier(table))).fetchone()
+    assert row is not None
+    return int(row["n"] if isinstance(row, dict) else row[0])
