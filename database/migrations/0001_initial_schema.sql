@@ -88,6 +88,8 @@ CREATE TABLE stripe_events (
     type                 text NOT NULL,
     stripe_created_at    timestamptz NOT NULL,
     livemode             boolean NOT NULL DEFAULT false,
+    checkout_session_id  text,
+    payment_intent_id    text,
     reckoning_id         uuid REFERENCES reckonings (id) ON DELETE SET NULL,
     outcome              text CHECK (outcome IN ('applied', 'ignored', 'flagged', 'unmatched')),
     flag_reason          text,
@@ -95,6 +97,8 @@ CREATE TABLE stripe_events (
     processed_at         timestamptz
 );
 CREATE INDEX stripe_events_reckoning_idx ON stripe_events (reckoning_id) WHERE reckoning_id IS NOT NULL;
+-- A refund can arrive before the payment it refunds: found again through its payment intent.
+CREATE INDEX stripe_events_unmatched_idx ON stripe_events (payment_intent_id) WHERE outcome = 'unmatched';
 CREATE INDEX stripe_events_flagged_idx ON stripe_events (received_at) WHERE outcome = 'flagged';
 
 CREATE TABLE reports (

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     # Email
     email_from: str = "Reckoning <reports@reckoning.local>"
     local_outbox_dir: str = ".local/outbox"
+    resend_base_url: str | None = None
 
     # AWS (endpoint set only for local moto)
     aws_endpoint_url: str | None = None

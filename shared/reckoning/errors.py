@@ -70,3 +70,8 @@ class TransientFailure(ReckoningError):
 
 class PermanentFailure(ReckoningError):
     """A dependency refused the work; retrying will not help."""
+
+    def __init__(self, cause: str = "", kind: str = "refused") -> None:
+        super().__init__(cause)
+        # What an alert metric is named after, e.g. "spend_limit", "auth", "invalid_request".
+        self.kind = kind

@@ -89,7 +89,8 @@ def _plain_message(err: Mapping[str, Any]) -> str:
 
 
 class ReckoningResolver(APIGatewayHttpResolver):
-    """HTTP API resolver with our guards in front and our headers behind."""
+    """Powertools' payload-2.0 resolver (HTTP API and function URLs alike) with our guards
+    in front and our headers behind."""
 
     def __init__(self, rate_limiter: RateLimiter | None = None) -> None:
         super().__init__(
@@ -138,17 +139,11 @@ def _as_v2(response: Response[str]) -> dict[str, Any]:
 def create_app(rate_limiter: RateLimiter | None = None) -> ReckoningResolver:
     app = ReckoningResolver(rate_limiter)
 
-    @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
         return error_response(errors.ValidationFailed(field_errors(list(exc.errors()))))
 
-    @app.exception_handler(errors.ReckoningError)
-    def _domain(exc: errors.ReckoningError) -> Response[str]:
-        return error_response(exc)
-
-    @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response[str]:
-        return error_response(exc)
+    app.exception_handler(RequestValidationError)(_invalid)
+    app.exception_handler([errors.ReckoningError, Exception])(error_response)
 
     @app.not_found
     def _no_route(exc: Exception) -> Response[str]:

@@ -90,6 +90,14 @@ class Database:
             self._conn = None
 
 
+def one(cursor: psycopg.Cursor[DictRow]) -> DictRow:
+    """The single row a statement with RETURNING (or an aggregate) must produce."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("statement returned no row")
+    return row
+
+
 _database: Database | None = None
 _database_lock = threading.Lock()
 

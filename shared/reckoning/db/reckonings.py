@@ -8,14 +8,13 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from reckoning.db.connection import Connection
+from reckoning.db.connection import Connection, one
 from reckoning.db.queries import q
 
 
 def insert(conn: Connection, email: str, name: str | None, version: str, answers: dict[str, Any]) -> UUID:
     params = {"email": email, "name": name, "questionnaire_version": version, "answers": Jsonb(answers)}
-    row = conn.execute(q("insert_reckoning"), params).fetchone()
-    assert row is not None
+    row = one(conn.execute(q("insert_reckoning"), params))
     return UUID(str(row["id"]))
 
 
@@ -42,6 +41,5 @@ def revoke_tokens(conn: Connection, reckoning_id: UUID) -> int:
 
 def hit_rate_limit(conn: Connection, bucket: str, window_s: int) -> tuple[int, int]:
     """Count one request in the bucket's current window: (count so far, seconds until the window resets)."""
-    row = conn.execute(q("hit_rate_limit"), {"bucket": bucket, "window_s": window_s}).fetchone()
-    assert row is not None
+    row = one(conn.execute(q("hit_rate_limit"), {"bucket": bucket, "window_s": window_s}))
     return int(row["count"]), max(1, int(row["resets_in"]))

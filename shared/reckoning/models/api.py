@@ -59,3 +59,16 @@ class ReportStatus(ApiModel):
     message: str | None = None
 
 
+class CheckoutRequest(ApiModel):
+    token: str = Field(max_length=100, description="The access token returned by POST /api/reckoning.")
+
+
+class CheckoutResult(ApiModel):
+    checkout_url: str = Field(description="Redirect the browser here to pay.")
+    session_id: str
+    amount: int = Field(description="In minor units (cents), as Stripe reports it.")
+    currency: str
+
+
+class WebhookReceived(ApiModel):
+    received: Literal[True] = True

@@ -109,16 +109,8 @@ def _check(question: Question, value: Any) -> str | None:
     match question:
         case TextQuestion():
             return _check_text(question, value)
-        case ScaleQuestion():
-            if not isinstance(value, int) or isinstance(value, bool):
-                return "Must be a whole number."
-            if not question.min <= value <= question.max:
-                return f"Must be between {question.min} and {question.max}."
-        case NumberQuestion():
-            if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
-                return "Must be a number."
-            if not question.min <= value <= question.max:
-                return f"Must be between {question.min:g} and {question.max:g}."
+        case ScaleQuestion() | NumberQuestion():
+            return _check_number(question, value)
         case ChoiceQuestion():
             if not isinstance(value, str) or value not in {o.value for o in question.options}:
                 return "Must be one of the listed options."
@@ -138,6 +130,15 @@ def _check_text(question: TextQuestion, value: Any) -> str | None:
         return f"Must be at least {question.min_length} characters."
     if len(value) > question.max_length:
         return f"Must be at most {question.max_length} characters."
+    return None
+
+
+def _check_number(question: ScaleQuestion | NumberQuestion, value: Any) -> str | None:
+    whole = isinstance(question, ScaleQuestion)
+    if isinstance(value, bool) or not isinstance(value, int if whole else int | float) or value != value:  # NaN
+        return "Must be a whole number." if whole else "Must be a number."
+    if not question.min <= float(value) <= question.max:
+        return f"Must be between {question.min:g} and {question.max:g}."
     return None
 
 

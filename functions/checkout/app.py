@@ -1,0 +1,28 @@
+"""Checkout: starts (or resumes) the Stripe Checkout session of a reckoning (POST /api/checkout)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reckoning import db, http
+from reckoning.domain import checkout, rate_limit
+from reckoning.envelope import ok
+from reckoning.models.api import CheckoutRequest
+from reckoning.observability import logger, metrics
+from reckoning.providers.checkout import checkout as checkout_provider
+
+app = http.create_app(rate_limit.limiter(db.database))
+
+
+@app.post("/api/checkout", summary="Start or resume payment for a reckoning", tags=["payment"])
+def post_checkout(body: Annotated[CheckoutRequest, Body()]) -> Response[str]:
+    return ok(checkout.start_checkout(db.database(), checkout_provider(), body.token))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

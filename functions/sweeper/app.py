@@ -1,0 +1,20 @@
+"""Sweeper (every minute): relays outbox messages the webhook could not send."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reckoning import db
+from reckoning.domain import outbox
+from reckoning.observability import logger, metrics
+from reckoning.providers.queue import SqsQueue
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    result = outbox.drain(db.database(), SqsQueue())
+    metrics.add_metric(name="OutboxRelayed", unit="Count", value=result.sent)
+    if result.failed:
+        metrics.add_metric(name="OutboxRelayFailed", unit="Count", value=result.failed)
+    return {"sent": result.sent, "failed": result.failed}

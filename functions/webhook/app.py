@@ -1,0 +1,51 @@
+"""Stripe webhook (Lambda function URL): verify, record once, apply, then relay the outbox.
+
+Any failure before the commit answers 500 so that Stripe retries the delivery.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reckoning import db, errors, http
+from reckoning.config import secret, settings
+from reckoning.domain import outbox, payments
+from reckoning.envelope import fail, ok
+from reckoning.models.api import WebhookReceived
+from reckoning.observability import logger, metrics
+from reckoning.providers.queue import SqsQueue
+
+app = http.create_app()
+
+
+@app.post("/")
+@app.post("/webhooks/stripe", summary="Stripe events (Lambda function URL in AWS)", tags=["payment"])
+def post_event() -> Response[str]:
+    payload = app.current_event.decoded_body or ""
+    signature = app.current_event.headers.get("stripe-signature")
+    webhook_secret = secret("STRIPE_WEBHOOK_SECRET")
+    if not webhook_secret:
+        raise errors.ServiceUnavailable("STRIPE_WEBHOOK_SECRET is not configured")
+    payments.verify(payload, signature, webhook_secret, settings().webhook_tolerance_s)
+    outcome = payments.apply(db.database(), payments.parse(payload))
+    metrics.add_metric(name=f"StripeEvent_{outcome.kind}", unit="Count", value=1)
+    if outcome.kind == "applied":
+        outbox.relay(db.database(), SqsQueue())
+    return ok(WebhookReceived())
+
+
+def _retry_later(exc: errors.ServiceUnavailable) -> Response[str]:
+    # Stripe retries any 5xx; a plain 500 tells it nothing was committed.
+    logger.exception("webhook not processed", extra={"error_class": type(exc).__name__})
+    return fail(500, "INTERNAL_ERROR", "Internal error.")
+
+
+app.exception_handler(errors.ServiceUnavailable)(_retry_later)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

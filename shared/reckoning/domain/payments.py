@@ -1,0 +1,188 @@
+"""Stripe webhook events: verified, recorded once, applied with their effects in one transaction.
+
+Every status change is a conditional update that only moves forward, so events
+in any order and any number of repeats end in the same state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from reckoning import db, errors
+from reckoning.db import payments, reckonings
+from reckoning.db.connection import Connection
+from reckoning.observability import logger
+
+
+class _EventData(BaseModel):
+    object: dict[str, Any]
+
+
+class StripeEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    type: str
+    created: int
+    livemode: bool = False
+    data: _EventData
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: str  # applied | ignored | flagged | unmatched | duplicate
+    reckoning_id: UUID | None = None
+    reason: str | None = None
+
+
+def verify(payload: str, header: str | None, secret: str, tolerance_s: int, now: float | None = None) -> None:
+    """Stripe's own verifier (HMAC-SHA256 over "{t}.{body}", at most `tolerance_s` old), and no
+    timestamps further in the future than the same tolerance, which the SDK does not check."""
+    import stripe
+
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance_s)
+    except stripe.SignatureVerificationError as exc:
+        raise errors.InvalidSignature(str(exc)) from exc
+    timestamp = int(next(part[2:] for part in (header or "").split(",") if part.startswith("t=")))
+    if timestamp > (now if now is not None else time.time()) + tolerance_s:
+        raise errors.InvalidSignature("timestamp in the future")
+
+
+def parse(payload: str) -> StripeEvent:
+    try:
+        return StripeEvent.model_validate_json(payload)
+    except ValidationError as exc:
+        raise errors.ValidationFailed([errors.FieldError("body", "Not a Stripe event.")]) from exc
+
+
+def apply(database: db.Database, event: StripeEvent) -> Outcome:
+    obj = event.data.object
+    is_session = obj.get("object") == "checkout.session"
+    with database.transaction() as conn:
+        fresh = payments.record_event(
+            conn,
+            event_id=event.id,
+            event_type=event.type,
+            created=event.created,
+            livemode=event.livemode,
+            session_id=obj.get("id") if is_session else None,
+            payment_intent_id=_intent_id(obj),
+        )
+        if not fresh:
+            return Outcome("duplicate")
+        handler = _HANDLERS.get(event.type)
+        outcome = handler(conn, obj) if handler else Outcome("ignored")
+        payments.finish_event(conn, event.id, outcome.kind, outcome.reckoning_id, outcome.reason)
+    log = logger.warning if outcome.kind in {"flagged", "unmatched"} else logger.info
+    log("stripe event", extra={"event_type": event.type, "outcome": outcome.kind, "reason": outcome.reason})
+    return outcome
+
+
+def _intent_id(obj: dict[str, Any]) -> str | None:
+    intent = obj.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    return intent if isinstance(intent, str) else None
+
+
+def _session_payment(conn: Connection, session: dict[str, Any]) -> tuple[payments.Row | None, str | None]:
+    """The payment recorded for this session, and why it must not be trusted (if it must not)."""
+    payment = payments.by_session_for_update(conn, str(session.get("id")))
+    if payment is None:
+        return None, "unknown checkout session"
+    expected = str(payment["reckoning_id"])
+    claimed = {session.get("client_reference_id"), (session.get("metadata") or {}).get("reckoning_id")} - {None}
+    if claimed - {expected}:
+        return payment, "client_reference_id or metadata disagree with the recorded session"
+    return payment, None
+
+
+def _on_session(
+    act: Callable[[Connection, payments.Row, dict[str, Any]], Outcome],
+) -> Callable[[Connection, dict[str, Any]], Outcome]:
+    def handle(conn: Connection, session: dict[str, Any]) -> Outcome:
+        payment, problem = _session_payment(conn, session)
+        if payment is None:
+            return Outcome("unmatched", None, problem)
+        if problem:
+            payments.flag(conn, payment["id"], problem)
+            return Outcome("flagged", payment["reckoning_id"], problem)
+        return act(conn, payment, session)
+
+    return handle
+
+
+def _completed(conn: Connection, payment: payments.Row, session: dict[str, Any]) -> Outcome:
+    match session.get("payment_status"):
+        case "paid":
+            return _paid(conn, payment, session)
+        case "unpaid":  # a delayed method (e.g. bank debit): async_payment_succeeded follows
+            payments.set_status(conn, payment["id"], "processing", ["open"], _intent_id(session))
+            return Outcome("applied", payment["reckoning_id"])
+        case other:
+            reason = f"unexpected payment_status {other!r}"
+            payments.flag(conn, payment["id"], reason)
+            return Outcome("flagged", payment["reckoning_id"], reason)
+
+
+def _paid(conn: Connection, payment: payments.Row, session: dict[str, Any]) -> Outcome:
+    reckoning_id = payment["reckoning_id"]
+    if session.get("amount_total") != payment["amount"] or session.get("currency") != payment["currency"]:
+        reason = "amount or currency differ from the recorded session"
+        payments.flag(conn, payment["id"], reason)
+        return Outcome("flagged", reckoning_id, reason)
+    intent = _intent_id(session)
+    newly_paid = payments.set_status(conn, payment["id"], "paid", ["open", "processing"], intent)
+    if newly_paid and payments.mark_reckoning_paid(conn, reckoning_id):
+        payments.enqueue(conn, f"payment:{reckoning_id}", {"reckoningId": str(reckoning_id), "reason": "payment"})
+    elif newly_paid:
+        reason = "a second payment for a reckoning that was no longer awaiting payment; refund it"
+        payments.flag(conn, payment["id"], reason)
+        return Outcome("flagged", reckoning_id, reason)
+    if intent and payments.has_unmatched_refund(conn, intent):  # the refund arrived first
+        _refund(conn, payment)
+    return Outcome("applied", reckoning_id)
+
+
+def _async_failed(conn: Connection, payment: payments.Row, session: dict[str, Any]) -> Outcome:
+    payments.set_status(conn, payment["id"], "failed", ["open", "processing"])
+    return Outcome("applied", payment["reckoning_id"])
+
+
+def _expired(conn: Connection, payment: payments.Row, session: dict[str, Any]) -> Outcome:
+    payments.set_status(conn, payment["id"], "expired", ["open"])
+    return Outcome("applied", payment["reckoning_id"])
+
+
+def _charge_refunded(conn: Connection, charge: dict[str, Any]) -> Outcome:
+    if not charge.get("refunded"):
+        return Outcome("ignored", None, "partial refund")
+    intent = _intent_id(charge)
+    payment = payments.by_intent_for_update(conn, intent) if intent else None
+    if payment is None:  # kept as unmatched: applied when the payment's own event arrives
+        return Outcome("unmatched", None, "no payment with this payment intent yet")
+    _refund(conn, payment)
+    return Outcome("applied", payment["reckoning_id"])
+
+
+def _refund(conn: Connection, payment: payments.Row) -> None:
+    payments.set_status(conn, payment["id"], "refunded", ["open", "processing", "paid"])
+    reckoning_id = payment["reckoning_id"]
+    if payments.mark_reckoning_refunded(conn, reckoning_id):
+        reckonings.revoke_tokens(conn, reckoning_id)
+
+
+_HANDLERS: dict[str, Callable[[Connection, dict[str, Any]], Outcome]] = {
+    "checkout.session.completed": _on_session(_completed),
+    "checkout.session.async_payment_succeeded": _on_session(_paid),
+    "checkout.session.async_payment_failed": _on_session(_async_failed),
+    "checkout.session.expired": _on_session(_expired),
+    "charge.refunded": _charge_refunded,
+}
