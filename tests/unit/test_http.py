@@ -1,0 +1,107 @@
+"""The envelope, the error table and the request guards, without a database."""
+
+import json
+from typing import Any
+
+import pytest
+
+from reckoning import errors
+from reckoning.envelope import ok
+from reckoning.http import ERROR_TABLE, create_app, error_response, field_errors
+from reckoning_local.events import LambdaContext, http_event
+
+
+def body_of(response: Any) -> Any:
+    return json.loads(response.body if hasattr(response, "body") else response["body"])
+
+
+def test_success_envelope() -> None:
+    assert body_of(ok({"a": 1}, status=201)) == {"success": True, "data": {"a": 1}}
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "code"),
+    [
+        (errors.ValidationFailed([errors.FieldError("email", "bad")]), 400, "VALIDATION_ERROR"),
+        (errors.InvalidSignature("x"), 400, "INVALID_SIGNATURE"),
+        (errors.NotFound("secret detail"), 404, "NOT_FOUND"),
+        (errors.Conflict("x"), 409, "CONFLICT"),
+        (errors.PayloadTooLarge("x"), 413, "PAYLOAD_TOO_LARGE"),
+        (errors.UnsupportedMediaType("x"), 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (errors.RateLimited(17), 429, "RATE_LIMITED"),
+        (errors.ServiceUnavailable("db down"), 503, "SERVICE_UNAVAILABLE"),
+        (ValueError("boom: internal detail"), 500, "INTERNAL_ERROR"),
+    ],
+)
+def test_every_error_maps_to_a_fixed_public_message(exc: Exception, status: int, code: str) -> None:
+    response = error_response(exc)
+    body = body_of(response)
+    assert response.status_code == status
+    assert body["success"] is False
+    assert body["error"]["code"] == code
+    assert "detail" not in body["error"]["message"] and "db down" not in body["error"]["message"]
+
+
+def test_retry_after_is_set_for_rate_limits_and_outages() -> None:
+    assert error_response(errors.RateLimited(17)).headers["Retry-After"] == "17"
+    assert error_response(errors.ServiceUnavailable("x", retry_after=9)).headers["Retry-After"] == "9"
+
+
+def test_the_table_covers_every_public_domain_error() -> None:
+    public = {errors.ValidationFailed, errors.NotFound, errors.Conflict, errors.RateLimited, errors.ServiceUnavailable}
+    assert public <= set(ERROR_TABLE)
+
+
+def test_field_errors_drop_the_location_prefix_and_keep_one_per_field() -> None:
+    raw = [
+        {"loc": ("body", "email"), "type": "value_error", "msg": "Value error, Must be a valid email address."},
+        {"loc": ("body", "email"), "type": "string_too_long", "msg": "too long"},
+        {"loc": ("body", "consent"), "type": "missing", "msg": "Field required"},
+        {"loc": ("body", "extra"), "type": "extra_forbidden", "msg": "Extra inputs are not permitted"},
+    ]
+    assert [(e.field, e.message) for e in field_errors(raw)] == [
+        ("email", "Must be a valid email address."),
+        ("consent", "This field is required."),
+        ("extra", "This field is not allowed."),
+    ]
+
+
+def _echo_app() -> Any:
+    app = create_app()
+
+    @app.post("/echo")
+    def echo() -> Any:
+        return ok({"echo": True})
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "code"),
+    [
+        ({"content-type": "text/plain"}, "hello", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ({}, "{}", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ({"content-type": "application/json"}, "x" * (64 * 1024 + 1), 413, "PAYLOAD_TOO_LARGE"),
+    ],
+)
+def test_guards_refuse_before_any_route_runs(headers: dict[str, str], body: str, status: int, code: str) -> None:
+    event = http_event("POST", "/echo", route_key="POST /echo", headers=headers, body=body)
+    response = _echo_app().resolve(event, LambdaContext())
+    assert response["statusCode"] == status
+    assert body_of(response)["error"]["code"] == code
+    assert response["headers"]["X-Content-Type-Options"] == "nosniff"
+    assert response["headers"]["Cache-Control"] == "no-store"
+
+
+def test_security_headers_on_success() -> None:
+    event = http_event("POST", "/echo", route_key="POST /echo", headers={"content-type": "application/json"}, body="{}")
+    response = _echo_app().resolve(event, LambdaContext())
+    assert response["statusCode"] == 200
+    assert response["headers"]["Referrer-Policy"] == "no-referrer"
+    assert response["headers"]["X-Content-Type-Options"] == "nosniff"
+
+
+def test_unknown_route_is_our_404() -> None:
+    response = _echo_app().resolve(http_event("GET", "/nope"), LambdaContext())
+    assert response["statusCode"] == 404
+    assert body_of(response)["error"] == {"code": "NOT_FOUND", "message": "Not found."}

@@ -1,0 +1,71 @@
+"""The questionnaire definition and answer validation, built from the data."""
+
+from typing import Any
+
+import pytest
+
+from reckoning.models.questionnaire import current, validate_answers
+from tests.helpers import SAMPLE_ANSWERS
+
+
+def problems(**changes: Any) -> dict[str, str]:
+    answers = {**SAMPLE_ANSWERS, **changes}
+    return {p.field: p.message for p in validate_answers(current(), answers)}
+
+
+def test_the_definition_is_versioned_and_uses_every_question_type() -> None:
+    q = current()
+    assert q.version
+    assert 10 <= len(q.questions) <= 15
+    assert {question.type for question in q.questions} == {"text", "scale", "number", "choice", "multi_choice"}
+
+
+def test_sample_answers_are_valid() -> None:
+    assert problems() == {}
+
+
+def test_optional_questions_may_be_left_out() -> None:
+    answers = {k: v for k, v in SAMPLE_ANSWERS.items() if k not in {"support", "relationships_state"}}
+    assert validate_answers(current(), answers) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"bogus": 1}, "answers.bogus", "Unknown question."),
+        ({"proud_of": None}, "answers.proud_of", "This question needs an answer."),
+        ({"proud_of": ""}, "answers.proud_of", "This question needs an answer."),
+        ({"life_overall": "7"}, "answers.life_overall", "Must be a whole number."),
+        ({"life_overall": 7.5}, "answers.life_overall", "Must be a whole number."),
+        ({"life_overall": True}, "answers.life_overall", "Must be a whole number."),
+        ({"life_overall": 11}, "answers.life_overall", "Must be between 1 and 10."),
+        ({"life_overall": 0}, "answers.life_overall", "Must be between 1 and 10."),
+        ({"hours_for_yourself": 169}, "answers.hours_for_yourself", "Must be between 0 and 168."),
+        ({"hours_for_yourself": "3"}, "answers.hours_for_yourself", "Must be a number."),
+        ({"money_situation": "rich"}, "answers.money_situation", "Must be one of the listed options."),
+        ({"focus_areas": "work"}, "answers.focus_areas", "Must be a list of options."),
+        ({"focus_areas": ["work", "work"]}, "answers.focus_areas", "Options must not repeat."),
+        ({"focus_areas": ["work", "yachts"]}, "answers.focus_areas", "Must be among the listed options."),
+        (
+            {"focus_areas": ["work", "money", "health", "home", "play"]},
+            "answers.focus_areas",
+            "Choose between 1 and 4 options.",
+        ),
+        ({"proud_of": "x" * 2001}, "answers.proud_of", "Must be at most 2000 characters."),
+        ({"proud_of": "too short"}, "answers.proud_of", "Must be at least 10 characters."),
+        ({"one_sentence": "line one\nline two here"}, "answers.one_sentence", "Contains control characters."),
+        ({"proud_of": "a bell \x07 in the middle of it"}, "answers.proud_of", "Contains control characters."),
+        ({"proud_of": "null \x00 byte in the middle"}, "answers.proud_of", "Contains control characters."),
+    ],
+)
+def test_each_bad_answer_gets_one_clear_message(changes: dict[str, Any], field: str, message: str) -> None:
+    assert problems(**changes) == {field: message}
+
+
+def test_multiline_answers_keep_their_newlines() -> None:
+    assert problems(proud_of="First paragraph here.\n\nSecond one, with a tab\tinside.") == {}
+
+
+def test_several_bad_fields_give_one_detail_each() -> None:
+    found = problems(life_overall=99, money_situation="rich", bogus="x")
+    assert set(found) == {"answers.life_overall", "answers.money_situation", "answers.bogus"}
