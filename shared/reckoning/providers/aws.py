@@ -12,18 +12,26 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
-def _client(service: str) -> Any:
+def _client(service: str, signature_version: str | None = None) -> Any:
     import boto3
     from botocore.config import Config
 
     s = settings()
-    config = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
-    return boto3.client(service, region_name=s.aws_region, endpoint_url=s.aws_endpoint_url, config=config)
+    config = Config(
+        connect_timeout=3,
+        read_timeout=10,
+        retries={"max_attempts": 3, "mode": "standard"},
+        signature_version=signature_version,
+    )
+    return boto3.client(  # type: ignore[call-overload]  # the stubs only type literal service names
+        service, region_name=s.aws_region, endpoint_url=s.aws_endpoint_url, config=config
+    )
 
 
 @cache
 def s3() -> S3Client:
-    client: S3Client = _client("s3")
+    # SigV4 explicitly: botocore still presigns S3 URLs with the legacy SigV2 otherwise.
+    client: S3Client = _client("s3", signature_version="s3v4")
     return client
 
 
