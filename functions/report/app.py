@@ -1,4 +1,4 @@
-"""Report: what a token holder sees (GET /api/report/{token})."""
+"""Report: what a token holder sees (GET /api/report/{token}, GET /api/report/{token}/pdf)."""
 
 from typing import Any
 
@@ -16,9 +16,20 @@ app = http.create_app(rate_limit.limiter(db.database))
 
 @app.get("/api/report/<token>", summary="Status of a reckoning, and its report when ready", tags=["report"])
 def get_report(token: str) -> Response[str]:
-    result = status.report_status(db.database(), token)
-    headers = {"Retry-After": str(result.retry_after_seconds)} if result.retry_after_seconds else None
-    return ok(result, headers=headers)
+    view = status.report_status(db.database(), token)
+    if view.etag is None:
+        retry = view.body.retry_after_seconds
+        return ok(view.body, headers={"Retry-After": str(retry)} if retry else None)
+    caching = {"ETag": view.etag, "Cache-Control": "private, no-cache"}
+    if app.current_event.headers.get("if-none-match") == view.etag:
+        return Response(status_code=304, body="", headers=caching)
+    return ok(view.body, headers=caching)
+
+
+@app.get("/api/report/<token>/pdf", summary="Redirect to a short-lived link to the PDF", tags=["report"])
+def get_pdf(token: str) -> Response[str]:
+    location = status.pdf_location(db.database(), token)
+    return Response(status_code=302, body="", headers={"Location": location})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

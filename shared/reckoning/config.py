@@ -41,6 +41,7 @@ class Settings(BaseSettings):
 
     # HTTP
     app_base_url: str = "http://127.0.0.1:3000"
+    report_link_path: str = "/report/{token}"
     cors_origin: str = "http://localhost:5173"
     max_body_bytes: int = 64 * 1024
     rate_limit_window_s: int = Field(default=60, ge=1)
@@ -69,7 +70,7 @@ class Settings(BaseSettings):
     anthropic_model: str = "claude-sonnet-4-5"
     anthropic_max_tokens: int = Field(default=6000, ge=512)
     anthropic_timeout_s: float = Field(default=120.0, gt=0)
-    anthropic_max_retries: int = Field(default=2, ge=0)
+    anthropic_max_retries: int = Field(default=1, ge=0)
     confidence_threshold: float = Field(default=0.8, ge=0, le=1)
     max_generation_attempts: int = Field(default=3, ge=1)
     generation_lease_s: int = Field(default=900, ge=60)

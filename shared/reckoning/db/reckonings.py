@@ -43,3 +43,7 @@ def hit_rate_limit(conn: Connection, bucket: str, window_s: int) -> tuple[int, i
     """Count one request in the bucket's current window: (count so far, seconds until the window resets)."""
     row = one(conn.execute(q("hit_rate_limit"), {"bucket": bucket, "window_s": window_s}))
     return int(row["count"]), max(1, int(row["resets_in"]))
+
+
+def released_report(conn: Connection, reckoning_id: UUID) -> dict[str, Any] | None:
+    return conn.execute(q("released_report"), {"reckoning_id": reckoning_id}).fetchone()

@@ -34,3 +34,8 @@ RETURNING count, ceil(extract(epoch FROM (rl.window_start + make_interval(secs =
 
 -- name: prune_rate_limits
 DELETE FROM rate_limits WHERE window_start < now() - interval '1 day';
+
+-- name: released_report
+SELECT id, version, content, confidence, pdf_key, updated_at
+FROM reports
+WHERE reckoning_id = %(reckoning_id)s AND released;

@@ -1,0 +1,42 @@
+"""Generate: consumes the report queue in batches; failed records are retried by SQS alone."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from reckoning import db
+from reckoning.config import settings
+from reckoning.domain import generate
+from reckoning.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@cache
+def collaborators() -> generate.Collaborators:
+    return generate.production()
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        job = generate.Job.model_validate_json(record.body)
+    except ValidationError:
+        # Retrying cannot fix a malformed message: log it (not its body) and let it go.
+        logger.error("malformed report job dropped", extra={"message_id": record.message_id})
+        metrics.add_metric(name="MalformedJob", unit="Count", value=1)
+        return
+    final = int(record.attributes.approximate_receive_count) >= settings().queue_max_receive_count
+    generate.generate(db.database(), job, collaborators(), final_receive=final)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    if not event.get("Records"):
+        raise ValueError("an SQS event without Records")
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
