@@ -31,7 +31,7 @@ def record_handler(record: SQSRecord) -> None:
         metrics.add_metric(name="MalformedJob", unit="Count", value=1)
         return
     final = int(record.attributes.approximate_receive_count) >= settings().queue_max_receive_count
-    generate.generate(db.database(), job, collaborators(), final_receive=final)
+    generate.handle(db.database(), job, collaborators(), final_receive=final)
 
 
 @logger.inject_lambda_context

@@ -1,14 +1,16 @@
 """Report: what a token holder sees (GET /api/report/{token}, GET /api/report/{token}/pdf)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db, http
-from reckoning.domain import rate_limit, status
+from reckoning.domain import links, rate_limit, status
 from reckoning.envelope import ok
+from reckoning.models.api import LinksAccepted, LinksRequest
 from reckoning.observability import logger, metrics
 
 app = http.create_app(rate_limit.limiter(db.database))
@@ -24,6 +26,12 @@ def get_report(token: str) -> Response[str]:
     if app.current_event.headers.get("if-none-match") == view.etag:
         return Response(status_code=304, body="", headers=caching)
     return ok(view.body, headers=caching)
+
+
+@app.post("/api/report/links", summary="Email fresh report links (lost-link recovery)", tags=["report"])
+def post_links(body: Annotated[LinksRequest, Body()]) -> Response[str]:
+    links.request_links(db.database(), body.email)
+    return ok(LinksAccepted(), status=202)
 
 
 @app.get("/api/report/<token>/pdf", summary="Redirect to a short-lived link to the PDF", tags=["report"])

@@ -1,15 +1,23 @@
-"""`reckoning` — operator commands. Each subcommand lives beside the code it drives and
-registers itself here through a `register(subparsers)` function."""
+"""`reckoning` — operator commands, against the local stack or a DATABASE_URL/AWS environment.
+
+With no DATABASE_URL in the environment, the variables the running local stack
+wrote to `.local/stack.env` are used, so `reckoning timeline ID` works next to `make dev`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from uuid import UUID
 
-from reckoning import config
+from reckoning import config, errors
 
 Command = Callable[[argparse.Namespace], int]
+LOCAL_ENV = Path(".local/stack.env")
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -20,20 +28,106 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from reckoning import db
+    from reckoning.domain import outbox
+    from reckoning.providers.queue import SqsQueue
+
+    result = outbox.drain(db.database(), SqsQueue())
+    print(f"sent {result.sent}, failed {result.failed}")
+    return 0 if result.failed == 0 else 1
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from reckoning import db
+    from reckoning.domain import operations
+
+    s = config.settings()
+    if not (s.report_dlq_url and s.report_queue_url):
+        print("set REPORT_QUEUE_URL and REPORT_DLQ_URL", file=sys.stderr)
+        return 2
+    result = operations.replay_dead_letters(db.database(), s.report_dlq_url, s.report_queue_url, args.max)
+    print(f"moved {result.moved} message(s) back to the report queue; reopened {result.reopened} reckoning(s)")
+    return 0
+
+
+def _regenerate(args: argparse.Namespace) -> int:
+    from reckoning import db
+    from reckoning.domain import operations
+    from reckoning.providers.queue import SqsQueue
+
+    operations.regenerate(db.database(), SqsQueue(), args.reckoning_id)
+    print(f"queued a new report for {args.reckoning_id}")
+    return 0
+
+
+def _resend(args: argparse.Namespace) -> int:
+    from reckoning import db
+    from reckoning.domain import operations
+    from reckoning.providers.email import mailer
+
+    provider_id = operations.resend_link(db.database(), mailer(), args.reckoning_id)
+    print(f"sent a fresh link (message {provider_id})")
+    return 0
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from reckoning import db
+    from reckoning.domain import operations
+
+    rows = operations.timeline(db.database(), args.reckoning_id)
+    if args.json:
+        print(json.dumps([{**row, "at": row["at"].isoformat()} for row in rows], indent=2))
+    else:
+        for row in rows:
+            print(f"{row['at']:%Y-%m-%d %H:%M:%S}  {row['kind']:<8} {row['detail']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reckoning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply database migrations to DATABASE_URL").set_defaults(run=_migrate)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    sub.add_parser("sweep", help="relay unsent outbox messages to the report queue once").set_defaults(run=_sweep)
+    replay = sub.add_parser("dlq-replay", help="move dead-letter messages back to the report queue")
+    replay.add_argument("--max", type=int, default=100, help="at most this many messages")
+    replay.set_defaults(run=_replay)
+    for name, run, text in (
+        ("regenerate", _regenerate, "withdraw the report and generate a new version"),
+        ("resend-link", _resend, "mint a fresh report link and email it"),
+        ("timeline", _timeline, "status changes, payment events, attempts and emails (no personal data)"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("reckoning_id", type=UUID)
+        if name == "timeline":
+            command.add_argument("--json", action="store_true")
+        command.set_defaults(run=run)
     from reckoning.validation import command as validate_command
 
     validate_command.register(sub)
     return parser
 
 
+def _use_local_stack_environment() -> None:
+    if "DATABASE_URL" in os.environ or "DATABASE_SECRET_ARN" in os.environ or not LOCAL_ENV.exists():
+        return
+    for line in LOCAL_ENV.read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name and not line.startswith("#"):
+            os.environ.setdefault(name.strip(), value.strip())
+    config.reset()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "validate":
+        _use_local_stack_environment()
     run: Command = args.run
-    return run(args)
+    try:
+        return run(args)
+    except errors.ReckoningError as exc:  # an operator gets one line, not a traceback
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     aws_region: str = Field(default="eu-west-1", validation_alias="AWS_REGION")
     report_bucket: str = "reckoning-reports-local"
     report_queue_url: str | None = None
+    report_dlq_url: str | None = None
     pdf_url_ttl_s: int = Field(default=300, ge=1, le=300)
 
     @model_validator(mode="after")

@@ -47,3 +47,7 @@ def hit_rate_limit(conn: Connection, bucket: str, window_s: int) -> tuple[int, i
 
 def released_report(conn: Connection, reckoning_id: UUID) -> dict[str, Any] | None:
     return conn.execute(q("released_report"), {"reckoning_id": reckoning_id}).fetchone()
+
+
+def with_access_for_email(conn: Connection, email: str) -> list[dict[str, Any]]:
+    return conn.execute(q("reckonings_with_access_for_email"), {"email": email}).fetchall()

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reckoning import db, errors
 from reckoning.config import settings
 from reckoning.db import reports
-from reckoning.domain import tokens
+from reckoning.domain import links, tokens
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.observability import logger, metrics
@@ -27,7 +27,7 @@ from reckoning.providers.email import Mailer, compose_report_ready
 from reckoning.providers.writer import Draft, Writer
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 
-Outcome = Literal["ready", "needs_review", "failed", "skipped"]
+Outcome = Literal["ready", "needs_review", "failed", "skipped", "links_sent"]
 
 
 class Job(BaseModel):
@@ -36,7 +36,8 @@ class Job(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
 
     reckoning_id: UUID = Field(alias="reckoningId")
-    reason: Literal["payment", "retry"] = "payment"
+    reason: Literal["payment", "retry", "links"] = "payment"
+    request_id: str | None = Field(default=None, alias="requestId", max_length=200)
 
 
 class PdfStore(Protocol):
@@ -58,6 +59,14 @@ def production() -> Collaborators:
     from reckoning.providers import email, storage, writer
 
     return Collaborators(writer.writer(), email.mailer(), storage, pdf.render)
+
+
+def handle(database: db.Database, job: Job, deps: Collaborators, *, final_receive: bool = False) -> Outcome:
+    """One queue message: a report to generate, or report links to send."""
+    if job.reason == "links":
+        links.send_links(database, job.reckoning_id, job.request_id or str(job.reckoning_id), deps.mailer)
+        return "links_sent"
+    return generate(database, job, deps, final_receive=final_receive)
 
 
 def generate(database: db.Database, job: Job, deps: Collaborators, *, final_receive: bool = False) -> Outcome:
@@ -179,7 +188,7 @@ def _email_once(database: db.Database, row: dict[str, Any], version: int, report
             return
         reports.insert_email(conn, reckoning_id, "report_ready", key)
         token = tokens.mint(conn, reckoning_id, "email_link", timedelta(days=ttl_days) if ttl_days else None)
-    message = compose_report_ready(row["name"], report_link(token), report.title)
+    message = compose_report_ready(row["name"], tokens.report_link(token), report.title)
     try:
         provider_id = mailer.send(message, row["email"], key)
     except errors.PermanentFailure as exc:  # e.g. quota exhausted: the report stays available, on-call resends
@@ -190,11 +199,6 @@ def _email_once(database: db.Database, row: dict[str, Any], version: int, report
         return
     with database.transaction() as conn:
         reports.mark_email_sent(conn, key, provider_id)
-
-
-def report_link(token: str) -> str:
-    s = settings()
-    return s.app_base_url + s.report_link_path.format(token=token)
 
 
 def _fail(database: db.Database, reckoning_id: UUID, reason: str, kind: str) -> None:

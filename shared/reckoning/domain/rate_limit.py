@@ -31,12 +31,20 @@ def bucket(route_key: str, client: str) -> str:
     return f"{route_key}|{digest}"
 
 
-def check(database: db.Database, route_key: str, client: str) -> None:
-    window_s = settings().rate_limit_window_s
+def _hit(database: db.Database, scope: str, client: str) -> tuple[int, int]:
     with database.transaction() as conn:
-        count, resets_in = reckonings.hit_rate_limit(conn, bucket(route_key, client), window_s)
+        return reckonings.hit_rate_limit(conn, bucket(scope, client), settings().rate_limit_window_s)
+
+
+def check(database: db.Database, route_key: str, client: str) -> None:
+    count, resets_in = _hit(database, route_key, client)
     if count > limit_for(route_key):
         raise errors.RateLimited(resets_in)
+
+
+def exceeded(database: db.Database, scope: str, key: str, limit: int) -> bool:
+    """Count one use of `key` in `scope`; True when over the limit (for limits that must not be visible)."""
+    return _hit(database, scope, key)[0] > limit
 
 
 def limiter(database: Callable[[], db.Database]) -> Callable[[str, str], None]:

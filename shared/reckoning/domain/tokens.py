@@ -10,6 +10,7 @@ from typing import Literal
 from uuid import UUID
 
 from reckoning import db, errors
+from reckoning.config import settings
 from reckoning.db import reckonings
 
 Purpose = Literal["report", "email_link"]
@@ -29,6 +30,12 @@ def token_hash_or_not_found(token: str) -> bytes:
     if not _SHAPE.match(token):
         raise errors.NotFound("malformed token")
     return hash_token(token)
+
+
+def report_link(token: str) -> str:
+    """The link a person follows from an email (the frontend's report page)."""
+    s = settings()
+    return s.app_base_url + s.report_link_path.format(token=token)
 
 
 def mint(conn: db.Connection, reckoning_id: UUID, purpose: Purpose, ttl: timedelta | None) -> str:

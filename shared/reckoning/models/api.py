@@ -59,6 +59,19 @@ class ReportStatus(ApiModel):
     message: str | None = None
 
 
+class LinksRequest(ApiModel):
+    email: str = Field(max_length=254, description="The address the reckonings were submitted with.")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return SubmitRequest._email(value)
+
+
+class LinksAccepted(ApiModel):
+    message: str = "If this address has reports with us, an email with fresh links is on its way."
+
+
 class CheckoutRequest(ApiModel):
     token: str = Field(max_length=100, description="The access token returned by POST /api/reckoning.")
 

@@ -39,3 +39,12 @@ DELETE FROM rate_limits WHERE window_start < now() - interval '1 day';
 SELECT id, version, content, confidence, pdf_key, updated_at
 FROM reports
 WHERE reckoning_id = %(reckoning_id)s AND released;
+
+-- name: reckonings_with_access_for_email
+-- Paid reckonings of an address, oldest first (awaiting payment and refunded ones have no report to link).
+SELECT id, created_at, status
+FROM reckonings
+WHERE lower(email) = lower(%(email)s)
+  AND status IN ('paid', 'generating', 'ready', 'needs_review', 'failed')
+ORDER BY created_at
+LIMIT 20;
