@@ -53,5 +53,8 @@ migrate: $(STAMP) ## apply database migrations to $$DATABASE_URL
 bench: $(STAMP) ## benchmarks that print figures
 	$(BIN)/python -m tests.bench
 
+validate: $(STAMP) ## re-check a report: make validate REPORT=… SUBMISSION=…
+	$(BIN)/reckoning validate $(REPORT) $(SUBMISSION)
+
 clean: ## remove local state (.local) and build output
 	rm -rf .local .aws-sam build

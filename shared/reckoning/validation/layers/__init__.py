@@ -1,0 +1,1 @@
+"""The ten validation layers: each a pure function `(report, submission, meta) -> LayerResult`."""

@@ -1,0 +1,212 @@
+"""Layer 5 — consistency with the answers: the right name, their numbers, their situation.
+
+Three explicit checks, each a hard failure because a report that gets a person's
+own facts wrong loses their trust at once:
+- the addressee ("Dear X", "X, you…", "X's reckoning") is the person, or a name
+  they wrote themselves;
+- a score or count the report quotes ("your work at 8/10", "three hours a week
+  for yourself") is the one they gave;
+- their money situation is not described as a different option.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reckoning.models.questionnaire import NumberQuestion, ScaleQuestion
+from reckoning.models.submission import Submission
+from reckoning.validation.facts import Facts, facts_of
+from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.text import (
+    GENERIC_WORDS,
+    NUMBER_PATTERN,
+    STOPWORDS,
+    fold_name,
+    normalise,
+    number_value,
+    sentences,
+)
+from reckoning.validation.view import ReportView
+
+LAYER = "consistency"
+
+# Words that tie a quoted number to the question it answers (questionnaire 2026-11-v1); other
+# questions fall back to their area's name.
+NUMBER_CONTEXT: dict[str, tuple[str, ...]] = {
+    "life_overall": ("life", "overall", "whole", "satisf"),
+    "work_satisfaction": ("work", "job", "career", "fulfil"),
+    "health_energy": ("energy", "health", "tired"),
+    "hours_for_yourself": ("yourself", "your own", "for you", "just for", "me time", "me-time"),
+}
+# How a report would describe each money option; a sentence about money using another option's words contradicts.
+CHOICE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "money_situation": {
+        "struggling": ("struggling", "struggle to cover", "can't cover the basics", "cannot cover the basics"),
+        "tight": ("tight", "getting by", "stretched"),
+        "stable": ("stable", "a little to spare"),
+        "comfortable": ("comfortable",),
+        "abundant": ("abundant", "more than you need", "wealthy"),
+    },
+}
+TARGET_REACH = 40  # characters before a number in which "aim", "could reach"… make it a goal
+CONTEXT_REACH = 40  # characters between a money word and the words describing it
+CHOICE_CONTEXT = re.compile(r"\b(?:money|financ\w*|budget\w*|savings?|income|afford\w*|debts?|bills?|salary)\b", re.I)
+_TARGET = re.compile(
+    r"\b(?:aim\w*|target|goal|toward|towards|reach|raise|lift|could|would|might|want\w*|hope\w*|to a)\b", re.I
+)
+_APPROX = re.compile(r"\b(?:about|around|roughly|nearly|almost|some|only|under|over)\s*$", re.I)
+_NEGATED = re.compile(r"\b(?:not|no longer|never|isn't|aren't|wasn't|n't)\b(?:\s+\w+){0,2}\s*$", re.I)
+_CANDIDATE = r"(?P<name>[^\W\d_][\w'-]*)"
+ADDRESS_PATTERNS = (
+    re.compile(rf"\b(?:Dear|Hi|Hello|Hey)\s+{_CANDIDATE}"),
+    # "Maria, you…" at the start of a sentence; the pronoun keeps out "Free, independent advice…".
+    re.compile(rf"^\W*{_CANDIDATE},\s+(?:you|your|you're|you've|you'll|thank|please|this|here|there|remember|I|we)\b"),
+    re.compile(rf",\s+{_CANDIDATE}[.!?]\s*$"),  # "…the next step is yours, Maria."
+)
+_TITLE_POSSESSIVE = re.compile(rf"^\W*{_CANDIDATE}'s\b")
+# Capitalised words that open sentences or titles without being anyone's name.
+NOT_NAMES = frozenset(
+    """
+    so still yes no now honestly overall first finally together today here right well also then instead again
+    however meanwhile perhaps sometimes frankly remember look listen okay ok friend friends reader you this that
+    and but or yet truly simply above ultimately practically year summer winter spring autumn fall monday tuesday
+    wednesday thursday friday saturday sunday january february march april may june july august september october
+    november december life work love home health money family tomorrow tonight everyone someone nobody
+    yesterday lately recently clearly ideally obviously importantly sadly happily luckily fortunately
+    unfortunately naturally gently equally similarly likewise otherwise besides indeed look listen again
+    """.split()
+)
+
+
+def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
+    view, facts = ReportView.of(report), facts_of(submission)
+    findings = _addressee(view, facts) + _numbers(view, facts) + _choices(view, facts)
+    return judge(LAYER, findings, ok="names, numbers and choices agree with the answers")
+
+
+def _addressee(view: ReportView, facts: Facts) -> list[Finding]:
+    allowed = {fold_name(w) for w in facts.name_words | facts.answer_words}
+    for where, name in _addressed_names(view):
+        folded = fold_name(name)
+        if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS or not name[0].isupper():
+            continue
+        if not any(_same_name(folded, known) for known in allowed):
+            whose = "a name that is not theirs" if facts.name_words else "a name they never gave"
+            return [Finding(1.0, f"{where} addresses the person by {whose}; use their own name or none")]
+    return []
+
+
+def _same_name(a: str, b: str) -> bool:
+    # Nicknames are usually prefixes ("Alex" for "Alexandra").
+    return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))
+
+
+def _addressed_names(view: ReportView) -> Iterator[tuple[str, str]]:
+    title = _TITLE_POSSESSIVE.match(normalise(view.title))
+    if title:
+        yield "the title", title.group("name")
+    for passage in view.prose():
+        for paragraph in normalise(passage.text).split("\n"):
+            for sentence in sentences(paragraph):
+                for pattern in ADDRESS_PATTERNS:
+                    match = pattern.search(sentence)
+                    if match:
+                        yield passage.where, match.group("name")
+
+
+def _numbers(view: ReportView, facts: Facts) -> list[Finding]:
+    findings: list[Finding] = []
+    for passage in view.passages():
+        for sentence in sentences(normalise(passage.text)):
+            findings.extend(
+                Finding(1.0, f"{passage.where} quotes {quoted:g} for {qid}, but the answer was {actual:g}")
+                for qid, quoted, actual in _misquotes(sentence, facts)
+            )
+    return findings
+
+
+def _misquotes(sentence: str, facts: Facts) -> Iterator[tuple[str, float, float]]:
+    for match, scale_max in _quoted_numbers(sentence, facts):
+        if _TARGET.search(sentence[max(0, match.start() - TARGET_REACH) : match.start()]):
+            continue  # "aim for a 7/10" is a goal, not a quote
+        qid = _nearest_question(sentence, match.start(), scale_max, facts)
+        if qid is None:
+            continue
+        actual, _ = facts.scales[qid]
+        quoted = number_value(match.group(1))
+        approximate = bool(_APPROX.search(sentence[: match.start()]))
+        tolerance = max(0.5, 0.25 * actual) if approximate else 0.5
+        if quoted is not None and abs(quoted - actual) > tolerance:
+            yield qid, quoted, actual
+
+
+def _quoted_numbers(sentence: str, facts: Facts) -> Iterator[tuple[re.Match[str], float | None]]:
+    """Numbers quoted as scores ("4/10", "four out of ten": with their maximum) or as counts ("3 hours")."""
+    for match in re.finditer(rf"\b{NUMBER_PATTERN}\s*(?:/|out of)\s*{NUMBER_PATTERN}\b", sentence, re.I):
+        yield match, number_value(match.group(2))
+    units = {_unit(q) for _, q in facts.scales.values() if isinstance(q, NumberQuestion)}
+    for unit in sorted(u for u in units if u):
+        for match in re.finditer(rf"\b{NUMBER_PATTERN}\s+{unit}s?\b", sentence, re.I):
+            yield match, None
+
+
+def _unit(question: ScaleQuestion | NumberQuestion) -> str | None:
+    match = re.search(r"\bhow many (\w+?)s?\b", question.prompt, re.I)
+    return match.group(1) if match else None
+
+
+def _nearest_question(sentence: str, at: int, scale_max: float | None, facts: Facts) -> str | None:
+    """The question whose context words sit closest to the quoted number in this sentence.
+
+    A score ("n/10") can only answer a scale with that maximum; a count only a number question.
+    """
+    best: tuple[int, str] | None = None
+    for qid, (_, question) in facts.scales.items():
+        if (scale_max is None) != isinstance(question, NumberQuestion):
+            continue
+        if scale_max is not None and scale_max != question.max:
+            continue
+        for word in NUMBER_CONTEXT.get(qid, (question.area,)):
+            for hit in re.finditer(rf"\b{re.escape(word)}", sentence, re.I):
+                distance = abs(hit.start() - at)
+                if best is None or distance < best[0]:
+                    best = (distance, qid)
+    return best[1] if best else None
+
+
+def _choices(view: ReportView, facts: Facts) -> list[Finding]:
+    findings: list[Finding] = []
+    for qid, options in CHOICE_WORDS.items():
+        chosen = facts.choices.get(qid)
+        if chosen not in options:
+            continue
+        for passage in view.passages():
+            for sentence in sentences(normalise(passage.text)):
+                other = _other_option(sentence, options, chosen)
+                if other:
+                    findings.append(
+                        Finding(1.0, f"{passage.where} describes {qid} as '{other}', but they chose '{chosen}'")
+                    )
+    return findings
+
+
+def _other_option(sentence: str, options: dict[str, tuple[str, ...]], chosen: str) -> str | None:
+    context = [m.start() for m in CHOICE_CONTEXT.finditer(sentence)]
+    if not context or _mentions(sentence, options[chosen], context):
+        return None
+    for option, phrases in options.items():
+        if option != chosen and _mentions(sentence, phrases, context):
+            return option
+    return None
+
+
+def _mentions(sentence: str, phrases: tuple[str, ...], context: list[int]) -> bool:
+    """A phrase used, not negated, within a few words of a money word ("money is tight")."""
+    for phrase in phrases:
+        for hit in re.finditer(rf"\b{re.escape(phrase)}\b", sentence, re.I):
+            near = any(abs(hit.start() - at) <= CONTEXT_REACH for at in context)
+            if near and not _NEGATED.search(sentence[: hit.start()]):
+                return True
+    return False

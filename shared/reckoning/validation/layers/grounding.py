@@ -1,0 +1,72 @@
+"""Layer 4 — grounding: the report is about this person, not anyone.
+
+Each free-text answer is an anchor: it counts as used when the report shares
+enough of its distinctive words (crude five-letter stems, stop words and generic
+life words left out). Each choice answer is a half-weight anchor, used when the
+report names the chosen option. The score is the weighted share of anchors used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reckoning.models.questionnaire import ChoiceQuestion
+from reckoning.models.submission import Submission
+from reckoning.validation.facts import facts_of
+from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.text import content_stems
+from reckoning.validation.view import ReportView
+
+LAYER = "grounding"
+WORDS_FOR_FULL_CREDIT = 3
+CHOICE_WEIGHT = 0.5
+PASS_MARK = 0.6
+BLOCK_BELOW = 0.45  # a generic report scores about 0.25; a good one above 0.9
+
+
+def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
+    anchors = _anchors(submission, content_stems(ReportView.of(report).full_text()))
+    if not anchors:
+        return judge(LAYER, [], ok="no written answers to ground on")
+    score = sum(a.weight * a.share for a in anchors) / sum(a.weight for a in anchors)
+    unused = [a.question_id for a in anchors if a.share < 1.0]
+    findings = [
+        Finding(
+            1.0 - score,
+            f"grounding {score:.2f}: little of their own words from {', '.join(unused[:4])}; "
+            "refer to the specifics they wrote",
+        )
+    ]
+    return judge(
+        LAYER,
+        findings if unused else [],
+        ok=f"fully uses {len(anchors) - len(unused)} of {len(anchors)} of their answers",
+        pass_mark=PASS_MARK,
+        block_below=BLOCK_BELOW,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    question_id: str
+    weight: float
+    share: float  # how much of it the report uses, 0..1
+
+
+def _anchors(submission: Submission, used: set[str]) -> list[Anchor]:
+    facts = facts_of(submission)
+    anchors: list[Anchor] = []
+    for question_id, text in facts.free_texts.items():
+        distinctive = content_stems(text)
+        if distinctive:
+            needed = min(WORDS_FOR_FULL_CREDIT, len(distinctive))
+            anchors.append(Anchor(question_id, 1.0, min(1.0, len(distinctive & used) / needed)))
+    for question_id, value in facts.choices.items():
+        question = submission.questionnaire.question(question_id)
+        if isinstance(question, ChoiceQuestion):
+            label = next((o.label for o in question.options if o.value == value), value)
+            named = bool(content_stems(f"{value} {label}") & used)
+            anchors.append(Anchor(question_id, CHOICE_WEIGHT, 1.0 if named else 0.0))
+    return anchors

@@ -1,0 +1,65 @@
+"""Layer 3 — length and truncation: the model finished, no text stops mid-sentence, sizes are sane."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reckoning.models.submission import Submission
+from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.text import ends_a_sentence, words
+from reckoning.validation.view import ReportView
+
+LAYER = "length"
+FINISHED = frozenset({"end_turn", "tool_use", "stop_sequence", None})
+BODY_WORDS = (70, 420)
+REPORT_WORDS = (400, 3500)
+SUMMARY_MAX_WORDS = 110
+CLOSING_WORDS = (8, 160)
+
+
+def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
+    view = ReportView.of(report)
+    findings = _stop_reason(meta.stop_reason) + _truncated(view) + _sizes(view)
+    return judge(LAYER, findings, ok="complete, with sensible lengths")
+
+
+def _stop_reason(stop_reason: str | None) -> list[Finding]:
+    if stop_reason == "max_tokens":
+        return [Finding(1.0, "generation hit the token limit, so the report is cut off; write it more compactly")]
+    if stop_reason == "refusal":
+        return [Finding(1.0, "the model refused to write the report")]
+    if stop_reason not in FINISHED:
+        return [Finding(0.3, f"generation stopped for an unexpected reason ({stop_reason})")]
+    return []
+
+
+def _truncated(view: ReportView) -> list[Finding]:
+    return [
+        Finding(1.0, f"{passage.where} ends mid-sentence")
+        for passage in view.prose()
+        if passage.text.strip() and not ends_a_sentence(passage.text)
+    ]
+
+
+def _sizes(view: ReportView) -> list[Finding]:
+    findings: list[Finding] = []
+    low, high = BODY_WORDS
+    for n, section in enumerate(view.sections, start=1):
+        count = len(words(section.body))
+        if 0 < count < low:
+            findings.append(Finding(0.3, f"section {n} is too short ({count} words; aim for {low}-{high})"))
+        elif count > high:
+            findings.append(Finding(0.3, f"section {n} is too long ({count} words; aim for {low}-{high})"))
+    if len(words(view.summary)) > SUMMARY_MAX_WORDS:
+        findings.append(Finding(0.2, f"the summary is over {SUMMARY_MAX_WORDS} words"))
+    low, high = CLOSING_WORDS
+    if view.closing.strip() and not low <= len(words(view.closing)) <= high:
+        findings.append(Finding(0.2, f"the closing should be {low}-{high} words"))
+    low, high = REPORT_WORDS
+    total = len(words(view.full_text()))
+    if total < low:
+        findings.append(Finding(0.6, f"the report is too thin ({total} words; aim for at least {low})"))
+    elif total > high:
+        findings.append(Finding(0.6, f"the report is too long ({total} words; stay under {high})"))
+    return findings

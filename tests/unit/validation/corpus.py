@@ -1,0 +1,66 @@
+"""The labelled report corpus under tests/corpus/: loading fixtures and building judged inputs."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from reckoning.models.submission import Submission
+from reckoning.validation import GenerationMeta, ValidationResult, validate
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+REPORTS = CORPUS / "reports"
+SUBMISSIONS = CORPUS / "submissions"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    name: str
+    label: Literal["good", "bad"]
+    layer: str | None  # the layer that must catch a bad report
+    description: str
+    submission: str
+    stop_reason: str | None
+    report: dict[str, Any]
+
+    def judge(self) -> ValidationResult:
+        return validate(self.report, person(self.submission), GenerationMeta(stop_reason=self.stop_reason))
+
+
+@cache
+def fixtures() -> tuple[Fixture, ...]:
+    return tuple(_fixture(path) for path in sorted(REPORTS.glob("*.json")))
+
+
+def _fixture(path: Path) -> Fixture:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return Fixture(
+        name=path.stem,
+        label=raw["label"],
+        layer=raw["layer"],
+        description=raw["description"],
+        submission=raw["submission"],
+        stop_reason=raw["stopReason"],
+        report=raw["report"],
+    )
+
+
+def submission_body(name: str) -> dict[str, Any]:
+    """The POST /api/reckoning body a fixture is judged against."""
+    body: dict[str, Any] = json.loads((SUBMISSIONS / f"{name}.json").read_text(encoding="utf-8"))
+    return body
+
+
+def person(name: str) -> Submission:
+    body = submission_body(name)
+    return Submission.of(body.get("name"), body["answers"])
+
+
+def good_report(name: str) -> dict[str, Any]:
+    """A fresh, mutable copy of the good report written for `name`."""
+    fixture = next(f for f in fixtures() if f.name == f"good-{name}")
+    return copy.deepcopy(fixture.report)
