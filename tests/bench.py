@@ -150,15 +150,16 @@ def webhook_throughput(events: int = 400, duplicate_share: float = 0.3, workers:
     unique = int(events * (1 - duplicate_share))
     payloads: list[str] = []
     for _ in range(unique):
-        token = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(),
-                       source_ip=str(uuid.uuid4()))[2]["data"]["token"]
+        token = invoke(
+            "submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(), source_ip=str(uuid.uuid4())
+        )[2]["data"]["token"]
         session = checkout.start_checkout(db.database(), OfflineCheckout(), token)
         rid = session.session_id  # looked up by session; the reckoning id must agree when present
         with db.database().transaction() as conn:
             row = conn.execute("SELECT reckoning_id FROM payments WHERE checkout_session_id = %s", (rid,)).fetchone()
         assert row is not None
         payloads.append(json.dumps(session_event("checkout.session.completed", rid, str(row["reckoning_id"]))))
-    stream = payloads + random.choices(payloads, k=events - unique)  # noqa: S311 - not security
+    stream = payloads + random.choices(payloads, k=events - unique)
     random.shuffle(stream)
 
     def deliver(payload: str) -> int:
@@ -172,12 +173,14 @@ def webhook_throughput(events: int = 400, duplicate_share: float = 0.3, workers:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         statuses = list(pool.map(deliver, stream))
     elapsed = time.perf_counter() - start
-    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
-        paid = conn.execute("SELECT count(*) FROM payments WHERE status = 'paid'").fetchone()
-        outbox = conn.execute("SELECT count(*) FROM outbox").fetchone()
+    with psycopg.connect(os.environ["DATABASE_URL"]) as check:
+        paid = check.execute("SELECT count(*) FROM payments WHERE status = 'paid'").fetchone()
+        outbox = check.execute("SELECT count(*) FROM outbox").fetchone()
     print(f"\n## Webhook burst ({events} events, {duplicate_share:.0%} duplicates, {workers} concurrent)")
-    print(f"{events / elapsed:.0f} events/s; statuses {sorted(set(statuses))}; "
-          f"paid {paid[0] if paid else '?'} of {unique}; outbox rows {outbox[0] if outbox else '?'}")
+    print(
+        f"{events / elapsed:.0f} events/s; statuses {sorted(set(statuses))}; "
+        f"paid {paid[0] if paid else '?'} of {unique}; outbox rows {outbox[0] if outbox else '?'}"
+    )
 
 
 def main() -> None:

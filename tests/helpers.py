@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 import psycopg
 
 from reckoning_local.events import LambdaContext, http_event
+from reckoning_local.loader import import_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,15 +44,7 @@ def submission(**overrides: Any) -> dict[str, Any]:
 
 def load_function(name: str) -> ModuleType:
     """Import functions/<name>/app.py under a unique module name, as a fresh Lambda would."""
-    module_name = f"reckoning_fn_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(ROOT / "functions" / name / "app.py", f"reckoning_fn_{name}")
 
 
 def invoke(

@@ -1,15 +1,31 @@
-"""Faithful Lambda events: API Gateway HTTP API payload 2.0 (also what function URLs send)."""
+"""Faithful Lambda events and context.
+
+API Gateway HTTP API payload 2.0 (function URLs send the same shape with
+`routeKey: "$default"`), SQS batches as an event source mapping delivers them,
+and EventBridge scheduled events.
+"""
 
 from __future__ import annotations
 
 import base64
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-_TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "application/xml")
+ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "eu-west-1"
+
+# API Gateway and function URLs pass these bodies as text; everything else is base64.
+_TEXT_TYPES = (
+    "application/json",
+    "text/",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "application/javascript",
+)
 
 
 def http_event(
@@ -23,59 +39,153 @@ def http_event(
     body: bytes | str | None = None,
     source_ip: str = "127.0.0.1",
     stage: str = "$default",
+    api_id: str = "local",
 ) -> dict[str, Any]:
-    """A payload-2.0 event as API Gateway builds it from one HTTP request."""
+    """A payload-2.0 event as API Gateway builds it from one HTTP request.
+
+    Header names are lower-cased, `Cookie` headers become `cookies`, repeated
+    query keys are comma-joined in `queryStringParameters`, and a body that is
+    not text (by content type, or not UTF-8) is base64-encoded.
+    """
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     cookies = [c.strip() for c in lowered.pop("cookie", "").split(";") if c.strip()]
-    raw = body.encode() if isinstance(body, str) else body
-    content_type = lowered.get("content-type", "")
-    is_text = raw is None or content_type.startswith(_TEXT_TYPES)
-    now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key or "$default",
         "rawPath": path,
         "rawQueryString": query,
         "headers": lowered,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": lowered.get("host", "127.0.0.1"),
-            "domainPrefix": "local",
-            "http": {
-                "method": method.upper(),
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": lowered.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": route_key or "$default",
-            "stage": stage,
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
+        "requestContext": _request_context(method, path, lowered, route_key or "$default", source_ip, stage, api_id),
         "isBase64Encoded": False,
     }
     if cookies:
         event["cookies"] = cookies
     if query:
-        params: dict[str, str] = {}
-        for key, value in parse_qsl(query, keep_blank_values=True):
-            params[key] = f"{params[key]},{value}" if key in params else value
-        event["queryStringParameters"] = params
+        event["queryStringParameters"] = query_parameters(query)
     if path_parameters:
         event["pathParameters"] = path_parameters
-    if raw is not None and raw != b"":
-        if is_text:
-            try:
-                event["body"] = raw.decode()
-            except UnicodeDecodeError:
-                is_text = False
-        if not is_text:
-            event["body"] = base64.b64encode(raw).decode()
-            event["isBase64Encoded"] = True
+    event.update(encode_body(body, lowered.get("content-type", "")))
     return event
+
+
+def function_url_event(
+    method: str,
+    path: str,
+    *,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    body: bytes | str | None = None,
+    source_ip: str = "127.0.0.1",
+    url_id: str = "local",
+    region: str = DEFAULT_REGION,
+) -> dict[str, Any]:
+    """A function-URL event: payload 2.0, `routeKey` `$default`, no path parameters, raw body."""
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    lowered.setdefault("host", f"{url_id}.lambda-url.{region}.on.aws")
+    event = http_event(method, path, query=query, headers=lowered, body=body, source_ip=source_ip, api_id=url_id)
+    event["requestContext"]["domainPrefix"] = url_id
+    return event
+
+
+def query_parameters(query: str) -> dict[str, str]:
+    """`queryStringParameters` of payload 2.0: decoded, repeated keys joined with commas."""
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        params[key] = f"{params[key]},{value}" if key in params else value
+    return params
+
+
+def encode_body(body: bytes | str | None, content_type: str) -> dict[str, Any]:
+    """`body` and `isBase64Encoded` as API Gateway sets them; nothing for an empty body."""
+    raw = body.encode() if isinstance(body, str) else body
+    if not raw:
+        return {}
+    if content_type.lower().startswith(_TEXT_TYPES):
+        try:
+            return {"body": raw.decode(), "isBase64Encoded": False}
+        except UnicodeDecodeError:
+            pass
+    return {"body": base64.b64encode(raw).decode(), "isBase64Encoded": True}
+
+
+def _request_context(
+    method: str, path: str, headers: Mapping[str, str], route_key: str, source_ip: str, stage: str, api_id: str
+) -> dict[str, Any]:
+    now = time.time()
+    domain = headers.get("host", "127.0.0.1")
+    return {
+        "accountId": ACCOUNT_ID,
+        "apiId": api_id,
+        "domainName": domain,
+        "domainPrefix": domain.split(".")[0].split(":")[0],
+        "http": {
+            "method": method.upper(),
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": str(uuid.uuid4()),
+        "routeKey": route_key,
+        "stage": stage,
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+
+
+def sqs_event(messages: list[Mapping[str, Any]], queue_arn: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """The event an SQS event source mapping sends for messages from `ReceiveMessage`."""
+    return {"Records": [sqs_record(message, queue_arn, region) for message in messages]}
+
+
+def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes") or {}),
+        "messageAttributes": {
+            name: _message_attribute(value) for name, value in (message.get("MessageAttributes") or {}).items()
+        },
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if message.get("MD5OfMessageAttributes"):
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
+    # boto3 returns binary values as bytes; Lambda passes them base64-encoded, in camelCase.
+    converted: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+    if "StringValue" in value:
+        converted["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        binary = value["BinaryValue"]
+        converted["binaryValue"] = base64.b64encode(binary).decode() if isinstance(binary, bytes) else binary
+    return converted
+
+
+def scheduled_event(name: str, region: str = DEFAULT_REGION, *, scheduler: bool = False) -> dict[str, Any]:
+    """An EventBridge "Scheduled Event" (from a rule, or from EventBridge Scheduler when `scheduler`)."""
+    resource = (
+        f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{name}"
+        if scheduler
+        else f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{name}"
+    )
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler" if scheduler else "aws.events",
+        "account": ACCOUNT_ID,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": region,
+        "resources": [resource],
+        "detail": {},
+    }
 
 
 @dataclass
@@ -89,6 +199,7 @@ class LambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = "/aws/lambda/local"
     log_stream_name: str = "local"
+    region: str = DEFAULT_REGION
     _deadline_ms: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
@@ -96,7 +207,7 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:eu-west-1:123456789012:function:{self.function_name}"
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, self._deadline_ms - int(time.time() * 1000))

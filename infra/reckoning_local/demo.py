@@ -1,0 +1,185 @@
+"""`make demo`: start the local stack, then walk the product over real HTTP, printing each step.
+
+The walk is a list of small steps; each takes the shared `Demo` state, does one
+thing, and returns a one-line summary (or raises `DemoFailed`). Add a step by
+writing a function and putting it into `STEPS`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from reckoning_local import client
+from reckoning_local.stack import Stack, StackOptions
+
+SAMPLE_SUBMISSION = Path(__file__).with_name("sample_submission.json")
+
+
+class DemoFailed(Exception):
+    """A step did not get what it expected; the message says what happened."""
+
+
+@dataclass
+class Demo:
+    stack: Stack
+    out: TextIO = sys.stdout
+    token: str = ""
+    report_path: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)  # anything later steps need
+
+    @property
+    def url(self) -> str:
+        return self.stack.url
+
+    def call(self, method: str, path: str, json_body: Any = None, expect: int | None = None) -> client.HttpResult:
+        result = client.request(method, self.url + path, json_body=json_body)
+        if expect is not None and result.status != expect:
+            raise DemoFailed(f"{method} {path} answered {result.status}, expected {expect}: {result.raw[:300]!r}")
+        return result
+
+    def say(self, line: str) -> None:
+        print(f"    {line}", file=self.out)
+
+
+Step = Callable[[Demo], str]
+
+
+def shorten(token: str) -> str:
+    """Enough of a token to recognise it, not enough to use it."""
+    return f"{token[:6]}…{token[-4:]}" if len(token) > 12 else "…"
+
+
+def fetch_questionnaire(demo: Demo) -> str:
+    data = demo.call("GET", "/api/questionnaire", expect=200).data
+    demo.facts["questionnaire_version"] = data["version"]
+    return f"version {data['version']}, {len(data['questions'])} questions"
+
+
+def submit_answers(demo: Demo) -> str:
+    body = json.loads(SAMPLE_SUBMISSION.read_text())
+    data = demo.call("POST", "/api/reckoning", json_body=body, expect=201).data
+    demo.token, demo.report_path = data["token"], data["reportUrl"]
+    return f"201 {data['status']}; token {shorten(demo.token)} (only its hash is stored)"
+
+
+def check_report_status(demo: Demo) -> str:
+    result = demo.call("GET", demo.report_path, expect=200)
+    retry = result.headers.get("retry-after")
+    return f"status {result.data['status']}" + (f", Retry-After {retry} s" if retry else "")
+
+
+def start_checkout(demo: Demo) -> str:
+    data = demo.call("POST", "/api/checkout", json_body={"token": demo.token}, expect=200).data
+    demo.facts["checkout_url"] = data["checkoutUrl"]
+    where = "the offline checkout page" if "/_local/checkout/" in data["checkoutUrl"] else "Stripe Checkout"
+    return f"{data['amount'] / 100:.2f} {data['currency'].upper()} on {where} (session {data['sessionId'][:20]}…)"
+
+
+def pay(demo: Demo) -> str:
+    url = demo.facts["checkout_url"]
+    if "/_local/checkout/" not in url:
+        raise DemoFailed(f"STRIPE_SECRET_KEY is set: pay in a browser at {url}, then run `make dev` to follow along")
+    page = client.request("GET", url)
+    if page.status != 200 or b"Pay" not in page.raw:
+        raise DemoFailed(f"the checkout page answered {page.status}")
+    paid = client.request("POST", url)  # the Pay button: a signed checkout.session.completed to the webhook
+    if paid.status != 303:
+        raise DemoFailed(f"paying answered {paid.status}: {paid.raw[:200]!r}")
+    status = demo.call("GET", demo.report_path, expect=200).data["status"]
+    return f"signed webhook accepted; reckoning is {status}"
+
+
+def wait_for_report(demo: Demo, timeout_s: float = 120.0) -> str:
+    started, last = time.monotonic(), ""
+    while time.monotonic() - started < timeout_s:
+        data = demo.call("GET", demo.report_path, expect=200).data
+        if data["status"] != last:
+            demo.say(f"{time.monotonic() - started:5.1f} s  {data['status']}")
+            last = data["status"]
+        if data["status"] == "ready":
+            demo.facts["report"] = data
+            return f"ready after {time.monotonic() - started:.1f} s, confidence {data['confidence']:.2f}"
+        if data["status"] in {"failed", "needs_review", "refunded"}:
+            raise DemoFailed(f"the reckoning ended {data['status']}: {data.get('message', '')}")
+        time.sleep(0.25)
+    raise DemoFailed(f"still {last} after {timeout_s:.0f} s")
+
+
+def show_validation(demo: Demo) -> str:
+    report = demo.facts["report"]["report"]
+    demo.say(f"“{report['title']}” — {len(report['sections'])} sections, {len(report['nextSteps'])} next steps")
+    with demo.stack.database() as conn:
+        row = conn.execute("SELECT layer_results FROM reports ORDER BY created_at DESC LIMIT 1").fetchone()
+    layers = row[0]["layers"] if row else []
+    for layer in layers:
+        mark = "pass" if layer["passed"] else "FAIL"
+        demo.say(f"  {layer['layer']:<13} {layer['score']:.2f}  {mark}  {layer['reason']}")
+    return f"{sum(layer['passed'] for layer in layers)}/{len(layers)} layers passed"
+
+
+def fetch_pdf(demo: Demo) -> str:
+    redirect = demo.call("GET", demo.report_path + "/pdf", expect=302)
+    location = redirect.headers["location"]
+    pdf = client.request("GET", location)
+    if pdf.status != 200 or not pdf.raw.startswith(b"%PDF"):
+        raise DemoFailed(f"the presigned URL answered {pdf.status}")
+    saved = demo.stack.save_objects()
+    files = sorted(saved.rglob("*.pdf"), key=lambda p: p.stat().st_mtime)
+    demo.say(f"PDF saved at {files[-1] if files else saved}")
+    return f"302 to a presigned URL; {len(pdf.raw) / 1024:.0f} KiB PDF"
+
+
+def show_email(demo: Demo) -> str:
+    outbox = Path(demo.stack.environment.get("LOCAL_OUTBOX_DIR", demo.stack.state_dir / "outbox"))
+    emails = sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+    if not emails:
+        raise DemoFailed(f"no email in {outbox}")
+    demo.say(f"email at {emails[-1]}")
+    return "the email links to the report with a fresh token"
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("Fetch the questionnaire", fetch_questionnaire),
+    ("Submit the sample answers", submit_answers),
+    ("Look at the report status", check_report_status),
+    ("Start checkout", start_checkout),
+    ("Pay on the checkout page", pay),
+    ("Wait for the report", wait_for_report),
+    ("Check the ten validation layers", show_validation),
+    ("Fetch the PDF", fetch_pdf),
+    ("Find the email", show_email),
+]
+
+
+def run(
+    steps: Sequence[tuple[str, Step]] = STEPS, options: StackOptions | None = None, out: TextIO = sys.stdout
+) -> int:
+    """Start a stack on a free port, run the steps in order; 0 when all passed."""
+    started = time.monotonic()
+    print("Starting the local stack…", file=out)
+    with Stack(options or StackOptions(port=0, schedules=False)) as stack:
+        print(f"  up at {stack.url} in {time.monotonic() - started:.1f} s\n", file=out)
+        demo = Demo(stack, out)
+        for number, (title, step) in enumerate(steps, 1):
+            if not run_step(demo, number, title, step):
+                return 1
+    print(f"\nDone in {time.monotonic() - started:.1f} s.", file=out)
+    return 0
+
+
+def run_step(demo: Demo, number: int, title: str, step: Step) -> bool:
+    print(f"{number}. {title}", file=demo.out)
+    started = time.monotonic()
+    try:
+        summary = step(demo)
+    except DemoFailed as exc:
+        print(f"   ✗ {exc}", file=demo.out)
+        return False
+    print(f"   ✓ {summary}  ({(time.monotonic() - started) * 1000:.0f} ms)", file=demo.out)
+    return True

@@ -1,0 +1,182 @@
+"""What Lambda's event source mappings and schedules do, as threads.
+
+`SqsPoller` long-polls a queue, hands batches to the function as SQS events,
+and deletes what succeeded: with `ReportBatchItemFailures`, every record not
+listed in `batchItemFailures`; without it, the whole batch or nothing. Records
+left undeleted reappear after the queue's visibility timeout, and moto moves
+them to the dead-letter queue after `maxReceiveCount` receives.
+
+`ScheduleRunner` invokes a function with a Scheduled Event at its `rate(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from reckoning_local.events import scheduled_event, sqs_event
+from reckoning_local.template import Queue, Schedule, SqsSource
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+log = logging.getLogger("reckoning_local")
+
+Invoke = Callable[[Any], Any]
+
+_MAX_RECEIVE = 10  # SQS returns at most ten messages per ReceiveMessage
+
+
+class SqsPoller:
+    """One SQS event source mapping: receive a batch, invoke, delete the successes."""
+
+    def __init__(
+        self,
+        function_id: str,
+        source: SqsSource,
+        queue: Queue,
+        sqs: SQSClient,
+        invoke: Invoke,
+        *,
+        region: str,
+        wait_s: int = 1,
+    ) -> None:
+        self.function_id = function_id
+        self.source = source
+        self.queue = queue
+        self._sqs = sqs
+        self._invoke = invoke
+        self._region = region
+        self._wait_s = wait_s  # long-poll wait: also how long stop() may take
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"sqs-{function_id}-{source.event_name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to stop after its current poll (call `join` to wait)."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                # Keep polling as Lambda does; an endpoint hiccup must not end the mapping.
+                log.exception("polling %s for %s failed", self.queue.logical_id, self.function_id)
+                self._stop.wait(1.0)
+
+    def poll_once(self) -> int:
+        """Receive one batch and deliver it; return the number of records delivered."""
+        messages = self._receive_batch()
+        if messages:
+            self.deliver(messages)
+        return len(messages)
+
+    def _receive_batch(self) -> list[MessageTypeDef]:
+        batch: list[MessageTypeDef] = []
+        deadline = 0.0
+        while len(batch) < self.source.batch_size and not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if batch and remaining <= 0:
+                break
+            received = self._sqs.receive_message(
+                QueueUrl=self.queue.url,
+                MaxNumberOfMessages=min(_MAX_RECEIVE, self.source.batch_size - len(batch)),
+                WaitTimeSeconds=min(self._wait_s, math.ceil(remaining)) if batch else self._wait_s,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if received and not batch:  # the batching window opens with the first record
+                deadline = time.monotonic() + self.source.batching_window_s
+            batch.extend(received)
+            if not batch or self.source.batching_window_s == 0:
+                break
+        return batch
+
+    def deliver(self, messages: list[MessageTypeDef]) -> None:
+        event = sqs_event([dict(m) for m in messages], self.queue.arn, self._region)
+        try:
+            response = self._invoke(event)
+        except Exception:
+            log.exception("%s failed on a batch of %d; all will be retried", self.function_id, len(messages))
+            return
+        done = deletable(messages, response, partial=self.source.report_batch_item_failures)
+        self._delete(done)
+        failed = len(messages) - len(done)
+        if failed:
+            log.info("%s: %d of %d records failed and will be retried", self.function_id, failed, len(messages))
+
+    def _delete(self, messages: list[MessageTypeDef]) -> None:
+        for start in range(0, len(messages), _MAX_RECEIVE):
+            chunk = messages[start : start + _MAX_RECEIVE]
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
+            result = self._sqs.delete_message_batch(QueueUrl=self.queue.url, Entries=entries)  # type: ignore[arg-type]
+            for failure in result.get("Failed", []):
+                log.warning("could not delete a message from %s: %s", self.queue.logical_id, failure.get("Code"))
+
+
+def deletable(messages: list[MessageTypeDef], response: Any, *, partial: bool) -> list[MessageTypeDef]:
+    """The messages a handler's response lets the mapping delete.
+
+    Without ReportBatchItemFailures a returned batch succeeded whole. With it,
+    the records listed in `batchItemFailures` stay; an empty or unknown
+    identifier fails the whole batch, as Lambda does.
+    """
+    failures = response.get("batchItemFailures") if partial and isinstance(response, Mapping) else None
+    if not failures:
+        return messages
+    ids = {m["MessageId"] for m in messages}
+    failed = {f.get("itemIdentifier") if isinstance(f, Mapping) else None for f in failures}
+    if not failed <= ids:
+        log.warning("invalid batchItemFailures (empty or unknown identifier): the whole batch is retried")
+        return []
+    return [m for m in messages if m["MessageId"] not in failed]
+
+
+class ScheduleRunner:
+    """Invokes a function every `period_s` seconds with its schedule's event."""
+
+    def __init__(self, function_id: str, schedule: Schedule, invoke: Invoke, *, region: str) -> None:
+        if schedule.period_s is None:
+            raise ValueError(f"{function_id}.{schedule.event_name}: only rate(...) schedules run locally")
+        self.function_id = function_id
+        self.schedule = schedule
+        self.period_s = schedule.period_s
+        self._invoke = invoke
+        self._region = region
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"schedule-{function_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def event(self) -> Any:
+        """The schedule's `Input` when given, else a Scheduled Event as EventBridge sends it."""
+        if self.schedule.input is not None:
+            return json.loads(self.schedule.input)
+        name = f"{self.function_id}-{self.schedule.event_name}"
+        return scheduled_event(name, self._region, scheduler=self.schedule.scheduler)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period_s):
+            try:
+                self._invoke(self.event())
+            except Exception:
+                log.exception("scheduled run of %s failed", self.function_id)

@@ -1,0 +1,449 @@
+"""The local API Gateway: real HTTP in, Lambda events to the template's functions, their responses out.
+
+Routes come only from the template: every HttpApi event is a route (most
+specific first, as API Gateway matches them), every function URL is served at
+its `Metadata: LocalUrlPath` (else `/_lambda-url/<LogicalId>`). An HTTP API with
+a `CorsConfiguration` answers preflights itself and sets the CORS headers of
+responses, as API Gateway does. Local-only pages (the offline checkout) plug in
+through `register_local_route`.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import importlib.util
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from reckoning_local.events import function_url_event, http_event
+from reckoning_local.template import Cors, Function, HttpRoute, Template
+
+log = logging.getLogger("reckoning_local")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit; the functions enforce 64 KiB
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+# Modules that register local-only pages when they exist (imported at start-up, skipped when absent).
+EXTENSION_MODULES = ("reckoning_local.offline_checkout",)
+OPENAPI_MODULE = "reckoning_local.openapi"
+
+Invoke = Callable[[str, Any], Any]
+"""(function logical id, event) -> the handler's response."""
+
+
+# ---------------------------------------------------------------- requests and responses
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request as received (header names lower-cased, repeated headers joined)."""
+
+    method: str
+    path: str  # raw, still percent-encoded
+    query: str
+    headers: dict[str, str]
+    body: bytes = b""
+    source_ip: str = "127.0.0.1"
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+def envelope_error(status: int, code: str, message: str) -> Response:
+    body = json.dumps({"success": False, "error": {"code": code, "message": message}}, separators=(",", ":"))
+    headers = [("Content-Type", "application/json"), *SECURITY_HEADERS.items()]
+    return Response(status, headers, body.encode())
+
+
+def not_found() -> Response:
+    return envelope_error(404, "NOT_FOUND", "Not found.")
+
+
+def lambda_response(result: Any) -> Response:
+    """A payload-2.0 Lambda response as API Gateway turns it into HTTP.
+
+    A dict with `statusCode` is taken as is (headers, `cookies` as Set-Cookie,
+    base64 body when flagged); anything else is returned as a 200 JSON body.
+    """
+    if not (isinstance(result, dict) and "statusCode" in result):
+        body = json.dumps(result, separators=(",", ":")).encode()
+        return Response(200, [("Content-Type", "application/json")], body)
+    headers = [
+        (
+            str(name),
+            value if isinstance(value, str) else ",".join(map(str, value)) if isinstance(value, list) else str(value),
+        )
+        for name, value in (result.get("headers") or {}).items()
+    ]
+    headers.extend(("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ())
+    text = result.get("body") or ""
+    body = base64.b64decode(text) if result.get("isBase64Encoded") else str(text).encode()
+    return Response(int(result["statusCode"]), headers, body)
+
+
+# ---------------------------------------------------------------- local-only pages
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRequest:
+    """What a local page handler gets: the request, the path match, and ways back into the stack."""
+
+    request: Request
+    match: re.Match[str]
+    base_url: str
+    invoke: Invoke
+
+
+LocalHandler = Callable[[LocalRequest], Response]
+
+_local_routes: list[tuple[str, re.Pattern[str], LocalHandler]] = []
+_local_routes_lock = threading.Lock()
+
+
+def register_local_route(method: str, path_regex: str, handler: LocalHandler) -> None:
+    """Serve `handler` for `method` ("*" for any) on paths fully matching `path_regex` (local only)."""
+    with _local_routes_lock:
+        _local_routes.append((method.upper(), re.compile(path_regex), handler))
+
+
+def local_routes() -> list[tuple[str, re.Pattern[str], LocalHandler]]:
+    with _local_routes_lock:
+        return list(_local_routes)
+
+
+# ---------------------------------------------------------------- routing
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    route: HttpRoute
+    function: Function
+    pattern: re.Pattern[str] | None  # None: the $default route
+    names: tuple[str, ...]
+
+    def priority(self) -> tuple[int, int, int, bool, int]:
+        path = self.route.path
+        return (
+            path == "$default",
+            "+}" in path,
+            len(self.names),
+            self.route.method == "ANY",
+            -path.count("/"),
+        )
+
+    def match(self, path: str) -> dict[str, str] | None:
+        if self.pattern is None:
+            return {}
+        found = self.pattern.fullmatch(path)
+        if found is None:
+            return None
+        return {name: unquote(value) for name, value in zip(self.names, found.groups(), strict=True)}
+
+
+_PARAMETER = re.compile(r"\{([^}+]+)(\+?)\}")
+
+
+def compile_route(route: HttpRoute, function: Function) -> Route:
+    if route.path == "$default":
+        return Route(route, function, None, ())
+    names: list[str] = []
+    pattern, position = "", 0
+    for found in _PARAMETER.finditer(route.path):
+        pattern += re.escape(route.path[position : found.start()])
+        names.append(found.group(1))
+        pattern += "(.+)" if found.group(2) else "([^/]+)"
+        position = found.end()
+    pattern += re.escape(route.path[position:])
+    return Route(route, function, re.compile(pattern), tuple(names))
+
+
+def compile_routes(template: Template) -> list[Route]:
+    """All HttpApi routes of the template, most specific first (API Gateway's matching order)."""
+    return sorted((compile_route(r, f) for r, f in template.routes()), key=Route.priority)
+
+
+def find_route(routes: Iterable[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in routes:
+        if route.route.method not in {method, "ANY"}:
+            continue
+        params = route.match(path)
+        if params is not None:
+            return route, params
+    return None
+
+
+# ---------------------------------------------------------------- the gateway
+
+
+class Gateway:
+    """Turns requests into Lambda invocations; no sockets here (the HTTP server feeds it)."""
+
+    def __init__(self, template: Template, invoke: Invoke, base_url: str) -> None:
+        self.template = template
+        self.invoke = invoke
+        self.base_url = base_url
+        self.routes = compile_routes(template)
+        self.urls = sorted(
+            ((f.url.local_path, f) for f in template.functions.values() if f.url is not None),
+            key=lambda item: -len(item[0]),
+        )
+        self._openapi = _optional_module(OPENAPI_MODULE)
+        for name in EXTENSION_MODULES:
+            _optional_module(name)
+
+    def handle(self, request: Request) -> Response:
+        started = time.monotonic()
+        label, response = self._dispatch(request)
+        log.info("%s %s -> %d (%.0f ms)", request.method, label, response.status, (time.monotonic() - started) * 1000)
+        return response
+
+    def _dispatch(self, request: Request) -> tuple[str, Response]:
+        for method, pattern, handler in local_routes():
+            found = pattern.fullmatch(request.path)
+            if found and method in {"*", request.method}:
+                return pattern.pattern, self._call_local(
+                    handler, LocalRequest(request, found, self.base_url, self.invoke)
+                )
+        for prefix, function in self.urls:
+            if request.path == prefix or request.path.startswith(prefix.rstrip("/") + "/"):
+                return f"{prefix} (function URL)", self._invoke_url(function, prefix, request)
+        preflight = self._preflight(request) if _is_preflight(request) else None
+        if preflight is not None:
+            return "(CORS preflight)", preflight
+        matched = find_route(self.routes, request.method, request.path)
+        if matched is None and request.method == "GET" and request.path == "/api/openapi.json" and self._openapi:
+            return request.path, self._openapi_response()  # unless the template routes it itself
+        if matched is None:
+            return "(no route)", not_found()
+        route, params = matched
+        return route.route.route_key, self._invoke_route(route, params, request)
+
+    def _invoke_route(self, route: Route, params: dict[str, str], request: Request) -> Response:
+        event = http_event(
+            request.method,
+            request.path,
+            route_key=route.route.route_key,
+            path_parameters=params or None,
+            query=request.query,
+            headers=_forwarded(request),
+            body=request.body,
+            source_ip=request.source_ip,
+        )
+        response = self._call(route.function, event)
+        return _with_cors(response, self._cors(route), request.headers.get("origin"))
+
+    def _invoke_url(self, function: Function, prefix: str, request: Request) -> Response:
+        # A function URL's path is what follows its domain: strip the local prefix.
+        path = request.path[len(prefix.rstrip("/")) :] or "/"
+        event = function_url_event(
+            request.method,
+            path,
+            query=request.query,
+            headers=_forwarded(request),
+            body=request.body,
+            source_ip=request.source_ip,
+            url_id=function.logical_id.lower(),
+            region=self.template.region,
+        )
+        return self._call(function, event)
+
+    def _call_local(self, handler: LocalHandler, request: LocalRequest) -> Response:
+        try:
+            return handler(request)
+        except Exception:
+            log.exception("local page %s raised", request.match.re.pattern)
+            return envelope_error(500, "INTERNAL_ERROR", "Internal error.")
+
+    def _call(self, function: Function, event: dict[str, Any]) -> Response:
+        try:
+            return lambda_response(self.invoke(function.logical_id, event))
+        except Exception:
+            log.exception("%s raised", function.logical_id)
+            return envelope_error(500, "INTERNAL_ERROR", "Internal error.")
+
+    def _cors(self, route: Route) -> Cors:
+        return self.template.cors.get(route.route.api_id or "", Cors())
+
+    def _preflight(self, request: Request) -> Response | None:
+        """API Gateway's answer to a preflight, when the path's API has a CORS configuration."""
+        routes = [r for r in self.routes if r.pattern is not None and r.match(request.path) is not None]
+        cors = self._cors(routes[0]) if routes else Cors()
+        if not cors.allow_origins:
+            return None  # routed like any other request, as API Gateway does without CORS
+        origin = request.headers.get("origin", "")
+        response = Response(204, list(SECURITY_HEADERS.items()))
+        if not _origin_allowed(cors, origin):
+            return response
+        response.headers += [
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Methods", ",".join(cors.allow_methods)),
+            ("Access-Control-Allow-Headers", ",".join(cors.allow_headers)),
+            ("Vary", "Origin"),
+        ]
+        if cors.max_age is not None:
+            response.headers.append(("Access-Control-Max-Age", str(cors.max_age)))
+        if cors.allow_credentials:
+            response.headers.append(("Access-Control-Allow-Credentials", "true"))
+        return response
+
+    def _openapi_response(self) -> Response:
+        try:
+            document = self._openapi.document()
+        except Exception:
+            log.exception("building the OpenAPI document failed")
+            return envelope_error(500, "INTERNAL_ERROR", "Internal error.")
+        headers = [("Content-Type", "application/json"), *SECURITY_HEADERS.items()]
+        return Response(200, headers, json.dumps(document).encode())
+
+
+def _optional_module(name: str) -> Any:
+    try:
+        found = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(name) if found is not None else None
+
+
+def _is_preflight(request: Request) -> bool:
+    return (
+        request.method == "OPTIONS"
+        and "origin" in request.headers
+        and "access-control-request-method" in request.headers
+    )
+
+
+def _origin_allowed(cors: Cors, origin: str) -> bool:
+    return bool(origin) and ("*" in cors.allow_origins or origin in cors.allow_origins)
+
+
+def _with_cors(response: Response, cors: Cors, origin: str | None) -> Response:
+    """API Gateway's CORS: with a configuration, it replaces whatever CORS headers the function set."""
+    if not cors.allow_origins:
+        return response
+    response.headers = [(k, v) for k, v in response.headers if not k.lower().startswith("access-control-")]
+    if origin and _origin_allowed(cors, origin):
+        response.headers.append(("Access-Control-Allow-Origin", origin))
+        if cors.expose_headers:
+            response.headers.append(("Access-Control-Expose-Headers", ",".join(cors.expose_headers)))
+        if cors.allow_credentials:
+            response.headers.append(("Access-Control-Allow-Credentials", "true"))
+    return response
+
+
+def _forwarded(request: Request) -> dict[str, str]:
+    # API Gateway adds these; handlers and Powertools may read them.
+    headers = dict(request.headers)
+    headers["x-forwarded-for"] = request.source_ip
+    headers.setdefault("x-forwarded-proto", "http")
+    return headers
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: LocalHttpServer
+
+    def do_request(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._send(envelope_error(413, "PAYLOAD_TOO_LARGE", "The request body is too large."))
+            return
+        body = self.rfile.read(length) if length else b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = self._read_chunked()
+        target = urlsplit(self.path)
+        request = Request(
+            method=self.command.upper(),
+            path=target.path or "/",
+            query=target.query,
+            headers=_joined_headers(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+        )
+        gateway = self.server.gateway
+        if gateway is None:
+            self._send(envelope_error(503, "SERVICE_UNAVAILABLE", "Starting up."))
+            return
+        self._send(gateway.handle(request))
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_request
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self.rfile.readline()
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Paths can carry report tokens: the gateway logs route keys instead.
+        return
+
+
+def _joined_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        separator = "; " if key == "cookie" else ","
+        headers[key] = f"{headers[key]}{separator}{value}" if key in headers else value
+    return headers
+
+
+class LocalHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__((host, port), _Handler)
+        self.gateway: Gateway | None = None  # set once the bound port (and so the base URL) is known
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
