@@ -10,14 +10,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reckoning import db, http
 from reckoning.domain import checkout, rate_limit
 from reckoning.envelope import ok
-from reckoning.models.api import CheckoutRequest
+from reckoning.models.api import CheckoutRequest, CheckoutResult
 from reckoning.observability import logger, metrics
 from reckoning.providers.checkout import checkout as checkout_provider
 
 app = http.create_app(rate_limit.limiter(db.database))
 
 
-@app.post("/api/checkout", summary="Start or resume payment for a reckoning", tags=["payment"])
+@app.post(
+    "/api/checkout",
+    summary="Start or resume payment for a reckoning",
+    tags=["payment"],
+    responses=http.documented(200, CheckoutResult, "Redirect the browser to checkoutUrl."),
+)
 def post_checkout(body: Annotated[CheckoutRequest, Body()]) -> Response[str]:
     return ok(checkout.start_checkout(db.database(), checkout_provider(), body.token))
 

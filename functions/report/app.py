@@ -10,13 +10,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reckoning import db, http
 from reckoning.domain import links, rate_limit, status
 from reckoning.envelope import ok
-from reckoning.models.api import LinksAccepted, LinksRequest
+from reckoning.models.api import LinksAccepted, LinksRequest, ReportStatus
 from reckoning.observability import logger, metrics
 
 app = http.create_app(rate_limit.limiter(db.database))
 
 
-@app.get("/api/report/<token>", summary="Status of a reckoning, and its report when ready", tags=["report"])
+@app.get(
+    "/api/report/<token>",
+    summary="Status of a reckoning, and its report when ready",
+    tags=["report"],
+    responses=http.documented(200, ReportStatus, "Status; while not ready a Retry-After polling hint."),
+)
 def get_report(token: str) -> Response[str]:
     view = status.report_status(db.database(), token)
     if view.etag is None:
@@ -28,13 +33,23 @@ def get_report(token: str) -> Response[str]:
     return ok(view.body, headers=caching)
 
 
-@app.post("/api/report/links", summary="Email fresh report links (lost-link recovery)", tags=["report"])
+@app.post(
+    "/api/report/links",
+    summary="Email fresh report links (lost-link recovery)",
+    tags=["report"],
+    responses=http.documented(202, LinksAccepted, "Always the same answer, whether or not the address is known."),
+)
 def post_links(body: Annotated[LinksRequest, Body()]) -> Response[str]:
     links.request_links(db.database(), body.email)
     return ok(LinksAccepted(), status=202)
 
 
-@app.get("/api/report/<token>/pdf", summary="Redirect to a short-lived link to the PDF", tags=["report"])
+@app.get(
+    "/api/report/<token>/pdf",
+    summary="Redirect (302) to a short-lived (≤ 300 s) link to the PDF",
+    tags=["report"],
+    responses={302: {"description": "Location: a presigned URL of the PDF."}},
+)
 def get_pdf(token: str) -> Response[str]:
     location = status.pdf_location(db.database(), token)
     return Response(status_code=302, body="", headers={"Location": location})

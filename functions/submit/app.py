@@ -11,18 +11,29 @@ from reckoning import db, http
 from reckoning.domain import rate_limit, submit
 from reckoning.envelope import ok
 from reckoning.models import questionnaire
-from reckoning.models.api import SubmitRequest
+from reckoning.models.api import SubmitRequest, SubmitResult
+from reckoning.models.questionnaire import Questionnaire
 from reckoning.observability import logger, metrics
 
 app = http.create_app(rate_limit.limiter(db.database))
 
 
-@app.get("/api/questionnaire", summary="The current questionnaire", tags=["questionnaire"])
+@app.get(
+    "/api/questionnaire",
+    summary="The current questionnaire",
+    tags=["questionnaire"],
+    responses=http.documented(200, Questionnaire, "The versioned questionnaire definition."),
+)
 def get_questionnaire() -> Response[str]:
     return ok(questionnaire.current(), headers={"Cache-Control": "public, max-age=300"})
 
 
-@app.post("/api/reckoning", summary="Submit a completed questionnaire", tags=["reckoning"])
+@app.post(
+    "/api/reckoning",
+    summary="Submit a completed questionnaire",
+    tags=["reckoning"],
+    responses=http.documented(201, SubmitResult, "Stored; keep the token, it is the only way to the report."),
+)
 def post_reckoning(body: Annotated[SubmitRequest, Body()]) -> Response[str]:
     result = submit.submit(db.database(), body)
     metrics.add_metric(name="ReckoningSubmitted", unit="Count", value=1)

@@ -20,8 +20,13 @@ from reckoning.providers.queue import SqsQueue
 app = http.create_app()
 
 
-@app.post("/")
-@app.post("/webhooks/stripe", summary="Stripe events (Lambda function URL in AWS)", tags=["payment"])
+@app.post("/", include_in_schema=False)  # the function URL's own root in AWS
+@app.post(
+    "/webhooks/stripe",
+    summary="Stripe events (a Lambda function URL in AWS; Stripe-Signature header required)",
+    tags=["payment"],
+    responses=http.documented(200, WebhookReceived, "Verified (also duplicates and ignored types)."),
+)
 def post_event() -> Response[str]:
     payload = app.current_event.decoded_body or ""
     signature = app.current_event.headers.get("stripe-signature")

@@ -15,11 +15,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from reckoning import errors
 from reckoning.config import settings
-from reckoning.envelope import fail
+from reckoning.envelope import Envelope, fail
 from reckoning.observability import logger
 
 SECURITY_HEADERS = {
@@ -40,6 +42,12 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     errors.TransientFailure: (503, "SERVICE_UNAVAILABLE"),
 }
 INTERNAL = (500, "INTERNAL_ERROR")
+
+def documented(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
+    """The success response of a route for the OpenAPI document: our envelope around `model`."""
+    envelope = Envelope[model]  # type: ignore[valid-type]
+    return {status: {"description": description, "content": {"application/json": {"model": envelope}}}}
+
 
 RateLimiter = Callable[[str, str], None]
 """(route key, client ip) -> None, raising RateLimited."""

@@ -217,3 +217,10 @@ def test_a_response_to_the_configured_origin_carries_cors_headers(stack: Stack) 
 
     assert result.headers["access-control-allow-origin"] == origin
     assert "retry-after" in result.headers["access-control-expose-headers"]
+
+
+def test_the_openapi_document_is_served(stack: Stack) -> None:
+    result = client.request("GET", stack.url + "/api/openapi.json")
+    assert result.status == 200
+    assert result.json["openapi"] == "3.1.0"
+    assert "/api/reckoning" in result.json["paths"]

@@ -1,0 +1,100 @@
+"""The OpenAPI 3.1 document of every HTTP function in template.yaml, generated from the route definitions.
+
+Each function's Powertools resolver describes its own routes; this merges them, replaces Powertools'
+default 422 with our 400 envelope, and adds the error responses every route can give (DESIGN §3).
+`python -m reckoning_local.openapi` rewrites `docs/openapi.json`; a test fails when it drifts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from reckoning.envelope import ErrorEnvelope
+from reckoning_local import template as tpl
+from reckoning_local.loader import import_file
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = ROOT / "docs" / "openapi.json"
+_ERRORS = {
+    "400": "VALIDATION_ERROR with one {field, message} per invalid field (INVALID_SIGNATURE for the webhook).",
+    "404": "NOT_FOUND: unknown, malformed, expired or revoked token (one identical body).",
+    "409": "CONFLICT: e.g. checkout of a paid reckoning, PDF not ready.",
+    "413": "PAYLOAD_TOO_LARGE: bodies over 64 KiB.",
+    "415": "UNSUPPORTED_MEDIA_TYPE: bodies must be application/json.",
+    "429": "RATE_LIMITED; see Retry-After.",
+    "500": "INTERNAL_ERROR.",
+    "503": "SERVICE_UNAVAILABLE (database or dependency down); see Retry-After.",
+}
+
+
+def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    template = tpl.load(template_path)
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for function in template.functions.values():
+        if not function.routes and function.url is None:
+            continue
+        module = import_file(function.source_file, f"reckoning_openapi_{function.logical_id}")
+        schema = module.app.get_openapi_schema(title="Reckoning", version="1")
+        part = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+        paths.update(part.get("paths", {}))
+        schemas.update(part.get("components", {}).get("schemas", {}))
+    schemas.update(ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
+    schemas["ErrorEnvelope"] = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas["ErrorEnvelope"].pop("$defs", None)
+    for operations in paths.values():
+        for operation in operations.values():
+            _our_errors(operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Reckoning API",
+            "version": "1",
+            "description": "Questionnaire, checkout, Stripe webhook and report access. "
+            'Success: {"success": true, "data": …}; failure: {"success": false, "error": {code, message}}.',
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": _reachable(paths, schemas)},
+    }
+
+
+def _reachable(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """Only the schemas the paths use (drops Powertools' 422 models)."""
+    keep: set[str] = set()
+    pending = [paths]
+    while pending:
+        for ref in _refs(pending.pop()):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in keep and name in schemas:
+                keep.add(name)
+                pending.append(schemas[name])
+    return {name: schemas[name] for name in sorted(keep)}
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+def _our_errors(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+    for status, description in _ERRORS.items():
+        responses.setdefault(status, {"description": description, "content": ref})
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    COMMITTED.write_text(render())
+    print(f"wrote {COMMITTED.relative_to(ROOT)}", file=sys.stderr)
