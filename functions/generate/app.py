@@ -1,5 +1,6 @@
 """Generate: consumes the report queue in batches; failed records are retried by SQS alone."""
 
+import time
 from functools import cache
 from typing import Any
 
@@ -22,7 +23,11 @@ def collaborators() -> generate.Collaborators:
     return generate.production()
 
 
-def record_handler(record: SQSRecord) -> None:
+# Time kept back at the end of an invocation for saving, rendering and emailing.
+_MARGIN_S = 60
+
+
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     try:
         job = generate.Job.model_validate_json(record.body)
     except ValidationError:
@@ -31,7 +36,8 @@ def record_handler(record: SQSRecord) -> None:
         metrics.add_metric(name="MalformedJob", unit="Count", value=1)
         return
     final = int(record.attributes.approximate_receive_count) >= settings().queue_max_receive_count
-    generate.handle(db.database(), job, collaborators(), final_receive=final)
+    deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - _MARGIN_S
+    generate.handle(db.database(), job, collaborators(), final_receive=final, deadline=deadline)
 
 
 @logger.inject_lambda_context

@@ -43,6 +43,7 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
 }
 INTERNAL = (500, "INTERNAL_ERROR")
 
+
 def documented(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
     """The success response of a route for the OpenAPI document: our envelope around `model`."""
     envelope = Envelope[model]  # type: ignore[valid-type]

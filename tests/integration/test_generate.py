@@ -308,7 +308,7 @@ def test_a_batch_of_ten_with_three_poison_records_reports_exactly_those_three(
     monkeypatch.setattr(app, "collaborators", lambda: replace(deps, writer=PoisonAware()))
     order = ids[:3] + poison[:1] + ids[3:5] + poison[1:] + ids[5:]
     event = sqs_event([json.dumps({"reckoningId": str(i), "reason": "payment"}) for i in order])
-    result = app.lambda_handler(event, LambdaContext(function_name="generate"))
+    result = app.lambda_handler(event, LambdaContext(function_name="generate", timeout_s=900))
     failed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
     assert failed == {f"m{order.index(p)}" for p in poison}
     assert {status_of(pg, i) for i in ids} == {"ready"}
@@ -375,3 +375,37 @@ def test_the_pdf_of_an_unfinished_reckoning_is_a_conflict(database_url: str, pg:
     token = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())[2]["data"]["token"]
     status, _, body = get(f"/api/report/{token}/pdf", token)
     assert (status, body["error"]["code"]) == (409, "CONFLICT")
+
+
+def test_no_model_call_starts_that_could_outlast_the_invocation(
+    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+) -> None:
+    import time
+
+    rid = paid_reckoning(pg)
+    with pytest.raises(errors.TransientFailure, match="time"):
+        generate.generate(db.database(), Job(reckoning_id=rid), deps, deadline=time.monotonic() + 10)
+    assert status_of(pg, rid) == "paid"  # not even claimed: SQS redelivers it to a fresh invocation
+
+
+def test_regeneration_stops_when_time_runs_short_and_keeps_the_best(
+    database_url: str,
+    report_bucket: str,
+    deps: Collaborators,
+    pg: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    @dataclass
+    class SlowWriter(ScriptedWriter):
+        def write(self, sub: Submission, feedback: Sequence[str] = ()) -> Draft:
+            time.sleep(0.2)
+            return super().write(sub, feedback)
+
+    rid = paid_reckoning(pg)
+    writer = SlowWriter(script=[bad_report(), None])
+    deadline = time.monotonic() + generate.attempt_budget_s() + 0.1  # room for one attempt, not two
+    outcome = generate.generate(db.database(), Job(reckoning_id=rid), replace(deps, writer=writer), deadline=deadline)
+    assert outcome == "needs_review"
+    assert len(writer.feedback) == 1

@@ -8,6 +8,7 @@ any point ends with one report, one PDF object and one email.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -61,23 +62,41 @@ def production() -> Collaborators:
     return Collaborators(writer.writer(), email.mailer(), storage, pdf.render)
 
 
-def handle(database: db.Database, job: Job, deps: Collaborators, *, final_receive: bool = False) -> Outcome:
+def handle(
+    database: db.Database, job: Job, deps: Collaborators, *, final_receive: bool = False, deadline: float | None = None
+) -> Outcome:
     """One queue message: a report to generate, or report links to send."""
     if job.reason == "links":
         links.send_links(database, job.reckoning_id, job.request_id or str(job.reckoning_id), deps.mailer)
         return "links_sent"
-    return generate(database, job, deps, final_receive=final_receive)
+    return generate(database, job, deps, final_receive=final_receive, deadline=deadline)
 
 
-def generate(database: db.Database, job: Job, deps: Collaborators, *, final_receive: bool = False) -> Outcome:
+def attempt_budget_s() -> float:
+    """The longest one model call can take: every SDK try at the full timeout, plus backoff."""
+    s = settings()
+    return s.anthropic_timeout_s * (s.anthropic_max_retries + 1) + 20 * s.anthropic_max_retries
+
+
+def generate(
+    database: db.Database,
+    job: Job,
+    deps: Collaborators,
+    *,
+    final_receive: bool = False,
+    deadline: float | None = None,
+) -> Outcome:
+    """`deadline` (time.monotonic) is when the function must be done; no model call starts that could outlast it."""
     reckoning_id = job.reckoning_id
+    if deadline is not None and time.monotonic() + attempt_budget_s() > deadline:
+        raise errors.TransientFailure("not enough time left in this invocation")
     with database.transaction() as conn:
         row = reports.claim(conn, reckoning_id, settings().generation_lease_s, job.reason)
     if row is None:
         logger.info("not claimable: a duplicate, or another worker has it", extra={"reckoning_id": str(reckoning_id)})
         return "skipped"
     try:
-        return _run(database, row, deps)
+        return _run(database, row, deps, deadline)
     except errors.PermanentFailure as exc:
         _fail(database, reckoning_id, f"permanent: {exc}", getattr(exc, "kind", "permanent"))
         return "failed"
@@ -91,7 +110,7 @@ def generate(database: db.Database, job: Job, deps: Collaborators, *, final_rece
         raise
 
 
-def _run(database: db.Database, row: dict[str, Any], deps: Collaborators) -> Outcome:
+def _run(database: db.Database, row: dict[str, Any], deps: Collaborators, deadline: float | None) -> Outcome:
     reckoning_id: UUID = row["id"]
     with database.transaction() as conn:
         existing = reports.report_for(conn, reckoning_id)
@@ -99,7 +118,7 @@ def _run(database: db.Database, row: dict[str, Any], deps: Collaborators) -> Out
         version, report = existing["version"], Report.model_validate(existing["content"])
     else:
         submission = Submission.of(row["name"], row["answers"])
-        draft, result = _write_until_valid(database, reckoning_id, submission, deps.writer)
+        draft, result = _write_until_valid(database, reckoning_id, submission, deps.writer, deadline)
         with database.transaction() as conn:
             version = reports.save_report(
                 conn,
@@ -128,11 +147,13 @@ def _run(database: db.Database, row: dict[str, Any], deps: Collaborators) -> Out
 
 
 def _write_until_valid(
-    database: db.Database, reckoning_id: UUID, submission: Submission, writer: Writer
+    database: db.Database, reckoning_id: UUID, submission: Submission, writer: Writer, deadline: float | None
 ) -> tuple[Draft, ValidationResult]:
     best: tuple[Draft, ValidationResult] | None = None
     feedback: list[str] = []
     for _ in range(settings().max_generation_attempts):
+        if best is not None and deadline is not None and time.monotonic() + attempt_budget_s() > deadline:
+            break  # no time for another attempt: keep the best so far
         draft = _write(database, reckoning_id, submission, writer, feedback)
         result = validate(draft.content, submission, GenerationMeta(stop_reason=draft.stop_reason, model=draft.model))
         with database.transaction() as conn:
