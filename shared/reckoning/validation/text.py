@@ -125,9 +125,13 @@ _TRANSLITERATION = str.maketrans(
 )
 
 
+_POSSESSIVE = re.compile(r"['\u2019]s$", re.IGNORECASE)
+
+
 def fold_name(name: str) -> str:
     """A name reduced for comparison: no case, no accents, Greek and Cyrillic spelt in Latin
     ("Zoë" ~ "Zoe", "Ольга" ~ "Olga", "Δημήτρης" ~ "Dimitris")."""
+    name = _POSSESSIVE.sub("", name)  # "Zoë's" is Zoë
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     # "-" stands for the silent Cyrillic signs, and joins double names ("Anne-Marie" ~ "Annemarie").

@@ -109,3 +109,9 @@ def test_any_json_object_is_judged_without_crashing(report: dict[str, Any]) -> N
     result = validate(report, person("ada"), GenerationMeta())
     assert 0.0 <= result.confidence <= 1.0
     assert len(result.layers) == len(LAYERS)
+
+
+def test_a_possessive_is_the_same_name() -> None:
+    from reckoning.validation.text import fold_name
+
+    assert fold_name("Zoë's") == fold_name("Zoe") == fold_name("ZOË\u2019S")
