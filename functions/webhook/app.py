@@ -41,13 +41,14 @@ def post_event() -> Response[str]:
     return ok(WebhookReceived())
 
 
-def _retry_later(exc: errors.ServiceUnavailable) -> Response[str]:
+def _retry_later(exc: Exception) -> Response[str]:
     # Stripe retries any 5xx; a plain 500 tells it nothing was committed.
     logger.exception("webhook not processed", extra={"error_class": type(exc).__name__})
+    metrics.add_metric(name="WebhookFailed", unit="Count", value=1)
     return fail(500, "INTERNAL_ERROR", "Internal error.")
 
 
-app.exception_handler(errors.ServiceUnavailable)(_retry_later)
+app.exception_handler([errors.ServiceUnavailable, Exception])(_retry_later)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
