@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     invoke = sub.add_parser(
         "invoke",
         help="run one function with one event file, print its response",
-        epilog="Sample events: infra/reckoning_local/sample_events/",
+        epilog="Sample events: infra/events/<function>/*.json",
     )
     invoke.add_argument("function", help="logical id from template.yaml, or a unique prefix (e.g. submit)")
     invoke.add_argument("event_file", type=Path)
