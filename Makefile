@@ -56,5 +56,14 @@ bench: $(STAMP) ## benchmarks that print figures
 validate: $(STAMP) ## re-check a report: make validate REPORT=… SUBMISSION=…
 	$(BIN)/reckoning validate $(REPORT) $(SUBMISSION)
 
+build: $(STAMP) ## Lambda artifacts in .aws-sam/build for sam deploy (PLATFORM=host to import them here)
+	$(BIN)/python -m reckoning_build $(if $(PLATFORM),--platform $(PLATFORM))
+
+openapi: $(STAMP) ## regenerate docs/openapi.json from the route definitions
+	$(BIN)/python -m reckoning_local.openapi
+
+invoke: $(STAMP) ## run one function with one event in-process: make invoke FN=Submit EVENT=infra/events/…
+	$(BIN)/python -m reckoning_local invoke $(FN) $(EVENT)
+
 clean: ## remove local state (.local) and build output
 	rm -rf .local .aws-sam build

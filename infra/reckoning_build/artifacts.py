@@ -1,0 +1,191 @@
+"""Builds every function and layer into SAM's layout, writes the built template, and measures the result.
+
+`out/<LogicalId>/` per function (its own code plus its extra wheels) and per layer
+(`python/` with the shared packages and common wheels, as Lambda mounts it at
+/opt/python), and `out/template.yaml` pointing at them: what `sam build` leaves
+in `.aws-sam/build` and `sam deploy` picks up unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reckoning_build import template as tpl
+from reckoning_build import wheels
+from reckoning_build.plan import FunctionPlan, LayerPlan, Plan
+
+log = logging.getLogger("reckoning_build")
+
+# Lambda's limit on a function's unzipped code, its layers included.
+LIMIT_BYTES = 250 * 1024 * 1024
+MB = 1024 * 1024
+_NEVER_SHIPPED = {"__pycache__", "tests"}
+
+
+class BuildError(RuntimeError):
+    """The build cannot be produced, or its result would not deploy."""
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    logical_id: str
+    path: Path
+    distributions: tuple[str, ...]  # third-party "name==version" shipped here
+    size: int  # unzipped bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    out_dir: Path
+    template: Path
+    target: str
+    layers: dict[str, Artifact]
+    functions: dict[str, Artifact]
+    function_layers: dict[str, tuple[str, ...]]
+
+    def total(self, function_id: str) -> int:
+        """Unzipped bytes of a function together with its layers: what the limit applies to."""
+        return self.functions[function_id].size + sum(
+            self.layers[layer].size for layer in self.function_layers[function_id]
+        )
+
+
+def build(plan: Plan, target: wheels.Target, out_dir: Path, *, cache_dir: Path, work_dir: Path) -> Build:
+    """Build every artifact of `plan` for `target` into `out_dir` (replacing an earlier build there)."""
+    _prepare(out_dir, plan.root)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    requirements = plan.requirements
+    with tempfile.TemporaryDirectory(prefix="wheels-", dir=work_dir) as scratch:
+        staging = Path(scratch)
+        started = time.monotonic()
+        log.info("installing %d requirements for %s", len(requirements), target.name)
+        wheels.install(requirements, target, staging, cache_dir)
+        log.info("wheels ready in %.1f s", time.monotonic() - started)
+        available = wheels.installed(staging)
+        layers = {lid: _layer(plan, layer, target, staging, available, out_dir) for lid, layer in plan.layers.items()}
+        functions = {
+            fid: _function(function, target, staging, available, layers, out_dir)
+            for fid, function in plan.functions.items()
+        }
+    built = {logical_id: logical_id for logical_id in [*layers, *functions]}
+    template_path = out_dir / "template.yaml"
+    template_path.write_text(tpl.dump(tpl.rewrite(plan.document, built)), encoding="utf-8")
+    return Build(
+        out_dir=out_dir,
+        template=template_path,
+        target=target.name,
+        layers={lid: artifact for lid, (artifact, _) in layers.items()},
+        functions=functions,
+        function_layers={fid: function.layers for fid, function in plan.functions.items()},
+    )
+
+
+def _prepare(out_dir: Path, root: Path) -> None:
+    """An empty `out_dir`: an earlier build there is removed, anything else is refused."""
+    out, project = out_dir.resolve(), root.resolve()
+    if out == project or out in project.parents:
+        raise BuildError(f"{out_dir} holds the project itself: not replacing it")
+    if out.exists() and any(out.iterdir()):
+        if not (out / "template.yaml").is_file():
+            raise BuildError(f"{out_dir} is not empty and holds no earlier build: not replacing it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _layer(
+    plan: Plan,
+    layer: LayerPlan,
+    target: wheels.Target,
+    staging: Path,
+    available: wheels.Distributions,
+    out_dir: Path,
+) -> tuple[Artifact, wheels.Distributions]:
+    root = out_dir / layer.logical_id
+    site = root / "python"  # Lambda puts /opt/python on sys.path
+    for package in _packages(layer.source):
+        _copy_package(package, site / package.name, plan.package_data.get(package.name, ()))
+    dists = wheels.closure(layer.requirements, available, target.environment)
+    wheels.copy_into(dists.values(), staging, site)
+    return _artifact(layer.logical_id, root, dists), dists
+
+
+def _function(
+    function: FunctionPlan,
+    target: wheels.Target,
+    staging: Path,
+    available: wheels.Distributions,
+    layers: Mapping[str, tuple[Artifact, wheels.Distributions]],
+    out_dir: Path,
+) -> Artifact:
+    root = out_dir / function.logical_id
+    module = function.handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
+    if not (function.source / module).is_file():
+        raise BuildError(f"{function.logical_id}: handler {function.handler} but no {function.source / module}")
+    _copy_tree(function.source, root, _all_files(function.source))
+    in_layers = {name for layer in function.layers for name in layers[layer][1]}
+    wanted = wheels.closure(function.requirements, available, target.environment)
+    own = {name: dist for name, dist in wanted.items() if name not in in_layers}
+    wheels.copy_into(own.values(), staging, root)
+    return _artifact(function.logical_id, root, own)
+
+
+def _packages(source: Path) -> list[Path]:
+    packages = sorted(p.parent for p in source.glob("*/__init__.py") if p.parent.name not in _NEVER_SHIPPED)
+    if not packages:
+        raise BuildError(f"{source} holds no Python package for its layer")
+    return packages
+
+
+def _copy_package(package: Path, destination: Path, data_patterns: Iterable[str]) -> None:
+    """A package's modules and the data files pyproject declares for it, as its wheel would hold them."""
+    files = set(package.rglob("*.py"))
+    for pattern in data_patterns:
+        files.update(path for path in package.glob(pattern) if path.is_file())
+    _copy_tree(package, destination, files)
+
+
+def _all_files(source: Path) -> set[Path]:
+    return {path for path in source.rglob("*") if path.is_file()}
+
+
+def _copy_tree(source: Path, destination: Path, files: Iterable[Path]) -> None:
+    for path in sorted(files):
+        relative = path.relative_to(source)
+        if _NEVER_SHIPPED.intersection(relative.parts) or path.suffix == ".pyc":
+            continue
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+def _artifact(logical_id: str, root: Path, dists: wheels.Distributions) -> Artifact:
+    root.mkdir(parents=True, exist_ok=True)
+    shipped = tuple(sorted(f"{name}=={dist.version}" for name, dist in dists.items()))
+    return Artifact(logical_id, root, shipped, tree_size(root))
+
+
+def tree_size(root: Path) -> int:
+    """Unzipped bytes under `root`."""
+    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+
+
+def oversized(result: Build, limit: int = LIMIT_BYTES) -> list[str]:
+    """Functions that, with their layers, exceed Lambda's unzipped size limit."""
+    return [fid for fid in result.functions if result.total(fid) > limit]
+
+
+def size_table(result: Build) -> str:
+    """Unzipped MB per artifact, and per function with its layers."""
+    rows = [f"{'artifact':<20} {'MB':>8} {'with layers':>12}"]
+    rows += [f"{lid:<20} {artifact.size / MB:>8.1f}" for lid, artifact in result.layers.items()]
+    for fid, artifact in result.functions.items():
+        rows.append(f"{fid:<20} {artifact.size / MB:>8.1f} {result.total(fid) / MB:>12.1f}")
+    rows.append(f"limit per function with its layers: {LIMIT_BYTES / MB:.0f} MB unzipped")
+    return "\n".join(rows)

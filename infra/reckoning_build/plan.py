@@ -1,0 +1,164 @@
+"""What goes into which artifact: the template's functions and layers joined with `[tool.reckoning.build]`.
+
+The table in pyproject.toml names, per layer and per function, which of
+`[project].dependencies` it ships; versions and extras always come from the
+dependency specifiers themselves, so the two cannot drift. Every function and
+layer of the template must be listed, and every dependency shipped somewhere.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from reckoning_build import template as tpl
+
+TABLE = "[tool.reckoning.build]"
+
+
+class PlanError(ValueError):
+    """The template and the dependency table do not agree."""
+
+
+@dataclass(frozen=True, slots=True)
+class LayerPlan:
+    logical_id: str
+    source: Path  # ContentUri: each Python package directly inside it ships in the layer
+    requirements: tuple[str, ...]  # specifiers exactly as in [project].dependencies
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionPlan:
+    logical_id: str
+    source: Path  # CodeUri
+    handler: str  # "app.lambda_handler"
+    layers: tuple[str, ...]
+    requirements: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    root: Path
+    document: dict[str, Any]
+    python_version: str  # "3.13", from the functions' Runtime
+    architecture: str  # "arm64" or "x86_64", from the functions' Architectures
+    layers: dict[str, LayerPlan]
+    functions: dict[str, FunctionPlan]
+    package_data: dict[str, tuple[str, ...]]  # [tool.setuptools.package-data]: package → glob patterns
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """Every artifact's requirements together, each once: what one pip resolution installs."""
+        specs = [*(layer.requirements for layer in self.layers.values())]
+        specs += [function.requirements for function in self.functions.values()]
+        return tuple(sorted({requirement for spec in specs for requirement in spec}))
+
+
+def load(root: Path, template_path: Path | None = None) -> Plan:
+    """The plan for `root`'s template.yaml (or `template_path`) and pyproject.toml."""
+    document = tpl.read(template_path or root / "template.yaml")
+    with (root / "pyproject.toml").open("rb") as handle:
+        pyproject = tomllib.load(handle)
+    return make(root, document, pyproject)
+
+
+def make(root: Path, document: dict[str, Any], pyproject: Mapping[str, Any]) -> Plan:
+    """Join a parsed template with a parsed pyproject; PlanError when they disagree."""
+    functions = tpl.functions(document)
+    layers = tpl.layers(document)
+    table = _table(pyproject)
+    specifiers = _dependencies(pyproject)
+    layer_names = _names(table, "layers", layers)
+    function_names = _names(table, "functions", functions)
+    _every_dependency_shipped(specifiers, [*layer_names.values(), *function_names.values()])
+    return Plan(
+        root=root,
+        document=document,
+        python_version=_python_version(functions.values()),
+        architecture=_one("Architectures", {f.architecture for f in functions.values()}),
+        layers={
+            lid: LayerPlan(lid, root / layer.content_uri, _specifiers(specifiers, layer_names[lid], lid))
+            for lid, layer in layers.items()
+        },
+        functions={
+            fid: FunctionPlan(
+                fid, root / f.code_uri, f.handler, f.layers, _specifiers(specifiers, function_names[fid], fid)
+            )
+            for fid, f in functions.items()
+        },
+        package_data=_package_data(pyproject),
+    )
+
+
+def _table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
+    table = pyproject.get("tool", {}).get("reckoning", {}).get("build")
+    if not isinstance(table, dict):
+        raise PlanError(f"pyproject.toml has no {TABLE} table")
+    return table
+
+
+def _dependencies(pyproject: Mapping[str, Any]) -> dict[str, str]:
+    """[project].dependencies by canonical distribution name."""
+    found: dict[str, str] = {}
+    for text in pyproject.get("project", {}).get("dependencies", []):
+        try:
+            found[canonicalize_name(Requirement(text).name)] = text
+        except InvalidRequirement as exc:
+            raise PlanError(f"[project].dependencies: {exc}") from exc
+    return found
+
+
+def _names(table: Mapping[str, Any], kind: str, declared: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+    """`[tool.reckoning.build.<kind>]`, checked to list exactly the template's resources of that kind."""
+    listed = table.get(kind, {})
+    missing = sorted(set(declared) - set(listed))
+    unknown = sorted(set(listed) - set(declared))
+    if missing or unknown:
+        raise PlanError(
+            f"{TABLE[:-1]}.{kind}] must list exactly the template's {kind}: "
+            f"missing {missing or 'none'}, not in template.yaml {unknown or 'none'}"
+        )
+    return {logical_id: tuple(str(name) for name in listed[logical_id]) for logical_id in declared}
+
+
+def _specifiers(specifiers: Mapping[str, str], names: Iterable[str], owner: str) -> tuple[str, ...]:
+    chosen: list[str] = []
+    for name in names:
+        text = specifiers.get(canonicalize_name(name))
+        if text is None:
+            raise PlanError(f"{owner} ships {name!r}, which is not in [project].dependencies")
+        chosen.append(text)
+    return tuple(chosen)
+
+
+def _every_dependency_shipped(specifiers: Mapping[str, str], lists: Iterable[Iterable[str]]) -> None:
+    shipped = {canonicalize_name(name) for names in lists for name in names}
+    unshipped = sorted(set(specifiers) - shipped)
+    if unshipped:
+        raise PlanError(f"{TABLE} ships {unshipped} nowhere: add each to a layer or to the functions that import it")
+
+
+def _python_version(functions: Iterable[tpl.Function]) -> str:
+    runtime = _one("Runtime", {f.runtime for f in functions})
+    match = re.fullmatch(r"python(3\.\d+)", runtime)
+    if not match:
+        raise PlanError(f"Runtime {runtime} is not a Python runtime")
+    return match.group(1)
+
+
+def _one(what: str, values: set[str]) -> str:
+    if len(values) != 1:
+        raise PlanError(f"all functions must share one {what}, found {sorted(values) or 'none'}")
+    return values.pop()
+
+
+def _package_data(pyproject: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    table = pyproject.get("tool", {}).get("setuptools", {}).get("package-data", {})
+    return {str(package): tuple(str(p) for p in patterns) for package, patterns in table.items()}
