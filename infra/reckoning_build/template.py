@@ -7,75 +7,34 @@ forms (`{"Ref": …}`) and are written back that way, as `sam build` does.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
+
+from reckoning_local.template import load_yaml
 
 FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
 # Metadata that tells `sam build` how to build; meaningless once built.
 BUILD_METADATA = ("BuildMethod", "BuildProperties")
 
-_FN_TAGS = (
-    "And",
-    "Base64",
-    "Cidr",
-    "Equals",
-    "FindInMap",
-    "GetAZs",
-    "If",
-    "ImportValue",
-    "Join",
-    "Not",
-    "Or",
-    "Select",
-    "Split",
-    "Sub",
-    "Transform",
-)
-
 
 class TemplateError(ValueError):
     """The template cannot be built as it stands."""
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that turns CloudFormation short-form tags into their long forms."""
-
-
-def _node_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
-
-
-def _long_form(key: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    return lambda loader, node: {key: _node_value(loader, node)}
-
-
-def _get_att(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-    value = _node_value(loader, node)
-    return {"Fn::GetAtt": value.split(".", 1) if isinstance(value, str) else value}
-
-
-_Loader.add_constructor("!Ref", _long_form("Ref"))
-_Loader.add_constructor("!Condition", _long_form("Condition"))
-_Loader.add_constructor("!GetAtt", _get_att)
-for _tag in _FN_TAGS:
-    _Loader.add_constructor(f"!{_tag}", _long_form(f"Fn::{_tag}"))
-
-
 def load(text: str) -> dict[str, Any]:
     """Parse template text into plain data, intrinsic functions in their long forms."""
-    document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
+    try:
+        document = load_yaml(text)  # the local stack's CloudFormation-aware loader
+    except ValueError as exc:
+        raise TemplateError(str(exc)) from exc
+    if not isinstance(document.get("Resources"), dict):
         raise TemplateError("a template must be a mapping with Resources")
-    return cast(dict[str, Any], document)
+    return document
 
 
 def dump(document: Mapping[str, Any]) -> str:

@@ -61,27 +61,22 @@ class LocalAws:
             pass
 
     def sqs(self) -> SQSClient:
-        import boto3
-
-        key, secret = DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
-        return boto3.client(
-            "sqs",
-            region_name=self.region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-        )
+        client: SQSClient = self._client("sqs")
+        return client
 
     def s3(self) -> S3Client:
+        client: S3Client = self._client("s3")
+        return client
+
+    def _client(self, service: str) -> Any:
         import boto3
 
-        key, secret = DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
-        return boto3.client(
-            "s3",
+        return boto3.client(  # type: ignore[call-overload]  # the stubs only type literal service names
+            service,
             region_name=self.region,
             endpoint_url=self.endpoint_url,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
+            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
 
     def create_resources(self, template: Template) -> None:

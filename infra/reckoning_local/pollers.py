@@ -33,7 +33,28 @@ Invoke = Callable[[Any], Any]
 _MAX_RECEIVE = 10  # SQS returns at most ten messages per ReceiveMessage
 
 
-class SqsPoller:
+class _Background:
+    """A daemon thread running `_run` until asked to stop."""
+
+    def __init__(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to stop after its current cycle (call `join` to wait)."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+
+class SqsPoller(_Background):
     """One SQS event source mapping: receive a batch, invoke, delete the successes."""
 
     def __init__(
@@ -54,18 +75,7 @@ class SqsPoller:
         self._invoke = invoke
         self._region = region
         self._wait_s = wait_s  # long-poll wait: also how long stop() may take
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{function_id}-{source.event_name}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the thread to stop after its current poll (call `join` to wait)."""
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        super().__init__(f"sqs-{function_id}-{source.event_name}")
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -144,7 +154,7 @@ def deletable(messages: list[MessageTypeDef], response: Any, *, partial: bool) -
     return [m for m in messages if m["MessageId"] not in failed]
 
 
-class ScheduleRunner:
+class ScheduleRunner(_Background):
     """Invokes a function every `period_s` seconds with its schedule's event."""
 
     def __init__(self, function_id: str, schedule: Schedule, invoke: Invoke, *, region: str) -> None:
@@ -155,17 +165,7 @@ class ScheduleRunner:
         self.period_s = schedule.period_s
         self._invoke = invoke
         self._region = region
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"schedule-{function_id}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        super().__init__(f"schedule-{function_id}")
 
     def event(self) -> Any:
         """The schedule's `Input` when given, else a Scheduled Event as EventBridge sends it."""
