@@ -15,9 +15,9 @@ Time budget of one `write()`: the SDK makes at most `max_retries + 1` attempts,
 each bounded by `anthropic_timeout_s` (connect bounded by 5 s), and sleeps
 between them for `retry-after` (capped below at MAX_RETRY_AFTER_S, beyond which
 we give up and let SQS redeliver) or its own backoff (0.5 s, 1 s, ... ≤ 8 s).
-With the defaults: 3 x 120 s + 2 x 20 s = 400 s worst case, so a generate
-function timeout of 900 s holds two worst-case calls; the worker must check the
-time it has left before another regeneration attempt (a third call could not fit).
+With the defaults (120 s, one retry): 2 x 120 s + 20 s = 260 s worst case, so the
+generate function's 900 s hold three attempts; the worker still checks the time it
+has left before each one (`generate.attempt_budget_s`).
 """
 
 from __future__ import annotations
