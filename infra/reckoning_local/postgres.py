@@ -46,4 +46,5 @@ def ensure_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            # DDL takes no bind parameters: the name goes in as a quoted identifier.
+            conn.execute(sql.SQL(" ").join([sql.SQL("CREATE DATABASE"), sql.Identifier(name)]))
