@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.stubs import Reply, Request, StubServer
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "stripe"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe"
 
 
 def fixture(name: str) -> dict[str, Any]:
