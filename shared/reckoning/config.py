@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     checkout_success_path: str = "/checkout/success"
     checkout_cancel_path: str = "/checkout/cancel"
     webhook_tolerance_s: int = 300
+    # Each Stripe try is cut off after STRIPE_TIMEOUT_S; all tries plus the SDK's backoff (0.5 s) must end
+    # well inside the checkout function's 10 s timeout, leaving room for the database.
+    stripe_timeout_s: float = Field(default=3.0, gt=0)
+    stripe_max_retries: int = Field(default=1, ge=0)
 
     # Generation
     anthropic_base_url: str | None = None
