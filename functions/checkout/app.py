@@ -8,11 +8,21 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db, http
+from reckoning.config import DATABASE, require
 from reckoning.domain import checkout, rate_limit
 from reckoning.envelope import ErrorEnvelope, ok
 from reckoning.models.api import CheckoutRequest, CheckoutResult
 from reckoning.observability import logger, metrics
 from reckoning.providers.checkout import checkout as checkout_provider
+
+NEEDS = require(
+    DATABASE,
+    "CORS_ORIGIN",
+    "APP_BASE_URL",
+    "STRIPE_SECRET_KEY",
+    ("STRIPE_PRICE_ID", "PRICE_AMOUNT"),
+    ("STRIPE_PRICE_ID", "PRICE_CURRENCY"),
+)
 
 app = http.create_app(rate_limit.limiter(db.database))
 
