@@ -4,6 +4,7 @@
    importing only the third-party modules that function truly needs; and which heavy SDKs got imported.
 2. Warm request cost: submit and report fetch through the handler, against the same SQL sent directly.
 3. Webhook throughput: signed Stripe events with 30% duplicates, concurrent, exactly-once effects checked.
+4. Stripe trouble: how long POST /api/checkout takes to answer 503 with the deployed client settings.
 """
 
 from __future__ import annotations
@@ -184,6 +185,36 @@ def webhook_throughput(events: int = 400, duplicate_share: float = 0.3, workers:
     )
 
 
+def stripe_trouble() -> None:
+    """Time to a 503 when Stripe does not answer in time, or cannot be reached (default timeout and retries)."""
+    from reckoning import config
+    from reckoning.providers import checkout
+    from tests.helpers import invoke, submission
+    from tests.stubs.stripe import StripeStub
+
+    stub = StripeStub()
+    stub.server.start()
+    stub.delay_s = 30.0
+    s = config.settings()
+    print(f"\n## Stripe trouble (client timeout {s.stripe_timeout_s} s, {s.stripe_max_retries} retry; function 10 s)")
+    for label, base in (("no answer (timeout)", stub.url), ("connection refused", "http://127.0.0.1:9")):
+        os.environ.update({"STRIPE_SECRET_KEY": "sk_test_reckoning", "STRIPE_API_BASE": base})
+        config.reset()
+        checkout.reset()
+        body = submission()
+        token = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=body, source_ip="10.2.2.2")
+        start = time.perf_counter()
+        status = invoke(
+            "checkout", "POST", "/api/checkout", "POST /api/checkout", body={"token": token[2]["data"]["token"]}
+        )[0]
+        print(f"{label:<22} {status} in {time.perf_counter() - start:.2f} s")
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
+        os.environ.pop(name)
+    config.reset()
+    checkout.reset()
+    stub.server.stop()
+
+
 def generation_steps(runs: int = 5) -> None:
     """Per-report time of each step with the offline writer, moto S3 and the .eml outbox."""
     from moto.server import ThreadedMotoServer
@@ -259,6 +290,7 @@ def main() -> None:
     cold_imports()
     warm_requests()
     generation_steps()
+    stripe_trouble()
     webhook_throughput()
     from reckoning import db
 

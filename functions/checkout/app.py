@@ -8,11 +8,21 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db, http
+from reckoning.config import DATABASE, require
 from reckoning.domain import checkout, rate_limit
-from reckoning.envelope import ok
+from reckoning.envelope import ErrorEnvelope, ok
 from reckoning.models.api import CheckoutRequest, CheckoutResult
 from reckoning.observability import logger, metrics
 from reckoning.providers.checkout import checkout as checkout_provider
+
+NEEDS = require(
+    DATABASE,
+    "CORS_ORIGIN",
+    "APP_BASE_URL",
+    "STRIPE_SECRET_KEY",
+    ("STRIPE_PRICE_ID", "PRICE_AMOUNT"),
+    ("STRIPE_PRICE_ID", "PRICE_CURRENCY"),
+)
 
 app = http.create_app(rate_limit.limiter(db.database))
 
@@ -21,7 +31,19 @@ app = http.create_app(rate_limit.limiter(db.database))
     "/api/checkout",
     summary="Start or resume payment for a reckoning",
     tags=["payment"],
-    responses=http.documented(200, CheckoutResult, "Redirect the browser to checkoutUrl."),
+    responses={
+        **http.documented(200, CheckoutResult, "Redirect the browser to checkoutUrl."),
+        400: {
+            "description": "VALIDATION_ERROR: a malformed body; or field `email`: the payment provider refused the "
+            "address given with the questionnaire (submit it again with another address).",
+            "content": {"application/json": {"model": ErrorEnvelope}},
+        },
+        503: {
+            "description": "SERVICE_UNAVAILABLE: the database or Stripe is down, slow or rate limiting; "
+            "try again after Retry-After seconds.",
+            "content": {"application/json": {"model": ErrorEnvelope}},
+        },
+    },
 )
 def post_checkout(body: Annotated[CheckoutRequest, Body()]) -> Response[str]:
     return ok(checkout.start_checkout(db.database(), checkout_provider(), body.token))

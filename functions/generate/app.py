@@ -11,9 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from reckoning import db
-from reckoning.config import settings
+from reckoning.config import DATABASE, require, settings
 from reckoning.domain import generate
 from reckoning.observability import logger, metrics
+
+NEEDS = require(DATABASE, "ANTHROPIC_API_KEY", "RESEND_API_KEY", "REPORT_BUCKET", "APP_BASE_URL", "EMAIL_FROM")
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

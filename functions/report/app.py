@@ -8,10 +8,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db, http
+from reckoning.config import DATABASE, require
 from reckoning.domain import links, rate_limit, status
 from reckoning.envelope import ok
 from reckoning.models.api import LinksAccepted, LinksRequest, ReportStatus
 from reckoning.observability import logger, metrics
+
+NEEDS = require(DATABASE, "CORS_ORIGIN", "REPORT_BUCKET")
 
 app = http.create_app(rate_limit.limiter(db.database))
 

@@ -8,12 +8,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db, http
+from reckoning.config import DATABASE, require
 from reckoning.domain import rate_limit, submit
 from reckoning.envelope import ok
 from reckoning.models import questionnaire
 from reckoning.models.api import SubmitRequest, SubmitResult
 from reckoning.models.questionnaire import Questionnaire
 from reckoning.observability import logger, metrics
+
+NEEDS = require(DATABASE, "CORS_ORIGIN")
 
 app = http.create_app(rate_limit.limiter(db.database))
 

@@ -5,9 +5,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db
+from reckoning.config import DATABASE, require
 from reckoning.domain import outbox
 from reckoning.observability import logger, metrics
 from reckoning.providers.queue import SqsQueue
+
+NEEDS = require(DATABASE, "REPORT_QUEUE_URL")
 
 
 @logger.inject_lambda_context

@@ -10,12 +10,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db, errors, http
-from reckoning.config import secret, settings
+from reckoning.config import DATABASE, require, secret, settings
 from reckoning.domain import outbox, payments
 from reckoning.envelope import fail, ok
 from reckoning.models.api import WebhookReceived
 from reckoning.observability import logger, metrics
 from reckoning.providers.queue import SqsQueue
+
+NEEDS = require(DATABASE, "STRIPE_WEBHOOK_SECRET", "REPORT_QUEUE_URL")
 
 app = http.create_app()
 

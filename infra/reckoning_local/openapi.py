@@ -89,6 +89,7 @@ def _our_errors(operation: dict[str, Any]) -> None:
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
     for status, description in _ERRORS.items():
         responses.setdefault(status, {"description": description, "content": ref})
+    operation["responses"] = dict(sorted(responses.items()))
 
 
 def render() -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from functools import cache
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import quote
 
 from pydantic import Field, model_validator
@@ -64,6 +65,10 @@ class Settings(BaseSettings):
     checkout_success_path: str = "/checkout/success"
     checkout_cancel_path: str = "/checkout/cancel"
     webhook_tolerance_s: int = 300
+    # Each Stripe try is cut off after STRIPE_TIMEOUT_S; all tries plus the SDK's backoff (0.5 s) must end
+    # well inside the checkout function's 10 s timeout, leaving room for the database.
+    stripe_timeout_s: float = Field(default=3.0, gt=0)
+    stripe_max_retries: int = Field(default=1, ge=0)
 
     # Generation
     anthropic_base_url: str | None = None
@@ -141,3 +146,49 @@ def _from_secrets_manager(arn: str) -> str:
 def reset() -> None:
     """Forget cached settings (tests change the environment)."""
     settings.cache_clear()
+
+
+# ---------------------------------------------------------------- what each function needs in production
+
+Need = str | tuple[str, ...]
+"""A setting's name, or alternatives of which any one will do. A secret also counts when `<NAME>_ARN` is set."""
+
+DATABASE: Need = ("DATABASE_URL", "DATABASE_SECRET_ARN")
+
+
+class MissingSettings(RuntimeError):
+    """A production cold start without a setting the function needs."""
+
+
+def require(*needs: Need) -> tuple[Need, ...]:
+    """Stop a production cold start when any of `needs` is unset; elsewhere, offline defaults stand in.
+
+    Called at the top of each `functions/<name>/app.py`, so a misconfigured function fails its first
+    (init) invocation with the missing names, not a paying customer's request later. Secrets are only
+    checked for presence here: they are fetched lazily, on first use.
+    """
+    if os.environ.get("ENVIRONMENT") == "production":
+        absent = missing(needs, os.environ)
+        if absent:
+            raise MissingSettings("production needs " + "; ".join(absent))
+    return needs
+
+
+def missing(needs: tuple[Need, ...], environment: Mapping[str, str]) -> list[str]:
+    """The needs not met by `environment`, each spelled as the names that would meet it."""
+    return [_spell(need) for need in needs if not any(_present(name, environment) for name in _names(need))]
+
+
+def _names(need: Need) -> tuple[str, ...]:
+    return (need,) if isinstance(need, str) else need
+
+
+def _present(name: str, environment: Mapping[str, str]) -> bool:
+    if environment.get(name):
+        return True
+    return name in get_args(SecretName) and bool(environment.get(f"{name}_ARN"))
+
+
+def _spell(need: Need) -> str:
+    names = [n for name in _names(need) for n in ((name, f"{name}_ARN") if name in get_args(SecretName) else (name,))]
+    return " or ".join(names)

@@ -64,6 +64,11 @@ class ServiceUnavailable(ReckoningError):
         self.retry_after = retry_after
 
 
+class IdempotencyKeySpent(ReckoningError):
+    """A provider will not carry out this request under its idempotency key again: it refuses other
+    parameters for it, or replays a saved failure. Only a new key gets a new answer."""
+
+
 class TransientFailure(ReckoningError):
     """A dependency failed for now; the work is retried."""
 

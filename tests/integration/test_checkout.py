@@ -1,19 +1,33 @@
-"""POST /api/checkout against a local Stripe API stub, through the real stripe SDK."""
+"""POST /api/checkout against a local Stripe API stub, through the real stripe SDK.
+
+The stub keeps Stripe's documented rules (tests/stubs/stripe.py); each test below switches on one way Stripe
+can answer, and checks the HTTP answer, what is stored, and that no log line carries the person's address.
+"""
 
 from __future__ import annotations
 
+import io
+import logging
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
 
-from reckoning import config
+from reckoning import config, db, errors
+from reckoning.domain import checkout as checkout_domain
+from reckoning.observability import logger
 from reckoning.providers import checkout as checkout_provider
 from tests.helpers import count, invoke, submission
 from tests.stubs.stripe import StripeStub
 
 CHECKOUT = ("checkout", "POST", "/api/checkout", "POST /api/checkout")
+ADDRESS = "zelda.private@example.com"
+REFUSED_BY_STRIPE = "zelda..private@example.com"  # our own check accepts it; Stripe does not
+# The local parts, so that a form-encoded copy (zelda.private%40example.com) is caught too.
+PRIVATE = ("zelda.private", "zelda..private")
 
 
 @pytest.fixture
@@ -22,14 +36,46 @@ def stripe_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStub]:
     stub.server.start()
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_reckoning")
     monkeypatch.setenv("STRIPE_API_BASE", stub.url)
+    monkeypatch.setenv("STRIPE_TIMEOUT_S", "0.3")  # short, so that timeout tests stay fast
     config.reset()
     yield stub
     stub.server.stop()
-    checkout_provider._stripe_client.cache_clear()
+    checkout_provider.reset()
 
 
-def submitted_token() -> str:
-    status, _, body = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())
+class Logs:
+    """Every log line from `start()` on: stdlib records with all their fields, Powertools' JSON lines as its
+    handler writes them, and whatever reached the process's stdout/stderr (an SDK printing to the console)."""
+
+    def __init__(self, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+        self._caplog, self._capfd = caplog, capfd
+        self._json = io.StringIO()
+
+    def start(self) -> None:
+        self._caplog.set_level(logging.DEBUG)
+        self._caplog.clear()
+        self._capfd.readouterr()
+        self._json.seek(0)
+        self._json.truncate()
+
+    def text(self) -> str:
+        out, err = self._capfd.readouterr()
+        records = (str(vars(record)) for record in self._caplog.records)
+        return "\n".join([*records, self._json.getvalue(), out, err])
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> Iterator[Logs]:
+    captured = Logs(caplog, capfd)
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(captured._json)
+    yield captured
+    handler.setStream(previous)
+
+
+def submitted_token(email: str = ADDRESS) -> str:
+    status, _, body = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(email=email))
     assert status == 201
     token: str = body["data"]["token"]
     return token
@@ -37,6 +83,26 @@ def submitted_token() -> str:
 
 def checkout(token: str) -> tuple[int, dict[str, str], Any]:
     return invoke(*CHECKOUT, body={"token": token})
+
+
+def keys(stub: StripeStub) -> list[str]:
+    return [request.headers["idempotency-key"] for request in stub.creates()]
+
+
+def refused_privately(logs: Logs, status: int, code: str) -> tuple[dict[str, str], Any]:
+    """Given a switched-on Stripe answer: the checkout gets `status`/`code`, and nothing logged names the person."""
+    token = submitted_token()
+    logs.start()
+    got, headers, body = checkout(token)
+    text = logs.text()
+    assert (got, body["error"]["code"]) == (status, code)
+    assert "request refused" in text or "request failed" in text  # the capture does see our log lines
+    assert '"level":' in text  # ... including Powertools' JSON lines on stdout
+    assert not [part for part in PRIVATE if part in text]
+    return headers, body
+
+
+# ---------------------------------------------------------------- the happy path
 
 
 def test_checkout_creates_a_session_and_records_it(
@@ -51,10 +117,13 @@ def test_checkout_creates_a_session_and_records_it(
     [create] = stripe_stub.creates()
     form = create.form()
     assert form["mode"] == ["payment"]
-    assert form["customer_email"] == ["ada@example.com"]
+    assert form["customer_email"] == [ADDRESS]
     assert form["client_reference_id"] == form["metadata[reckoning_id]"]
-    assert create.headers["idempotency-key"] == f"checkout:{form['client_reference_id'][0]}:1"
-    row = pg.execute("SELECT checkout_session_id, amount, currency, status FROM payments").fetchone()
+    assert create.headers["idempotency-key"] == f"checkout:{form['client_reference_id'][0]}:1:0"
+    row = pg.execute("SELECT checkout_session_id, amount, currency, status, expires_at FROM payments").fetchone()
+    created = pg.execute("SELECT created_at FROM reckonings").fetchone()
+    assert row is not None and created is not None
+    assert row.pop("expires_at") == created["created_at"].replace(microsecond=0) + timedelta(minutes=90)
     assert row == {"checkout_session_id": data["sessionId"], "amount": 2900, "currency": "eur", "status": "open"}
 
 
@@ -77,8 +146,7 @@ def test_an_expired_session_is_replaced_by_a_new_one(
     pg.execute("UPDATE payments SET status = 'expired'")
     second = checkout(token)[2]["data"]
     assert second["sessionId"] != first["sessionId"]
-    keys = [r.headers["idempotency-key"] for r in stripe_stub.creates()]
-    assert [k.rsplit(":", 1)[1] for k in keys] == ["1", "2"]
+    assert [key.split(":")[2] for key in keys(stripe_stub)] == ["1", "2"]
     assert count(pg, "payments") == 2
 
 
@@ -99,20 +167,6 @@ def test_unknown_or_malformed_token_is_not_found(database_url: str, stripe_stub:
     assert stripe_stub.creates() == []
 
 
-def test_stripe_unreachable_is_503_and_records_nothing(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, pg: psycopg.Connection[Any]
-) -> None:
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_reckoning")
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # discard port: connection refused
-    config.reset()
-    token = submitted_token()
-    status, headers, body = checkout(token)
-    checkout_provider._stripe_client.cache_clear()
-    assert (status, body["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
-    assert int(headers["Retry-After"]) > 0
-    assert count(pg, "payments") == 0
-
-
 def test_without_a_stripe_key_the_offline_checkout_page_is_used(database_url: str) -> None:
     token = submitted_token()
     status, _, body = checkout(token)
@@ -126,4 +180,196 @@ def test_missing_token_field_is_a_validation_error(database_url: str, pg: psycop
     assert status == 400
     fields = {d["field"] for d in body["error"]["details"]}
     assert fields == {"token", "tok"}
+    assert count(pg, "payments") == 0
+
+
+# ---------------------------------------------------------------- retries send Stripe the same request
+
+
+def test_a_retry_after_a_lost_answer_gets_the_session_stripe_created(
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any]
+) -> None:
+    # Given Stripe creates the session but its answer comes after our client gave up (twice: the SDK retries)
+    token = submitted_token()
+    stripe_stub.delay_s = 1.0
+    started = time.perf_counter()
+    status, headers, body = checkout(token)
+    print(f"Stripe timeout (0.3 s client timeout, 1 retry) became a 503 in {time.perf_counter() - started:.2f} s")
+    assert (status, body["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert int(headers["Retry-After"]) == checkout_provider.RETRY_AFTER_S
+    assert count(pg, "payments") == 0
+    # When the person tries again and Stripe is quick again
+    stripe_stub.delay_s = 0
+    status, _, body = checkout(token)
+    # Then the same request (key and parameters) gets back the one session Stripe made
+    assert status == 200
+    [session] = stripe_stub.sessions()
+    assert body["data"]["sessionId"] == session["id"]
+    requests = stripe_stub.creates()
+    assert len(requests) == 3
+    assert len({(r.headers["idempotency-key"], r.body) for r in requests}) == 1
+    assert count(pg, "payments") == 1
+
+
+class _CrashAfterStripe:
+    """The real provider, then a crash before the insert (a Lambda timeout, the database gone)."""
+
+    def __init__(self) -> None:
+        self.inner = checkout_provider.checkout()
+
+    def create_session(self, **arguments: Any) -> checkout_provider.CheckoutSession:
+        self.inner.create_session(**arguments)
+        raise errors.ServiceUnavailable("crashed after Stripe answered")
+
+
+def test_a_retry_after_a_crash_between_stripe_and_the_insert_gets_the_same_session(
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any]
+) -> None:
+    token = submitted_token()
+    with pytest.raises(errors.ServiceUnavailable):
+        checkout_domain.start_checkout(db.database(), _CrashAfterStripe(), token)
+    time.sleep(1.1)  # a retry in another second: a clock-derived expires_at would differ now
+
+    status, _, body = checkout(token)
+
+    assert status == 200
+    [session] = stripe_stub.sessions()
+    assert body["data"]["sessionId"] == session["id"]
+    first, second = stripe_stub.creates()
+    assert (first.headers["idempotency-key"], first.body) == (second.headers["idempotency-key"], second.body)
+    assert count(pg, "payments") == 1
+
+
+@pytest.mark.parametrize("later", [timedelta(minutes=45), timedelta(hours=25), timedelta(days=30)])
+def test_a_retry_much_later_uses_a_new_key_with_an_expiry_stripe_accepts(
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any], later: timedelta
+) -> None:
+    # Given a first attempt whose answer was lost
+    token = submitted_token()
+    stripe_stub.delay_s = 1.0
+    assert checkout(token)[0] == 503
+    stripe_stub.delay_s = 0
+    # When the person comes back much later (the reckoning is that much older)
+    pg.execute("UPDATE reckonings SET created_at = created_at - %s", (later,))
+    status, _, body = checkout(token)
+    # Then a new slot's key carries a new expiry, 60 to 90 minutes ahead: Stripe accepts it (the stub checks)
+    assert status == 200
+    first_key, *_, last_key = keys(stripe_stub)
+    assert last_key != first_key
+    expires_at = int(stripe_stub.creates()[-1].form()["expires_at"][0])
+    assert 60 * 60 - 5 <= expires_at - time.time() <= 90 * 60
+    assert body["data"]["sessionId"] == stripe_stub.sessions()[-1]["id"]
+    assert count(pg, "payments") == 1
+
+
+# ---------------------------------------------------------------- every other Stripe answer
+
+
+def test_an_address_stripe_refuses_is_a_validation_error_on_email(
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any], logs: Logs
+) -> None:
+    token = submitted_token(REFUSED_BY_STRIPE)
+    logs.start()
+
+    status, headers, body = checkout(token)
+
+    text = logs.text()
+    assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")
+    assert body["error"]["details"] == [{"field": "email", "message": checkout_provider.EMAIL_REFUSED}]
+    assert "Retry-After" not in headers
+    assert len(stripe_stub.creates()) == 1  # Stripe said so, not our own check
+    assert "request refused" in text and '"level":' in text
+    assert not [part for part in PRIVATE if part in text]
+    assert count(pg, "payments") == 0
+
+
+def test_a_key_reused_with_other_parameters_is_a_503_until_the_next_slot(
+    database_url: str,
+    stripe_stub: StripeStub,
+    pg: psycopg.Connection[Any],
+    logs: Logs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a lost answer, then a deploy that changes the price within the same slot
+    token = submitted_token()
+    stripe_stub.delay_s = 1.0
+    assert checkout(token)[0] == 503
+    stripe_stub.delay_s = 0
+    monkeypatch.setenv("PRICE_AMOUNT", "3900")
+    config.reset()
+    logs.start()
+    # When the person retries, Stripe refuses the key with other parameters
+    status, headers, body = checkout(token)
+    # Then: 503 until the next slot's key, an error log for us without the address, nothing stored
+    text = logs.text()
+    assert (status, body["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert 1 <= int(headers["Retry-After"]) <= 30 * 60
+    assert "checkout key spent at Stripe" in text and "IdempotencyError" in text
+    assert not [part for part in PRIVATE if part in text]
+    assert count(pg, "payments") == 0
+    # And in the next slot the new price goes through under a new key
+    pg.execute("UPDATE reckonings SET created_at = created_at - interval '30 minutes'")
+    status, _, body = checkout(token)
+    assert status == 200
+    assert body["data"]["amount"] == stripe_stub.amount
+    assert int(stripe_stub.creates()[-1].form()["line_items[0][price_data][unit_amount]"][0]) == 3900
+    assert count(pg, "payments") == 1
+
+
+def test_a_stripe_500_is_replayed_for_its_key_so_the_503_lasts_until_the_next_slot(
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any], logs: Logs
+) -> None:
+    stripe_stub.fail_next(500)
+    headers, _ = refused_privately(logs, 503, "SERVICE_UNAVAILABLE")
+    assert int(headers["Retry-After"]) > checkout_provider.RETRY_AFTER_S
+    token = submitted_token()
+    stripe_stub.fail_next(500)
+    assert checkout(token)[0] == 503
+    assert checkout(token)[0] == 503  # the same key: Stripe answers its saved 500 again
+    pg.execute("UPDATE reckonings SET created_at = created_at - interval '30 minutes'")
+    assert checkout(token)[0] == 200
+    assert count(pg, "payments") == 1
+
+
+@pytest.mark.parametrize(("status", "tries"), [(429, 1), (502, 2), (503, 2), (504, 2)])  # the SDK retries a 5xx once
+def test_rate_limits_and_outages_at_stripes_door_are_a_503_and_a_retry_succeeds(
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any], logs: Logs, status: int, tries: int
+) -> None:
+    stripe_stub.fail_next(status, times=tries)
+    headers, _ = refused_privately(logs, 503, "SERVICE_UNAVAILABLE")
+    assert int(headers["Retry-After"]) == checkout_provider.RETRY_AFTER_S
+    assert count(pg, "payments") == 0
+    assert len(stripe_stub.creates()) == tries
+    token = submitted_token()
+    assert checkout(token)[0] == 200
+
+
+def test_stripe_timing_out_is_a_503_and_logs_nothing_personal(
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any], logs: Logs
+) -> None:
+    stripe_stub.delay_s = 1.0
+    headers, _ = refused_privately(logs, 503, "SERVICE_UNAVAILABLE")
+    assert int(headers["Retry-After"]) == checkout_provider.RETRY_AFTER_S
+    assert count(pg, "payments") == 0
+
+
+def test_stripe_unreachable_is_503_and_records_nothing(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, pg: psycopg.Connection[Any], logs: Logs
+) -> None:
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_reckoning")
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # discard port: connection refused
+    config.reset()
+    headers, _ = refused_privately(logs, 503, "SERVICE_UNAVAILABLE")
+    checkout_provider.reset()
+    assert int(headers["Retry-After"]) > 0
+    assert count(pg, "payments") == 0
+
+
+def test_a_wrong_secret_key_is_an_internal_error(
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any], logs: Logs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_rotated_away")
+    config.reset()
+    _, body = refused_privately(logs, 500, "INTERNAL_ERROR")
+    assert body["error"]["message"] == "Internal error."
     assert count(pg, "payments") == 0

@@ -6,11 +6,14 @@ import copy
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from tests.stubs import Reply, Request, StubServer
 
@@ -22,12 +25,51 @@ def fixture(name: str) -> dict[str, Any]:
     return data
 
 
-class StripeStub:
-    """POST /v1/checkout/sessions like Stripe: form-encoded, idempotent per Idempotency-Key."""
+# Stripe's own wording where its API reference gives it; the error object is {"error": {type, code?, message, param?}}.
+_RATE_LIMITED = {
+    "type": "invalid_request_error",
+    "code": "rate_limit",
+    "message": "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+}
+_API_ERROR = {"type": "api_error", "message": "An unknown error occurred"}
 
-    def __init__(self, amount: int = 2900, currency: str = "eur") -> None:
-        self.amount, self.currency = amount, currency
-        self._by_key: dict[str, dict[str, Any]] = {}
+# Stripe does not publish its address rule, only that it is stricter than "anything@anything.tld" (it refuses
+# `a..b@x.com`). The stub refuses what a plain RFC 5321 address cannot be: a local part that is not dot-separated
+# atext (or longer than 64), a domain that is not dot-separated letter/digit/hyphen labels ending in a TLD.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"(?P<local>{_ATEXT}(?:\.{_ATEXT})*)@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
+
+# expires_at: "between 30 minutes and 24 hours after" the session's creation.
+_MIN_EXPIRY_S, _MAX_EXPIRY_S = 30 * 60, 24 * 3600
+
+
+@dataclass
+class _Saved:
+    params: list[tuple[str, str]]
+    reply: Reply
+
+
+class StripeStub:
+    """POST /v1/checkout/sessions with the rules Stripe documents.
+
+    - Idempotency: the first result for an Idempotency-Key is saved — a success, or a 500 that happened while
+      executing — and every later request with the key gets it again (`Idempotent-Replayed: true`); the key
+      with other parameters gets 400 `idempotency_error`. Refusals before execution (validation, 429, a 503
+      at the door) are not saved, as Stripe says.
+    - Validation: `customer_email` must be a plausible address (400 `invalid_request_error`, code
+      `email_invalid`, param `customer_email`; the message quotes the address, as Stripe's can); `expires_at`
+      30 minutes to 24 hours ahead; the secret key must be the configured one (401).
+    - Switches for a test: `fail_next(status, times)` answers the next creates with that status as Stripe
+      would (429 rate limit, 500 saved under the key, 502/503/504 not saved); `delay_s` makes every answer
+      that late (the work is done first, as when a response is lost to a client timeout).
+    """
+
+    def __init__(self, amount: int = 2900, currency: str = "eur", api_key: str = "sk_test_reckoning") -> None:
+        self.amount, self.currency, self.api_key = amount, currency, api_key
+        self.delay_s = 0.0
+        self._failures: list[int] = []
+        self._saved: dict[str, _Saved] = {}
         self._lock = threading.Lock()
         self.server = StubServer(self._respond)
 
@@ -38,14 +80,40 @@ class StripeStub:
     def creates(self) -> list[Request]:
         return self.server.calls("POST", "/v1/checkout/sessions")
 
+    def sessions(self) -> list[dict[str, Any]]:
+        """The sessions Stripe created (one per key that succeeded)."""
+        with self._lock:
+            return [saved.reply.body for saved in self._saved.values() if saved.reply.status == 200]
+
+    def fail_next(self, status: int, times: int = 1) -> None:
+        with self._lock:
+            self._failures.extend([status] * times)
+
     def _respond(self, request: Request) -> Reply:
+        reply = self._answer(request)
+        reply.delay_s = self.delay_s
+        return reply
+
+    def _answer(self, request: Request) -> Reply:
         if request.path != "/v1/checkout/sessions" or request.method != "POST":
-            return Reply(404, {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}})
+            return _error(404, {"type": "invalid_request_error", "message": "Unrecognized request URL"})
+        if request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return _error(401, {"type": "invalid_request_error", "message": "Invalid API Key provided"})
+        params = sorted(parse_qsl(request.body.decode(), keep_blank_values=True))
         key = request.headers.get("idempotency-key", str(uuid.uuid4()))
         with self._lock:
-            if key not in self._by_key:
-                self._by_key[key] = self._session(request.form())
-            return Reply(200, self._by_key[key])
+            failure = self._failures.pop(0) if self._failures else None
+            if failure is not None and failure != 500:  # refused at the door: before idempotency, not saved
+                return _error(failure, _RATE_LIMITED if failure == 429 else _API_ERROR)
+            saved = self._saved.get(key)
+            if saved is not None:
+                return _replay(saved, key, params)
+            refused = _invalid(request.form())
+            if refused is not None:
+                return refused
+            reply = _error(500, _API_ERROR) if failure == 500 else Reply(200, self._session(request.form()))
+            self._saved[key] = _Saved(params, reply)
+            return reply
 
     def _session(self, form: dict[str, list[str]]) -> dict[str, Any]:
         session = fixture("checkout_session")
@@ -65,6 +133,40 @@ class StripeStub:
             payment_intent=None,
         )
         return session
+
+
+def _error(status: int, error: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, {"error": {**error, "request_log_url": None}}, {"request-id": "req_stub", **(headers or {})})
+
+
+def _replay(saved: _Saved, key: str, params: list[tuple[str, str]]) -> Reply:
+    if saved.params != params:
+        message = (
+            "Keys for idempotent requests can only be used with the same parameters they were first used with. "
+            f"Try using a key other than '{key}' if you meant to execute a different request."
+        )
+        return _error(400, {"type": "idempotency_error", "message": message})
+    return Reply(saved.reply.status, saved.reply.body, {**saved.reply.headers, "idempotent-replayed": "true"})
+
+
+def _invalid(form: dict[str, list[str]]) -> Reply | None:
+    email = form.get("customer_email", [""])[0]
+    match = _EMAIL.fullmatch(email)
+    if email and (match is None or len(match["local"]) > 64 or len(email) > 254):
+        invalid = {"type": "invalid_request_error", "code": "email_invalid", "param": "customer_email"}
+        return _error(400, {**invalid, "message": f"Invalid email address: {email}"})
+    expires_at = int(form.get("expires_at", ["0"])[0] or 0)
+    if expires_at and not _MIN_EXPIRY_S <= expires_at - time.time() <= _MAX_EXPIRY_S:
+        message = "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation."
+        return _error(400, {"type": "invalid_request_error", "param": "expires_at", "message": message})
+    for required in ("mode", "success_url"):
+        if not form.get(required):
+            message = f"Missing required param: {required}."
+            return _error(
+                400,
+                {"type": "invalid_request_error", "code": "parameter_missing", "param": required, "message": message},
+            )
+    return None
 
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:

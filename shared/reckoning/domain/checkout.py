@@ -1,7 +1,17 @@
-"""Starting a payment: one open Stripe Checkout session per reckoning at a time."""
+"""Starting a payment: one open Stripe Checkout session per reckoning at a time.
+
+Sessions are asked for in 30-minute slots counted from the reckoning's creation. Every call within a slot
+sends Stripe the same idempotency key and the same parameters — `expires_at` is the slot's start plus 90
+minutes — so a retry after a lost answer (a timeout, a failed insert) gets the first session back. A call
+in a later slot uses a new key rather than new parameters under the old one, which Stripe would refuse
+for 24 hours. A new session has 60 to 90 minutes left: inside Stripe's 30 minutes to 24 hours, with room
+for clock skew.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -12,12 +22,38 @@ from reckoning.models.api import CheckoutResult
 from reckoning.observability import logger
 from reckoning.providers.checkout import Checkout
 
+SLOT = timedelta(minutes=30)
+SESSION_LIFETIME = timedelta(minutes=90)
 # A session this close to expiry is not handed out again: the person needs time to pay.
 _MIN_REMAINING = timedelta(minutes=5)
 
 
-def start_checkout(database: db.Database, provider: Checkout, token: str) -> CheckoutResult:
+@dataclass(frozen=True, slots=True)
+class Slot:
+    index: int
+    starts_at: datetime
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + SLOT
+
+    @property
+    def expires_at(self) -> datetime:
+        """The `expires_at` every session asked for in this slot carries."""
+        return self.starts_at + SESSION_LIFETIME
+
+
+def slot_at(created_at: datetime, now: datetime) -> Slot:
+    """The slot `now` falls in, counted from the reckoning's creation (never before it)."""
+    index = max(0, (now - created_at) // SLOT)
+    return Slot(index, created_at + index * SLOT)
+
+
+def start_checkout(
+    database: db.Database, provider: Checkout, token: str, now: datetime | None = None
+) -> CheckoutResult:
     token_hash = tokens.token_hash_or_not_found(token)
+    now = now or datetime.now(UTC)
     with database.transaction() as conn:
         reckoning = reckonings.by_token(conn, token_hash)
         if reckoning is None:
@@ -25,16 +61,26 @@ def start_checkout(database: db.Database, provider: Checkout, token: str) -> Che
         if reckoning["status"] != "awaiting_payment":
             raise errors.Conflict(f"reckoning is {reckoning['status']}")
         latest = payments.latest(conn, reckoning["id"])
-    if latest is not None and _reusable(latest):
+    if latest is not None and _reusable(latest, now):
         return _result(latest)
     generation = 1 if latest is None else latest["generation"] + 1
     reckoning_id = UUID(str(reckoning["id"]))
-    # Outside any transaction: no database connection is held across the Stripe call.
-    session = provider.create_session(
-        reckoning_id=reckoning_id,
-        email=reckoning["email"],
-        idempotency_key=f"checkout:{reckoning_id}:{generation}",
-    )
+    slot = slot_at(reckoning["created_at"], now)
+    log = {"reckoning_id": str(reckoning_id), "generation": generation, "slot": slot.index}
+    try:
+        # Outside any transaction: no database connection is held across the Stripe call.
+        session = provider.create_session(
+            reckoning_id=reckoning_id,
+            email=reckoning["email"],
+            idempotency_key=f"checkout:{reckoning_id}:{generation}:{slot.index}",
+            expires_at=slot.expires_at,
+        )
+    except errors.IdempotencyKeySpent as exc:
+        # Our bug (parameters that changed within a slot, e.g. a price deployed mid-slot) or a failure Stripe
+        # replays: only the next slot's key can succeed, so say when that is.
+        logger.error("checkout key spent at Stripe", extra={**log, "cause": str(exc)})
+        retry_after = max(1, math.ceil((slot.ends_at - now).total_seconds()))
+        raise errors.ServiceUnavailable(str(exc), retry_after=retry_after) from None
     with database.transaction() as conn:
         row = payments.insert(
             conn,
@@ -46,14 +92,14 @@ def start_checkout(database: db.Database, provider: Checkout, token: str) -> Che
             currency=session.currency,
             expires_at=session.expires_at,
         )
-    logger.info("checkout session recorded", extra={"reckoning_id": str(reckoning_id), "generation": generation})
+    logger.info("checkout session recorded", extra=log)
     return _result(row)
 
 
-def _reusable(payment: payments.Row) -> bool:
+def _reusable(payment: payments.Row, now: datetime) -> bool:
     if payment["status"] in {"paid", "processing"}:
         raise errors.Conflict(f"payment is {payment['status']}")
-    open_long_enough: bool = payment["expires_at"] - datetime.now(UTC) > _MIN_REMAINING
+    open_long_enough: bool = payment["expires_at"] - now > _MIN_REMAINING
     return payment["status"] == "open" and open_long_enough
 
 

@@ -1,14 +1,21 @@
-"""Stripe Checkout sessions, and an offline stand-in for local runs without a key."""
+"""Stripe Checkout sessions, and an offline stand-in for local runs without a key.
+
+Every Stripe answer is handled: the person's address refused → ValidationFailed on `email`; Stripe down,
+slow or rate limiting → ServiceUnavailable (503 + Retry-After); the idempotency key spent →
+IdempotencyKeySpent; anything else → PermanentFailure (500). No message from Stripe is kept: it can quote
+the request, and so the person's email address.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 from uuid import UUID
 
 from reckoning import errors
@@ -16,11 +23,13 @@ from reckoning.config import secret, settings
 from reckoning.observability import logger
 
 if TYPE_CHECKING:
-    from stripe import StripeClient
+    from stripe import StripeClient, StripeError
     from stripe._base_address import BaseAddresses
     from stripe.params.checkout._session_create_params import SessionCreateParamsLineItem
 
-SESSION_TTL = timedelta(hours=1)
+# Stripe outages and rate limits are short: a browser may try again soon.
+RETRY_AFTER_S = 5
+EMAIL_REFUSED = "The payment provider does not accept this email address. Please submit again with another address."
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +42,12 @@ class CheckoutSession:
 
 
 class Checkout(Protocol):
-    def create_session(self, *, reckoning_id: UUID, email: str, idempotency_key: str) -> CheckoutSession: ...
+    def create_session(
+        self, *, reckoning_id: UUID, email: str, idempotency_key: str, expires_at: datetime
+    ) -> CheckoutSession:
+        """Create (or, for a key seen before, get back) the session. The same key must always come with
+        the same arguments: Stripe refuses a key reused with other parameters for 24 hours."""
+        ...
 
 
 def _urls() -> tuple[str, str]:
@@ -45,7 +59,9 @@ class StripeCheckout:
     def __init__(self, client: StripeClient) -> None:
         self._client = client
 
-    def create_session(self, *, reckoning_id: UUID, email: str, idempotency_key: str) -> CheckoutSession:
+    def create_session(
+        self, *, reckoning_id: UUID, email: str, idempotency_key: str, expires_at: datetime
+    ) -> CheckoutSession:
         import stripe
 
         s = settings()
@@ -62,7 +78,6 @@ class StripeCheckout:
                 "quantity": 1,
             }
         )
-        expires_at = datetime.now(UTC) + SESSION_TTL
         try:
             session = self._client.v1.checkout.sessions.create(
                 {
@@ -77,12 +92,10 @@ class StripeCheckout:
                 },
                 {"idempotency_key": idempotency_key},
             )
-        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
-            raise errors.ServiceUnavailable(type(exc).__name__) from exc
-        except stripe.APIError as exc:
-            raise errors.ServiceUnavailable(type(exc).__name__) from exc
+        except stripe.StripeError as exc:
+            _refused(exc)
         if session.url is None or session.amount_total is None or session.currency is None:
-            raise errors.ServiceUnavailable("incomplete checkout session")
+            raise errors.ServiceUnavailable("incomplete checkout session", retry_after=RETRY_AFTER_S)
         return CheckoutSession(
             id=session.id,
             url=session.url,
@@ -92,16 +105,43 @@ class StripeCheckout:
         )
 
 
+def _refused(exc: StripeError) -> NoReturn:
+    """Turn a Stripe error into ours, keeping only its kind: `from None` drops Stripe's message."""
+    import stripe
+
+    cause = f"Stripe {exc.http_status} {type(exc).__name__} code={exc.code}"
+    if isinstance(exc, stripe.InvalidRequestError) and exc.param == "customer_email":
+        raise errors.ValidationFailed([errors.FieldError("email", EMAIL_REFUSED)]) from None
+    if isinstance(exc, stripe.IdempotencyError) or _replayed(exc):
+        raise errors.IdempotencyKeySpent(cause) from None
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
+        # Unreachable, timed out (after the SDK's own retry), rate limited, or a 5xx.
+        raise errors.ServiceUnavailable(cause, retry_after=RETRY_AFTER_S) from None
+    if isinstance(exc, stripe.InvalidRequestError):
+        cause += f" param={exc.param}"
+    raise errors.PermanentFailure(cause, kind="stripe") from None
+
+
+def _replayed(exc: StripeError) -> bool:
+    """Stripe saved a failure (a 500) under this key and answers it again for every retry with that key."""
+    return exc.http_status is not None and exc.http_status >= 500 and _header(exc, "idempotent-replayed") == "true"
+
+
+def _header(exc: StripeError, name: str) -> str | None:
+    return next((str(value) for key, value in (exc.headers or {}).items() if key.lower() == name), None)
+
+
 class OfflineCheckout:
     """Local stand-in: a checkout page on the local stack whose Pay button sends a signed webhook.
 
     The session's state travels in the URL, so the page needs no storage of its own.
     """
 
-    def create_session(self, *, reckoning_id: UUID, email: str, idempotency_key: str) -> CheckoutSession:
+    def create_session(
+        self, *, reckoning_id: UUID, email: str, idempotency_key: str, expires_at: datetime
+    ) -> CheckoutSession:
         s = settings()
         session_id = "cs_test_local_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
-        expires_at = datetime.now(UTC) + SESSION_TTL
         success_url, cancel_url = _urls()
         state = {
             "id": session_id,
@@ -120,18 +160,32 @@ class OfflineCheckout:
 
 
 @cache
-def _stripe_client(api_key: str, api_base: str | None) -> StripeClient:
-    from stripe import StripeClient
+def _stripe_client(api_key: str, api_base: str | None, timeout_s: float, max_retries: int) -> StripeClient:
+    from stripe import RequestsClient, StripeClient
 
+    # The SDK logs each Stripe error message at INFO, and a message can quote the request (an email address).
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     base: BaseAddresses | None = {"api": api_base} if api_base else None
-    return StripeClient(api_key, base_addresses=base, max_network_retries=1)
+    return StripeClient(
+        api_key,
+        base_addresses=base,
+        max_network_retries=max_retries,
+        http_client=RequestsClient(timeout=timeout_s),
+    )
 
 
 def checkout() -> Checkout:
+    """Stripe when STRIPE_SECRET_KEY is set; else, outside production only, the offline checkout page."""
+    s = settings()
     api_key = secret("STRIPE_SECRET_KEY")
     if api_key:
-        return StripeCheckout(_stripe_client(api_key, settings().stripe_api_base))
-    if not settings().offline:
+        return StripeCheckout(_stripe_client(api_key, s.stripe_api_base, s.stripe_timeout_s, s.stripe_max_retries))
+    if not s.offline:
         raise errors.ServiceUnavailable("STRIPE_SECRET_KEY is not configured")
     logger.info("STRIPE_SECRET_KEY not set: using the offline checkout stand-in")
     return OfflineCheckout()
+
+
+def reset() -> None:
+    """Forget clients (tests switch stubs; the local stack resets providers when its environment changes)."""
+    _stripe_client.cache_clear()

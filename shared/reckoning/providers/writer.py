@@ -1,7 +1,8 @@
 """The report writer: what the generation worker calls to turn a submission into a draft report.
 
-`writer()` picks Claude when a key (or a local Messages-API stub address) is
-configured, else the deterministic offline writer, and says which in the log.
+`writer()` picks Claude when a key (or, outside production, a local Messages-API
+stub address) is configured, else the deterministic offline writer outside
+production, and says which in the log.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reckoning.config import secret, settings
+from reckoning.errors import ServiceUnavailable
 from reckoning.models.submission import Submission
 from reckoning.observability import logger
 
@@ -39,14 +41,19 @@ class Writer(Protocol):
 
 
 def writer() -> Writer:
-    """Claude when ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL is set, else the offline writer."""
-    base_url = settings().anthropic_base_url
-    if secret("ANTHROPIC_API_KEY") or base_url:
+    """Claude when ANTHROPIC_API_KEY is set (or, outside production, a local stub's ANTHROPIC_BASE_URL),
+    else, outside production only, the offline writer. Production never stands in: a paying customer
+    would get a template."""
+    s = settings()
+    base_url = s.anthropic_base_url
+    if secret("ANTHROPIC_API_KEY") or (base_url and s.offline):
         from reckoning.providers.claude import ClaudeWriter
 
         chosen: Writer = ClaudeWriter()
         logger.info("report writer: Claude", extra={"model": chosen.model, "custom_base_url": bool(base_url)})
         return chosen
+    if not s.offline:
+        raise ServiceUnavailable("ANTHROPIC_API_KEY is not configured")
     from reckoning.providers.offline_writer import OfflineWriter
 
     logger.info("report writer: offline (no ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL)")
