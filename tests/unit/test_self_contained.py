@@ -18,14 +18,19 @@ def _files() -> list[Path]:
 
 
 def _outside(text: str, base: Path) -> Path | None:
-    """Where a path-like string leads when it leaves the repository for something that exists."""
+    """Where a path-like string leads when it leaves the repository for something that exists.
+
+    System folders named absolutely (CA bundles, devices) are about the machine, not the clone: fine. A relative
+    path may climb into a system folder (the hostile `../../etc/passwd` of a traversal test), but not into the
+    one the clone lives in: beside a clone under /tmp, /tmp/shared is as foreign as anywhere else.
+    """
     if "/" not in text or "\n" in text or len(text) > 300:
         return None
-    for start in (base, ROOT):
-        candidate = (start / text).resolve() if not text.startswith("/") else Path(text).resolve()
-        if candidate == Path("/") or candidate.is_relative_to(ROOT) or any(candidate.is_relative_to(s) for s in SYSTEM):
-            continue
-        if candidate.exists():
+    absolute = text.startswith("/")
+    for start in [Path("/")] if absolute else [base, ROOT]:
+        candidate = (start / text).resolve()
+        system = any(candidate.is_relative_to(s) and (absolute or not ROOT.is_relative_to(s)) for s in SYSTEM)
+        if candidate != Path("/") and not system and not candidate.is_relative_to(ROOT) and candidate.exists():
             return candidate
     return None
 
@@ -85,5 +90,5 @@ def test_the_guard_catches_climbing_out_of_the_repository() -> None:
     old = 'FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "stripe"\n'
     assert escapes(stub, old)
     assert escapes(stub, "DATA = ROOT.parent / 'fixtures'\n")
-    assert escapes(stub, f"DATA = {str(ROOT.parent)!r}\n")  # an existing folder outside the repository
+    assert escapes(stub, 'DATA = "../../.."\n')  # the folder that holds the clone
     assert not escapes(stub, 'HOSTILE = "../../etc/passwd"\nFIXTURES = Path(__file__).resolve().parents[1]\n')
