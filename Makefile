@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UV := .local/uv/bin/uv
 TOOLS := .local/tools
 SAM := $(TOOLS)/bin/sam
-LOCKED := pyproject.toml infra/pyproject.toml uv.lock
+LOCKED := pyproject.toml infra/pyproject.toml uv.lock .python-version
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 
