@@ -4,28 +4,42 @@ PYTHON ?= $(shell command -v python3.13 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV := .local/uv/bin/uv
 TOOLS := .local/tools
 SAM := $(TOOLS)/bin/sam
+LOCKED := pyproject.toml infra/pyproject.toml uv.lock .python-version
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install lint fmt test dev demo migrate bench build invoke validate openapi clean
+.PHONY: help install lock lint fmt test dev demo migrate bench build invoke validate openapi clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check --upgrade 'pip>=25.1'
-	$(BIN)/pip install -q --disable-pip-version-check -e . --group dev
+# uv, at the version and hashes of infra/tools/uv.txt (from the lock), in a venv of its own.
+$(UV): infra/tools/uv.txt
+	$(PYTHON) -m venv .local/uv
+	.local/uv/bin/pip install -q --disable-pip-version-check --require-hashes -r infra/tools/uv.txt
 	touch $@
 
-# SAM CLI pins its own boto3/pydantic, so it lives in a venv of its own.
-$(SAM):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install -q --disable-pip-version-check 'aws-sam-cli>=1.170'
+# .venv exactly as uv.lock says (Python from .python-version); fails if the lock is out of date.
+$(STAMP): $(LOCKED) $(UV)
+	$(UV) sync --locked
+	touch $@
 
-install: $(STAMP) ## create .venv with runtime and dev dependencies
+# SAM CLI pins its own boto3/pydantic, so it lives in a venv of its own, at the pins of infra/tools/sam.txt.
+$(SAM): infra/tools/sam.txt $(UV)
+	$(UV) venv -q --clear $(TOOLS)
+	$(UV) pip sync -q --python $(TOOLS)/bin/python --require-hashes infra/tools/sam.txt
+	touch $@
+
+install: $(STAMP) ## create .venv with runtime and dev dependencies, as locked in uv.lock
+
+lock: $(UV) ## refresh uv.lock and the SAM CLI's pins after editing dependencies (UPGRADE=1: newest allowed)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
+	$(UV) export -q --locked --only-group uv --no-emit-project --output-file infra/tools/uv.txt
+	$(UV) pip compile -q --universal --python-version 3.13 --generate-hashes $(if $(UPGRADE),--upgrade) \
+		--custom-compile-command "make lock" infra/tools/sam.in --output-file infra/tools/sam.txt
 
 lint: $(STAMP) $(SAM) ## ruff, mypy strict, template lint (sam validate --lint, cfn-lint)
 	$(BIN)/ruff check .
@@ -58,6 +72,11 @@ validate: $(STAMP) ## re-check a report: make validate REPORT=… SUBMISSION=…
 
 build: $(STAMP) ## Lambda artifacts in .aws-sam/build for sam deploy (PLATFORM=host to import them here)
 	$(BIN)/python -m reckoning_build $(if $(PLATFORM),--platform $(PLATFORM))
+
+# `sam build` runs these (Metadata BuildMethod: makefile in template.yaml), one per function and layer, with
+# ARTIFACTS_DIR set and this folder as the working directory: the same builder, the same locked wheels.
+build-%: $(STAMP)
+	$(BIN)/python -m reckoning_build --only $* --artifacts-dir "$(ARTIFACTS_DIR)" $(if $(PLATFORM),--platform $(PLATFORM))
 
 openapi: $(STAMP) ## regenerate docs/openapi.json from the route definitions
 	$(BIN)/python -m reckoning_local.openapi

@@ -1,4 +1,8 @@
-"""Command line: `python -m reckoning_build [--platform arm64|x86_64|host] [--out DIR]`."""
+"""Command line: `python -m reckoning_build [--platform arm64|x86_64|host] [--out DIR]`.
+
+`--only LOGICAL_ID --artifacts-dir DIR` builds one function or layer: the Makefile's
+`build-<LogicalId>` targets, which `sam build` runs, call it that way.
+"""
 
 from __future__ import annotations
 
@@ -22,24 +26,29 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template (next to pyproject)")
     parser.add_argument("--out", type=Path, help="output folder (default: .aws-sam/build beside the template)")
-    parser.add_argument("--cache-dir", type=Path, help="pip cache (default: .local/pip-cache)")
-    return parser.parse_args(argv)
+    parser.add_argument("--only", metavar="LOGICAL_ID", help="build this one function or layer (with --artifacts-dir)")
+    parser.add_argument("--artifacts-dir", help="where --only builds to: sam build's ARTIFACTS_DIR, empty")
+    args = parser.parse_args(argv)
+    if bool(args.only) != bool(args.artifacts_dir):
+        parser.error("--only and --artifacts-dir go together (sam build sets ARTIFACTS_DIR for build-<LogicalId>)")
+    if args.only and args.out:
+        parser.error("--out builds everything; --only builds into --artifacts-dir")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     args = _arguments(argv)
     root = args.template.resolve().parent
+    work_dir = root / ".local" / "build"
     try:
         the_plan = plan.load(root, args.template.resolve())
         target = _target(args.platform, the_plan)
-        result = artifacts.build(
-            the_plan,
-            target,
-            args.out or root / ".aws-sam" / "build",
-            cache_dir=args.cache_dir or root / ".local" / "pip-cache",
-            work_dir=root / ".local" / "build",
-        )
+        if args.only:
+            one = artifacts.build_one(the_plan, target, args.only, Path(args.artifacts_dir), work_dir=work_dir)
+            print(f"{one.logical_id}: {one.size / artifacts.MB:.1f} MB unzipped, {len(one.distributions)} wheels")
+            return 0
+        result = artifacts.build(the_plan, target, args.out or root / ".aws-sam" / "build", work_dir=work_dir)
     except (plan.PlanError, TemplateError, wheels.WheelError, artifacts.BuildError) as exc:
         log.error("build failed: %s", exc)
         return 1

@@ -3,7 +3,9 @@
 `out/<LogicalId>/` per function (its own code plus its extra wheels) and per layer
 (`python/` with the shared packages and common wheels, as Lambda mounts it at
 /opt/python), and `out/template.yaml` pointing at them: what `sam build` leaves
-in `.aws-sam/build` and `sam deploy` picks up unchanged.
+in `.aws-sam/build` and `sam deploy` picks up unchanged. `build_one` builds a single
+function or layer into a folder of SAM's choosing: what `sam build` asks of the
+Makefile's `build-<LogicalId>` targets.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,22 +59,14 @@ class Build:
         )
 
 
-def build(plan: Plan, target: wheels.Target, out_dir: Path, *, cache_dir: Path, work_dir: Path) -> Build:
+def build(plan: Plan, target: wheels.Target, out_dir: Path, *, work_dir: Path) -> Build:
     """Build every artifact of `plan` for `target` into `out_dir` (replacing an earlier build there)."""
     _prepare(out_dir, plan.root)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    requirements = plan.requirements
-    with tempfile.TemporaryDirectory(prefix="wheels-", dir=work_dir) as scratch:
-        staging = Path(scratch)
-        started = time.monotonic()
-        log.info("installing %d requirements for %s", len(requirements), target.name)
-        wheels.install(requirements, target, staging, cache_dir)
-        log.info("wheels ready in %.1f s", time.monotonic() - started)
-        available = wheels.installed(staging)
-        layers = {lid: _layer(plan, layer, target, staging, available, out_dir) for lid, layer in plan.layers.items()}
+    with _locked_wheels(plan, target, work_dir) as (staging, available):
+        shares = _layer_shares(plan, target, available)
+        layers = {lid: _layer(plan, layer, staging, shares[lid], out_dir / lid) for lid, layer in plan.layers.items()}
         functions = {
-            fid: _function(function, target, staging, available, layers, out_dir)
+            fid: _function(function, target, staging, available, shares, out_dir / fid)
             for fid, function in plan.functions.items()
         }
     built = {logical_id: logical_id for logical_id in [*layers, *functions]}
@@ -81,10 +76,41 @@ def build(plan: Plan, target: wheels.Target, out_dir: Path, *, cache_dir: Path, 
         out_dir=out_dir,
         template=template_path,
         target=target.name,
-        layers={lid: artifact for lid, (artifact, _) in layers.items()},
+        layers=layers,
         functions=functions,
         function_layers={fid: function.layers for fid, function in plan.functions.items()},
     )
+
+
+def build_one(plan: Plan, target: wheels.Target, logical_id: str, artifacts_dir: Path, *, work_dir: Path) -> Artifact:
+    """Build one function or layer into `artifacts_dir`, which must be empty (SAM's ARTIFACTS_DIR)."""
+    if logical_id not in plan.layers and logical_id not in plan.functions:
+        known = ", ".join([*plan.layers, *plan.functions])
+        raise BuildError(f"{logical_id} is no function or layer of the template (known: {known})")
+    out, project = artifacts_dir.resolve(), plan.root.resolve()
+    if out == project or out in project.parents:
+        raise BuildError(f"{artifacts_dir} holds the project itself: not building into it")
+    if out.exists() and any(out.iterdir()):
+        raise BuildError(f"{artifacts_dir} is not empty: not building into it")
+    with _locked_wheels(plan, target, work_dir) as (staging, available):
+        shares = _layer_shares(plan, target, available)
+        if logical_id in plan.layers:
+            return _layer(plan, plan.layers[logical_id], staging, shares[logical_id], artifacts_dir)
+        return _function(plan.functions[logical_id], target, staging, available, shares, artifacts_dir)
+
+
+@contextmanager
+def _locked_wheels(plan: Plan, target: wheels.Target, work_dir: Path) -> Iterator[tuple[Path, wheels.Distributions]]:
+    """A staging folder holding the runtime part of uv.lock for `target`, and what it holds by name."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wheels-", dir=work_dir) as scratch:
+        staging = Path(scratch) / "site"
+        requirements = wheels.locked_requirements(plan.root, Path(scratch) / "requirements.txt")
+        started = time.monotonic()
+        log.info("installing the locked runtime dependencies for %s", target.name)
+        wheels.install(requirements, target, staging)
+        log.info("wheels ready in %.1f s", time.monotonic() - started)
+        yield staging, wheels.installed(staging)
 
 
 def _prepare(out_dir: Path, root: Path) -> None:
@@ -99,21 +125,21 @@ def _prepare(out_dir: Path, root: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _layer(
-    plan: Plan,
-    layer: LayerPlan,
-    target: wheels.Target,
-    staging: Path,
-    available: wheels.Distributions,
-    out_dir: Path,
-) -> tuple[Artifact, wheels.Distributions]:
-    root = out_dir / layer.logical_id
+def _layer_shares(
+    plan: Plan, target: wheels.Target, available: wheels.Distributions
+) -> Mapping[str, wheels.Distributions]:
+    """The distributions each layer ships: what its requirements reach on the target."""
+    return {
+        lid: wheels.closure(layer.requirements, available, target.environment) for lid, layer in plan.layers.items()
+    }
+
+
+def _layer(plan: Plan, layer: LayerPlan, staging: Path, dists: wheels.Distributions, root: Path) -> Artifact:
     site = root / "python"  # Lambda puts /opt/python on sys.path
     for package in _packages(layer.source):
         _copy_package(package, site / package.name, plan.package_data.get(package.name, ()))
-    dists = wheels.closure(layer.requirements, available, target.environment)
     wheels.copy_into(dists.values(), staging, site)
-    return _artifact(layer.logical_id, root, dists), dists
+    return _artifact(layer.logical_id, root, dists)
 
 
 def _function(
@@ -121,15 +147,14 @@ def _function(
     target: wheels.Target,
     staging: Path,
     available: wheels.Distributions,
-    layers: Mapping[str, tuple[Artifact, wheels.Distributions]],
-    out_dir: Path,
+    layer_shares: Mapping[str, wheels.Distributions],
+    root: Path,
 ) -> Artifact:
-    root = out_dir / function.logical_id
     module = function.handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
     if not (function.source / module).is_file():
         raise BuildError(f"{function.logical_id}: handler {function.handler} but no {function.source / module}")
     _copy_tree(function.source, root, _all_files(function.source))
-    in_layers = {name for layer in function.layers for name in layers[layer][1]}
+    in_layers = {name for layer in function.layers for name in layer_shares[layer]}
     wanted = wheels.closure(function.requirements, available, target.environment)
     own = {name: dist for name, dist in wanted.items() if name not in in_layers}
     wheels.copy_into(own.values(), staging, root)

@@ -19,7 +19,7 @@ from reckoning_local.template import load_yaml
 FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
 # Metadata that tells `sam build` how to build; meaningless once built.
-BUILD_METADATA = ("BuildMethod", "BuildProperties")
+BUILD_METADATA = ("BuildMethod", "BuildProperties", "BuildArchitecture", "ContextPath", "WorkingDirectory")
 
 
 class TemplateError(ValueError):

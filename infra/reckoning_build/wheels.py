@@ -1,15 +1,16 @@
-"""Third-party wheels for the Lambda target: one pip resolution, then each artifact's share of it.
+"""Third-party wheels for the Lambda target: the locked versions, then each artifact's share of them.
 
-All requirements are resolved together into a staging folder, so a layer and the
-functions on top of it always agree on versions. Each artifact then receives the
-distributions its own requirements reach (markers evaluated for the target, not
-for this machine), less what its layers already ship.
+The runtime part of uv.lock (every pin of `[project].dependencies` with its hashes, no
+dev group) is installed for the target in one go into a staging folder, so a layer and
+the functions on top of it always agree on versions, and those are the versions the
+tests ran with. Each artifact then receives the distributions its own requirements
+reach (markers evaluated for the target, not for this machine), less what its layers
+already ship.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import shutil
 import subprocess
 import sys
@@ -21,24 +22,25 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-# Python 3.12 and later run on Amazon Linux 2023: glibc 2.34. manylinux2014 is glibc 2.17.
-_NEWEST_GLIBC_MINOR = 34
-_OLDEST_GLIBC_MINOR = 17
+# Python 3.12 and later run on Amazon Linux 2023: glibc 2.34. uv accepts every older manylinux tag with it.
+_GLIBC = "2_34"
 _MACHINES = {"arm64": "aarch64", "x86_64": "x86_64"}
+# With --target, console scripts land in bin/ and data files (man pages) in share/: neither is importable.
+_NOT_SHIPPED_ROOTS = {"..", "bin", "share"}
 
 Distributions = dict[str, importlib.metadata.Distribution]
 
 
 class WheelError(RuntimeError):
-    """pip failed, or what it installed does not satisfy the requirements on the target."""
+    """uv failed, or what it installed does not satisfy the requirements on the target."""
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where the artifacts will run: pip's platform options and the environment markers see."""
+    """Where the artifacts will run: uv's platform options and the environment markers see."""
 
     name: str  # "arm64", "x86_64" or "host"
-    pip_options: tuple[str, ...]
+    uv_options: tuple[str, ...]
     environment: dict[str, str]
 
 
@@ -49,14 +51,7 @@ def lambda_target(architecture: str, python_version: str) -> Target:
         raise WheelError(f"unknown Lambda architecture {architecture!r}")
     if tuple(int(part) for part in python_version.split(".")) < (3, 12):
         raise WheelError(f"python{python_version} runs on Amazon Linux 2; only python3.12+ is supported")
-    # pip matches platform tags literally: every glibc the runtime offers must be named.
-    platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(_NEWEST_GLIBC_MINOR, _OLDEST_GLIBC_MINOR - 1, -1)]
-    platforms.append(f"manylinux2014_{machine}")
-    options = (
-        *(f"--platform={platform}" for platform in platforms),
-        f"--python-version={python_version}",
-        "--implementation=cp",
-    )
+    options = (f"--python-platform={machine}-manylinux_{_GLIBC}", f"--python-version={python_version}")
     return Target(architecture, options, _lambda_environment(machine, python_version))
 
 
@@ -82,34 +77,55 @@ def _lambda_environment(machine: str, python_version: str) -> dict[str, str]:
     }
 
 
-def install(requirements: Iterable[str], target: Target, staging: Path, cache_dir: Path) -> None:
-    """pip-install binary wheels of `requirements` (and their dependencies) into `staging`."""
-    command = [
-        sys.executable,
-        "-m",
+def uv_binary() -> str:
+    """The uv of the dev group: the version uv.lock pins, whatever else is on PATH."""
+    from uv import find_uv_bin
+
+    return find_uv_bin()
+
+
+def _uv(*arguments: str, what: str) -> None:
+    done = subprocess.run([uv_binary(), *arguments], capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise WheelError(f"{what} failed:\n{done.stdout}{done.stderr}")
+
+
+def locked_requirements(root: Path, destination: Path) -> Path:
+    """The runtime pins of `root`'s uv.lock with their hashes, as a requirements file (refused if the lock is stale)."""
+    _uv(
+        "export",
+        "--quiet",
+        "--locked",  # a lock that no longer matches pyproject.toml is an error: run `make lock`
+        "--no-dev",
+        "--no-emit-workspace",  # the reckoning package ships as source in the layer; the dev tools never ship
+        "--no-header",
+        "--format=requirements.txt",
+        f"--project={root}",
+        f"--output-file={destination}",
+        what="uv export (is uv.lock up to date? `make lock`)",
+    )
+    return destination
+
+
+def install(requirements: Path, target: Target, staging: Path) -> None:
+    """Install exactly the pinned, hash-checked wheels of `requirements` for `target` into `staging`."""
+    _uv(
         "pip",
         "install",
         "--quiet",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--no-compile",  # no bytecode: smaller artifacts, and Lambda compiles on import
-        "--no-warn-conflicts",  # compares with the running environment, not the target
-        "--no-warn-script-location",
-        "--only-binary=:all:",
         f"--target={staging}",
-        f"--cache-dir={cache_dir}",
-        *target.pip_options,
-        *requirements,
-    ]
-    # pip's own scratch space next to the staging folder, not in the system's temporary folder.
-    environment = {**os.environ, "TMPDIR": str(staging.parent)}
-    done = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)  # noqa: S603
-    if done.returncode != 0:
-        raise WheelError(f"pip failed for {target.name}:\n{done.stdout}{done.stderr}")
+        f"--python={sys.executable}",
+        "--no-deps",  # the export is already the whole locked closure: nothing else may come in
+        "--require-hashes",
+        "--only-binary=:all:",
+        *target.uv_options,
+        f"--requirements={requirements}",
+        what=f"uv pip install for {target.name}",
+    )
 
 
 def installed(staging: Path) -> Distributions:
-    """The distributions pip put into `staging`, by canonical name."""
+    """The distributions installed into `staging`, by canonical name."""
     return {
         canonicalize_name(dist.metadata["Name"]): dist for dist in importlib.metadata.distributions(path=[str(staging)])
     }
@@ -125,9 +141,9 @@ def closure(requirements: Iterable[str], available: Distributions, environment: 
         name = canonicalize_name(requirement.name)
         dist = available.get(name)
         if dist is None:
-            raise WheelError(f"{requirement} is needed on the target but pip did not install {name}")
+            raise WheelError(f"{requirement} is needed on the target but uv.lock has no {name} for it")
         if not requirement.specifier.contains(dist.version, prereleases=True):
-            raise WheelError(f"{requirement} is needed but pip installed {name} {dist.version}")
+            raise WheelError(f"{requirement} is needed but uv.lock pins {name} {dist.version}")
         chosen[name] = dist
         for extra in ("", *(canonicalize_name(e) for e in requirement.extras)):
             if (name, extra) not in expanded:
@@ -160,14 +176,11 @@ def copy_into(dists: Iterable[importlib.metadata.Distribution], staging: Path, d
 
 
 def shipped(path: PurePath) -> bool:
-    """Files a function needs: not console scripts or man pages (outside the package root), not bytecode."""
-    return path.parts[0] != ".." and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    """Files a function needs: not console scripts or man pages (outside the packages), not bytecode."""
+    return path.parts[0] not in _NOT_SHIPPED_ROOTS and "__pycache__" not in path.parts and path.suffix != ".pyc"
 
 
 def _copy_file(source: Path, target: Path) -> None:
+    # A copy, not a link: staging links into uv's cache, which an artifact must never share files with.
     target.parent.mkdir(parents=True, exist_ok=True)
-    # A hard link: the staging copy is deleted afterwards, and linking is instant.
-    try:
-        target.hardlink_to(source)
-    except OSError:
-        shutil.copy2(source, target)
+    shutil.copy2(source, target)

@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning.db.migrate import DEFAULT_DIR, MigrationError, discover, migrate
+from reckoning.db.migrate import MigrationError, default_directory, discover, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "tests" / "schema_snapshot.txt"
@@ -99,5 +99,6 @@ def test_concurrent_runners_apply_each_migration_once(empty_database_url: str, t
     assert sorted(results, key=len) == [[], [], ["0001_slow.sql"]]
 
 
-def test_the_default_directory_is_the_repository_one() -> None:
-    assert DEFAULT_DIR == ROOT / "database" / "migrations"
+def test_the_packaged_migrations_are_the_repository_folder_in_a_development_install() -> None:
+    assert Path(str(default_directory())) == ROOT / "database" / "migrations"
+    assert [m.name for m in discover()] == sorted(p.name for p in (ROOT / "database" / "migrations").glob("*.sql"))

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,94 +19,37 @@ import pytest
 
 from reckoning_build import artifacts, plan, wheels
 from reckoning_build import template as tpl
+from tests.lambda_build.support import EXPECTED_SDKS, ROOT, runtime_closure, shipped
+from tests.lambda_build.support import probe as probe_handler
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(tpl.functions(tpl.read(ROOT / "template.yaml")))
-# SDK import names and the functions that must (and alone may) be able to import them.
-SDKS = ("stripe", "anthropic", "resend", "fpdf")
-EXPECTED_SDKS = {
-    "SubmitFunction": set(),
-    "ReportFunction": {"fpdf"},
-    "CheckoutFunction": {"stripe"},
-    "WebhookFunction": {"stripe"},
-    "SweeperFunction": set(),
-    "GenerateFunction": {"anthropic", "resend", "fpdf"},
-}
 
-# Runs under `python -I -S -B`: no site-packages, no PYTHON* variables, no current directory on sys.path,
-# and no bytecode written (/var/task is read-only on Lambda).
-PROBE = """
-import importlib, importlib.util, json, sys
-stdlib_path = list(sys.path)
-function_dir, handler = sys.argv[1], sys.argv[2]
-layer_dirs = sys.argv[3].split(",")
-sdks = sys.argv[4].split(",")
-sys.path[:0] = [function_dir, *layer_dirs]
-module_name, attribute = handler.rsplit(".", 1)
-resolved = getattr(importlib.import_module(module_name), attribute)
-present = [name for name in sdks if importlib.util.find_spec(name) is not None]
-for name in present:
-    importlib.import_module(name)
-print(json.dumps({
-    "stdlib_path": stdlib_path,
-    "callable": callable(resolved),
-    "present": present,
-    "reckoning": sys.modules["reckoning"].__file__,
-    "files": sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())} - {""}),
-}))
-"""
+
+def timed_build(target: wheels.Target, work: Path) -> artifacts.Build:
+    started = time.monotonic()
+    result = artifacts.build(plan.load(ROOT), target, work / "out", work_dir=work)
+    print(f"{target.name} build in {time.monotonic() - started:.1f} s")
+    return result
 
 
 @pytest.fixture(scope="session")
 def host_build(tmp_path_factory: pytest.TempPathFactory) -> artifacts.Build:
-    work = tmp_path_factory.mktemp("build")
-    started = time.monotonic()
-    result = artifacts.build(
-        plan.load(ROOT),
-        wheels.host_target(),
-        work / "out",
-        cache_dir=ROOT / ".local" / "pip-cache",
-        work_dir=work,
-    )
-    print(f"host build in {time.monotonic() - started:.1f} s")
-    return result
+    return timed_build(wheels.host_target(), tmp_path_factory.mktemp("build"))
 
 
-def base_interpreter() -> str:
-    """The interpreter the virtualenv was made from: it knows nothing of the venv's packages."""
-    return str(getattr(sys, "_base_executable", sys.executable))
+@pytest.fixture(scope="session")
+def arm64_build(tmp_path_factory: pytest.TempPathFactory) -> artifacts.Build:
+    """What `make build` deploys: the template's architecture (not importable on this machine)."""
+    return timed_build(wheels.lambda_target("arm64", "3.13"), tmp_path_factory.mktemp("build-arm64"))
 
 
 def probe(result: artifacts.Build, function_id: str) -> dict[str, Any]:
     """Import the function's handler the way the Lambda runtime does, in an interpreter of its own."""
-    function_dir = result.functions[function_id].path
-    layer_dirs = [str(result.layers[layer].path / "python") for layer in result.function_layers[function_id]]
     handler = tpl.functions(tpl.read(result.template))[function_id].handler
-    done = subprocess.run(  # noqa: S603 - the base interpreter with arguments built here
-        [
-            base_interpreter(),
-            "-I",
-            "-S",
-            "-B",
-            "-c",
-            PROBE,
-            str(function_dir),
-            handler,
-            ",".join(layer_dirs),
-            ",".join(SDKS),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=function_dir,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"{function_id} failed to import:\n{done.stderr}"
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
+    layer_sites = [result.layers[layer].path / "python" for layer in result.function_layers[function_id]]
+    return probe_handler(result.functions[function_id].path, handler, layer_sites)
 
 
 @pytest.fixture(scope="session")
@@ -217,4 +156,25 @@ def test_the_built_template_points_at_the_built_folders(host_build: artifacts.Bu
         assert (host_build.out_dir / function.code_uri / module).is_file(), function_id
     for layer_id, layer in tpl.layers(document).items():
         assert (host_build.out_dir / layer.content_uri / "python" / "reckoning" / "__init__.py").is_file(), layer_id
-    assert "BuildMethod" not in host_build.template.read_text()
+    text = host_build.template.read_text()
+    assert not [key for key in ("BuildMethod", "ContextPath", "WorkingDirectory", "BuildArchitecture") if key in text]
+
+
+def dependency_folders(result: artifacts.Build) -> dict[str, Path]:
+    """Where each artifact's third-party distributions lie: the function folder, or the layer's python/."""
+    folders = {lid: artifact.path / "python" for lid, artifact in result.layers.items()}
+    return folders | {fid: artifact.path for fid, artifact in result.functions.items()}
+
+
+@pytest.mark.parametrize("build", ["host_build", "arm64_build"])
+def test_the_artifacts_ship_exactly_the_locked_runtime_dependencies(build: str, request: pytest.FixtureRequest) -> None:
+    result: artifacts.Build = request.getfixturevalue(build)
+    target = wheels.host_target() if result.target == "host" else wheels.lambda_target(result.target, "3.13")
+    locked = runtime_closure(target.environment)
+
+    by_artifact = {lid: shipped(folder) for lid, folder in dependency_folders(result).items()}
+
+    for logical_id, dists in by_artifact.items():
+        assert dists.items() <= locked.items(), f"{logical_id} ships versions uv.lock does not pin"
+    assert {name for dists in by_artifact.values() for name in dists} == set(locked), "every locked one, once"
+    assert "uv" not in locked and "reckoning-devtools" not in locked and "pytest" not in locked

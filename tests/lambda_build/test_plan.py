@@ -12,6 +12,7 @@ import pytest
 
 from reckoning_build import artifacts, plan, wheels
 from reckoning_build import template as tpl
+from reckoning_build.__main__ import main as build_main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -206,19 +207,17 @@ def test_functions_on_different_runtimes_are_refused() -> None:
 # ---------------------------------------------------------------- target and dependency closure
 
 
-def test_the_arm64_target_accepts_every_glibc_of_the_runtime_and_sees_aarch64_markers() -> None:
+def test_the_arm64_target_takes_wheels_up_to_the_runtimes_glibc_and_sees_aarch64_markers() -> None:
     target = wheels.lambda_target("arm64", "3.13")
 
-    assert "--platform=manylinux2014_aarch64" in target.pip_options
-    assert "--platform=manylinux_2_28_aarch64" in target.pip_options, "psycopg-binary 3.3 ships only 2_28 wheels"
-    assert "--platform=manylinux_2_34_aarch64" in target.pip_options
-    assert "--platform=manylinux_2_35_aarch64" not in target.pip_options, "newer than Amazon Linux 2023"
-    assert "--python-version=3.13" in target.pip_options
+    # uv takes every older manylinux tag too (psycopg-binary 3.3 ships only 2_28 wheels); 2_34 is Amazon Linux 2023.
+    assert target.uv_options == ("--python-platform=aarch64-manylinux_2_34", "--python-version=3.13")
     assert target.environment["platform_machine"] == "aarch64"
 
 
 def fake_distribution(site: Path, name: str, version: str, *requires: str) -> None:
-    """A dist-info as pip leaves it: METADATA and a RECORD listing a module, a script and bytecode."""
+    """A dist-info as `uv pip install --target` leaves it: METADATA and a RECORD listing a module, a script,
+    a man page and bytecode (pip writes the script as ../../bin/…)."""
     module = name.replace("-", "_")
     info = site / f"{module}-{version}.dist-info"
     info.mkdir(parents=True)
@@ -227,8 +226,12 @@ def fake_distribution(site: Path, name: str, version: str, *requires: str) -> No
     (site / f"{module}.py").write_text("")
     (site / "__pycache__").mkdir(exist_ok=True)
     (site / "__pycache__" / f"{module}.cpython-313.pyc").write_text("")
+    for extra in (site / "bin" / module, site / "share" / "man" / "man1" / f"{module}.1"):
+        extra.parent.mkdir(parents=True, exist_ok=True)
+        extra.write_text("")
     (info / "RECORD").write_text(
-        f"{module}.py,,\n__pycache__/{module}.cpython-313.pyc,,\n../../bin/{module},,\n"
+        f"{module}.py,,\n__pycache__/{module}.cpython-313.pyc,,\nbin/{module},,\n../../bin/{module},,\n"
+        f"share/man/man1/{module}.1,,\n"
         f"{info.name}/METADATA,,\n{info.name}/RECORD,,\n"
     )
 
@@ -261,12 +264,12 @@ def test_a_dependency_for_another_machine_is_left_out(site: Path) -> None:
     assert "arm-only" not in reached
 
 
-def test_a_dependency_pip_did_not_install_or_installed_in_the_wrong_version_fails(site: Path) -> None:
+def test_a_dependency_missing_from_the_lock_or_locked_in_the_wrong_version_fails(site: Path) -> None:
     arm64 = wheels.lambda_target("arm64", "3.13").environment
 
-    with pytest.raises(wheels.WheelError, match="pip did not install missing-lib"):
+    with pytest.raises(wheels.WheelError, match=r"uv\.lock has no missing-lib"):
         wheels.closure(["missing-lib"], wheels.installed(site), arm64)
-    with pytest.raises(wheels.WheelError, match=r"pip installed http-lib 2\.5"):
+    with pytest.raises(wheels.WheelError, match=r"uv\.lock pins http-lib 2\.5"):
         wheels.closure(["http-lib>=3"], wheels.installed(site), arm64)
 
 
@@ -288,7 +291,7 @@ def test_a_folder_that_holds_no_earlier_build_is_never_replaced(tmp_path: Path) 
     (out / "precious.txt").write_text("keep me")
 
     with pytest.raises(artifacts.BuildError, match="not replacing"):
-        artifacts.build(plan.load(ROOT), wheels.host_target(), out, cache_dir=tmp_path, work_dir=tmp_path)
+        artifacts.build(plan.load(ROOT), wheels.host_target(), out, work_dir=tmp_path)
     assert (out / "precious.txt").read_text() == "keep me"
 
 
@@ -300,8 +303,33 @@ def test_the_project_folder_itself_is_never_taken_for_an_earlier_build(tmp_path:
 
     for out in (project, tmp_path):
         with pytest.raises(artifacts.BuildError, match="holds the project itself"):
-            artifacts.build(the_plan, wheels.host_target(), out, cache_dir=tmp_path, work_dir=tmp_path)
+            artifacts.build(the_plan, wheels.host_target(), out, work_dir=tmp_path)
     assert (project / "template.yaml").is_file() and (project / "functions").is_dir()
+
+
+def test_one_artifact_is_built_only_for_a_function_or_layer_of_the_template(tmp_path: Path) -> None:
+    with pytest.raises(artifacts.BuildError, match="NoSuchFunction is no function or layer"):
+        artifacts.build_one(plan.load(ROOT), wheels.host_target(), "NoSuchFunction", tmp_path / "a", work_dir=tmp_path)
+    assert not (tmp_path / "a").exists()
+
+
+def test_one_artifact_is_never_built_into_a_folder_that_holds_anything(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "precious.txt").write_text("keep me")
+    the_plan = plan.load(ROOT)
+
+    for out in (tmp_path / "out", ROOT):
+        with pytest.raises(artifacts.BuildError, match="not building into it"):
+            artifacts.build_one(the_plan, wheels.host_target(), "SubmitFunction", out, work_dir=tmp_path)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["precious.txt"]
+
+
+def test_the_command_line_wants_a_folder_for_one_artifact(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_main(["--only", "SubmitFunction", "--artifacts-dir", ""])
+
+    assert exit_info.value.code == 2
+    assert "sam build sets ARTIFACTS_DIR" in capsys.readouterr().err
 
 
 def sized_build(function_mb: float, layer_mb: float) -> artifacts.Build:

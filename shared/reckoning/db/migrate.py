@@ -3,6 +3,10 @@
 `database/migrations/NNNN_slug.sql` files are applied in order, each in its own
 transaction with its row in `schema_migrations`. A landed migration whose file
 changed is refused. A session advisory lock serialises concurrent runners.
+
+The files ship inside the package as `reckoning.migrations` (pyproject.toml maps
+that package to `database/migrations`), so an installed `reckoning` migrates
+without the repository.
 """
 
 from __future__ import annotations
@@ -10,14 +14,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import psycopg
 from psycopg.rows import dict_row
 
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 7_204_318_511  # arbitrary, constant: the advisory lock of this runner
-DEFAULT_DIR = Path(__file__).resolve().parents[3] / "database" / "migrations"
+PACKAGE = "reckoning.migrations"
 
 
 class MigrationError(Exception):
@@ -35,20 +40,26 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
-def discover(directory: Path = DEFAULT_DIR) -> list[Migration]:
+def default_directory() -> Traversable:
+    """The migrations that ship with the installed package (the repository folder in a development install)."""
+    return files(PACKAGE)
+
+
+def discover(directory: Traversable | None = None) -> list[Migration]:
     found: list[Migration] = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _FILE.match(path.name)
+    sql_files = [entry for entry in (directory or default_directory()).iterdir() if entry.name.endswith(".sql")]
+    for entry in sorted(sql_files, key=lambda entry: entry.name):
+        match = _FILE.match(entry.name)
         if not match:
-            raise MigrationError(f"{path.name}: expected NNNN_slug.sql")
-        found.append(Migration(match.group(1), path.name, path.read_text()))
+            raise MigrationError(f"{entry.name}: expected NNNN_slug.sql")
+        found.append(Migration(match.group(1), entry.name, entry.read_text(encoding="utf-8")))
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise MigrationError("two migrations share a version number")
     return found
 
 
-def migrate(url: str, directory: Path = DEFAULT_DIR) -> list[str]:
+def migrate(url: str, directory: Traversable | None = None) -> list[str]:
     """Apply pending migrations; return the names applied (empty when up to date)."""
     migrations = discover(directory)
     applied_now: list[str] = []
