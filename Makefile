@@ -52,8 +52,16 @@ fmt: $(STAMP) ## format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) ## the whole suite on a real (embedded) PostgreSQL
+# The proxied pass: integration and e2e again through PgBouncer in transaction mode (RDS Proxy's stand-in).
+PGBOUNCER := $(or $(shell command -v pgbouncer 2>/dev/null),$(wildcard /usr/sbin/pgbouncer))
+
+test: $(STAMP) ## the whole suite on a real (embedded) PostgreSQL, then integration + e2e through PgBouncer
 	$(BIN)/pytest $(ARGS)
+ifneq ($(PGBOUNCER),)
+	RECKONING_TEST_PROXY=pgbouncer $(BIN)/pytest tests/integration tests/e2e $(ARGS)
+else
+	@echo "pgbouncer is not installed (apt-get install pgbouncer): the proxied pass is skipped" >&2
+endif
 
 dev: $(STAMP) ## serve the API on 127.0.0.1:$${PORT:-3000} with embedded PostgreSQL
 	$(BIN)/python -m reckoning_local serve

@@ -5,6 +5,8 @@
 2. Warm request cost: submit and report fetch through the handler, against the same SQL sent directly.
 3. Webhook throughput: signed Stripe events with 30% duplicates, concurrent, exactly-once effects checked.
 4. Stripe trouble: how long POST /api/checkout takes to answer 503 with the deployed client settings.
+5. Statement timeout: a warm transaction as we run it (the timeout is a database default) against the same
+   transaction setting it with SET LOCAL first, directly and through PgBouncer in transaction mode.
 """
 
 from __future__ import annotations
@@ -133,6 +135,43 @@ def warm_requests(n: int = 200) -> None:
         h, s = _timed(handler, n), _timed(sql, n)
         print(f"{label:<26} {h:>10.2f} {s:>8.2f} {h / s:>6.2f}")
     conn.close()
+
+
+def statement_timeout_cost(url: str, n: int = 2000) -> None:
+    from reckoning.db.connection import Database
+    from tests.servers import PgBouncer, pgbouncer_binary
+
+    def plain(database: Database) -> Callable[[], object]:
+        def run() -> object:
+            with database.transaction() as conn:
+                return conn.execute("SELECT 1").fetchone()
+
+        return run
+
+    def set_local(database: Database) -> Callable[[], object]:
+        def run() -> object:
+            with database.transaction() as conn:
+                conn.execute("SELECT set_config('statement_timeout', '5000', true)")
+                return conn.execute("SELECT 1").fetchone()
+
+        return run
+
+    binary = pgbouncer_binary()
+    bouncer = PgBouncer(binary, url).start() if binary else None
+    targets = {"direct (Unix socket)": url, **({"through PgBouncer (TCP)": bouncer.url(url)} if bouncer else {})}
+    print(f"\n## Statement timeout cost (median of {n} warm transactions running SELECT 1, in µs)")
+    print(f"{'path':<24} {'database default':>17} {'SET LOCAL first':>16} {'extra':>7}")
+    for label, target in targets.items():
+        database = Database(target)
+        a, b = plain(database), set_local(database)
+        _timed(a, 100), _timed(b, 100)  # warm up
+        rounds = [(_timed(a, n // 4), _timed(b, n // 4)) for _ in range(4)]  # interleaved against drift
+        default_us = statistics.median(r[0] for r in rounds) * 1000
+        local_us = statistics.median(r[1] for r in rounds) * 1000
+        print(f"{label:<24} {default_us:>17.0f} {local_us:>16.0f} {local_us - default_us:>+7.0f}")
+        database.close()
+    if bouncer:
+        bouncer.stop()
 
 
 def webhook_throughput(events: int = 400, duplicate_share: float = 0.3, workers: int = 8) -> None:
@@ -292,6 +331,7 @@ def main() -> None:
     generation_steps()
     stripe_trouble()
     webhook_throughput()
+    statement_timeout_cost(url)
     from reckoning import db
 
     db.reset_database()

@@ -2,6 +2,10 @@
 
 The schema is migrated once into a template database; each test gets a clone
 (`CREATE DATABASE … TEMPLATE …`), so tests are isolated and fast.
+
+With `RECKONING_TEST_PROXY=pgbouncer` (the proxied pass of `make test`), everything the application and the
+tests' own connections do goes through PgBouncer in transaction mode, as it goes through RDS Proxy in
+production; only the fixtures' database management (template, clones, drops) talks to PostgreSQL directly.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -18,9 +22,13 @@ from psycopg import sql
 
 from reckoning import config, db
 from reckoning.db.migrate import migrate
+from tests.servers import PgBouncer, pgbouncer_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "reckoning_template"
+PROXY = os.environ.get("RECKONING_TEST_PROXY", "")
+if PROXY not in ("", "pgbouncer"):
+    raise RuntimeError(f"RECKONING_TEST_PROXY={PROXY}: the only proxy the tests know is pgbouncer")
 
 
 def _with_database(url: str, name: str) -> str:
@@ -49,6 +57,28 @@ def _admin(server_url: str) -> psycopg.Connection[tuple[object, ...]]:
 
 
 @pytest.fixture(scope="session")
+def pgbouncer(server_url: str) -> Iterator[PgBouncer]:
+    """PgBouncer in transaction mode in front of the test server (skips when it is not installed)."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        if PROXY:
+            pytest.fail("RECKONING_TEST_PROXY=pgbouncer but pgbouncer is not installed (apt-get install pgbouncer)")
+        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
+    bouncer = PgBouncer(binary, server_url).start()
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(scope="session")
+def through_proxy(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """Maps a direct database URL to the one the application uses: through PgBouncer in the proxied pass."""
+    if not PROXY:
+        return lambda url: url
+    bouncer: PgBouncer = request.getfixturevalue("pgbouncer")
+    return bouncer.url
+
+
+@pytest.fixture(scope="session")
 def template_url(server_url: str) -> str:
     with _admin(server_url) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE)))
@@ -59,23 +89,42 @@ def template_url(server_url: str) -> str:
 
 
 @pytest.fixture
-def empty_database_url(server_url: str) -> Iterator[str]:
+def empty_database_url(server_url: str, through_proxy: Callable[[str], str]) -> Iterator[str]:
     """A brand-new database with no schema (for migration tests)."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with _admin(server_url) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield _with_database(server_url, name)
+    yield through_proxy(_with_database(server_url, name))
     with _admin(server_url) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def _copy_settings(conn: psycopg.Connection[tuple[object, ...]], template: str, name: str) -> None:
+    """A clone does not inherit its template's `ALTER DATABASE … SET` defaults (the statement timeout): copy them."""
+    rows = conn.execute(
+        "SELECT unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase"
+        " WHERE d.datname = %s AND s.setrole = 0",
+        (template,),
+    ).fetchall()
+    for (setting,) in rows:
+        key, value = str(setting).split("=", 1)
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                sql.Identifier(name), sql.Identifier(key), sql.Literal(value)
+            )
+        )
+
+
 @pytest.fixture
-def database_url(server_url: str, template_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def database_url(
+    server_url: str, template_url: str, through_proxy: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A migrated database of this test's own; the process-wide settings point at it."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with _admin(server_url) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE)))
-    url = _with_database(server_url, name)
+        _copy_settings(conn, TEMPLATE, name)
+    url = through_proxy(_with_database(server_url, name))
     monkeypatch.setenv("DATABASE_URL", url)
     config.reset()
     db.reset_database()

@@ -16,6 +16,8 @@ from urllib.parse import quote
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
 SecretName = Literal[
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
@@ -38,7 +40,10 @@ class Settings(BaseSettings):
     database_host: str | None = None
     db_pool_size: int = Field(default=1, ge=1, le=50)
     db_connect_timeout_s: int = Field(default=5, ge=1)
-    db_statement_timeout_ms: int = Field(default=5000, ge=100)
+    # TLS to the database. Unset: verify-full against certifi's CA bundle in production (RDS Proxy's ACM
+    # certificate chains to Amazon's public roots); elsewhere the URL's sslmode, else libpq's (prefer).
+    db_sslmode: SslMode | None = None
+    db_sslrootcert: str | None = None
 
     # HTTP
     app_base_url: str = "http://127.0.0.1:3000"
@@ -100,6 +105,12 @@ class Settings(BaseSettings):
             raise ValueError("production needs DATABASE_SECRET_ARN (or DATABASE_URL)")
         return self
 
+    @model_validator(mode="after")
+    def _production_verifies_the_database(self) -> Settings:
+        if self.environment == "production" and self.db_sslmode not in (None, "verify-full"):
+            raise ValueError(f"DB_SSLMODE={self.db_sslmode}: production verifies the database server (verify-full)")
+        return self
+
     @property
     def offline(self) -> bool:
         return self.environment != "production"
@@ -123,23 +134,41 @@ def secret(name: SecretName) -> str | None:
     return None
 
 
-def database_url() -> str:
+def database_url(fresh: bool = False) -> str:
+    """The database URL; `fresh` re-reads the secret past its cache (after a failed authentication)."""
     s = settings()
     if s.database_url:
         return s.database_url
     if not s.database_secret_arn:
         raise RuntimeError("set DATABASE_URL or DATABASE_SECRET_ARN")
-    creds = json.loads(_from_secrets_manager(s.database_secret_arn))
+    creds = json.loads(_from_secrets_manager(s.database_secret_arn, fresh=fresh))
     host = s.database_host or creds["host"]
     user, password = quote(creds["username"], safe=""), quote(creds["password"], safe="")
     return f"postgresql://{user}:{password}@{host}:{creds.get('port', 5432)}/{creds.get('dbname', 'reckoning')}"
 
 
-def _from_secrets_manager(arn: str) -> str:
-    # Lazy: only production pays for boto3; Powertools caches the value for 5 minutes.
+def database_tls() -> dict[str, str]:
+    """libpq's TLS parameters for the database (empty: whatever the URL or libpq's defaults say)."""
+    s = settings()
+    mode = s.db_sslmode or ("verify-full" if s.environment == "production" else None)
+    params: dict[str, str] = {"sslmode": mode} if mode else {}
+    if mode in ("verify-ca", "verify-full") or s.db_sslrootcert:
+        params["sslrootcert"] = s.db_sslrootcert or _ca_bundle()
+    return params
+
+
+def _ca_bundle() -> str:
+    # Mozilla's roots as certifi ships them (locked, inside every artifact): they include Amazon Root CA 1-4.
+    import certifi
+
+    return certifi.where()
+
+
+def _from_secrets_manager(arn: str, fresh: bool = False) -> str:
+    # Lazy: only production pays for boto3; Powertools caches the value for 5 minutes unless `fresh`.
     from aws_lambda_powertools.utilities import parameters
 
-    value = parameters.get_secret(arn, max_age=300)
+    value = parameters.get_secret(arn, max_age=300, force_fetch=fresh)
     return value if isinstance(value, str) else json.dumps(value)
 
 

@@ -91,11 +91,14 @@ def test_concurrent_runners_apply_each_migration_once(empty_database_url: str, t
         except Exception as exc:  # collected for the assertion below
             results.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
+    # Daemons with a bounded wait: a lock that is never released (a session lock through a transaction
+    # pooler, taken on one server session and "released" on another) must fail the test, not hang it.
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a runner is still waiting for the lock"
     assert sorted(results, key=len) == [[], [], ["0001_slow.sql"]]
 
 

@@ -1,16 +1,22 @@
-"""Connections fit for Lambda and for a local multi-threaded server.
+"""Connections fit for Lambda behind RDS Proxy, and for a local multi-threaded server.
 
-In Lambda one container serves one request at a time: one lazily opened
-connection, checked before use and reopened when broken. `prepare_threshold=None`
-because RDS Proxy multiplexes sessions and prepared statements would leak across
-them. Where one process serves concurrent requests (the local stack), a pool.
+RDS Proxy (like PgBouncer in transaction mode) refuses startup parameters such as `options` and may run each
+transaction on another server session. So a connection sends none (user and database only), relies on no
+session state, and leaves the statement timeout to the database's own default (migration 0002); prepared
+statements stay off (`prepare_threshold=None`: psycopg then sends unnamed statements, which the proxy
+multiplexes). TLS settings come from config (verify-full in production). A failed authentication re-reads the
+secret once and tries again, so a rotated password does not break a warm container.
+
+In Lambda one container serves one request at a time: one lazily opened connection, checked before use and
+reopened when broken. Where one process serves concurrent requests (the local stack), a pool whose wait for a
+connection is bounded by the connect timeout, so a database that is down gives a 503 in seconds.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,22 +26,29 @@ from psycopg_pool import ConnectionPool
 
 from reckoning import config
 from reckoning.db.errors import translated
+from reckoning.observability import logger
 
 type Connection = psycopg.Connection[DictRow]
+type UrlSource = Callable[[bool], str]  # fresh=True: re-read the credentials
 
 _IDLE_CHECK_S = 30.0
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 1, connect_timeout_s: int = 5, statement_timeout_ms: int = 5000):
-        self._url = url
+    def __init__(
+        self,
+        url: str | UrlSource,
+        pool_size: int = 1,
+        connect_timeout_s: int = 5,
+        tls: Mapping[str, str] | None = None,
+    ):
+        self._url: UrlSource = url if callable(url) else lambda fresh: url
         self._kwargs: dict[str, Any] = {
             "autocommit": True,  # transactions are explicit, see transaction()
             "prepare_threshold": None,
             "row_factory": dict_row,
             "connect_timeout": connect_timeout_s,
-            "options": f"-c statement_timeout={statement_timeout_ms}",
-            "application_name": "reckoning",
+            **(tls or {}),
         }
         self._pool: ConnectionPool[Connection] | None = None
         self._conn: Connection | None = None
@@ -43,12 +56,13 @@ class Database:
         self._lock = threading.Lock()
         if pool_size > 1:
             self._pool = ConnectionPool(
-                url,
+                self._url(False),
                 min_size=1,
                 max_size=pool_size,
                 kwargs=self._kwargs,
                 connection_class=psycopg.Connection[DictRow],
                 check=ConnectionPool.check_connection,
+                timeout=float(connect_timeout_s),  # the pool waits 30 s by default: a 503 must come sooner
                 open=False,
             )
 
@@ -79,8 +93,18 @@ class Database:
                 return conn
             except psycopg.Error:
                 conn.close()
-        self._conn = psycopg.connect(self._url, **self._kwargs)
+        self._conn = self._connect()
         return self._conn
+
+    def _connect(self) -> Connection:
+        try:
+            return psycopg.connect(self._url(False), **self._kwargs)
+        except psycopg.OperationalError as exc:
+            if not authentication_failed(exc):
+                raise
+        # The password may have been rotated since the secret was cached: read it afresh, try once more.
+        logger.warning("database authentication failed; re-reading the database secret once")
+        return psycopg.connect(self._url(True), **self._kwargs)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -88,6 +112,12 @@ class Database:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def authentication_failed(exc: psycopg.OperationalError) -> bool:
+    """A refused password (SQLSTATE 28P01). libpq keeps no SQLSTATE for a failed connection, only the
+    server's message: PostgreSQL says "password authentication failed", PgBouncer "SASL authentication failed"."""
+    return exc.sqlstate == "28P01" or "authentication failed" in str(exc)
 
 
 def one(cursor: psycopg.Cursor[DictRow]) -> DictRow:
@@ -108,9 +138,7 @@ def database() -> Database:
     with _database_lock:
         if _database is None:
             s = config.settings()
-            _database = Database(
-                config.database_url(), s.db_pool_size, s.db_connect_timeout_s, s.db_statement_timeout_ms
-            )
+            _database = Database(config.database_url, s.db_pool_size, s.db_connect_timeout_s, config.database_tls())
         return _database
 
 

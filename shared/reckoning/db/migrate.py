@@ -2,7 +2,11 @@
 
 `database/migrations/NNNN_slug.sql` files are applied in order, each in its own
 transaction with its row in `schema_migrations`. A landed migration whose file
-changed is refused. A session advisory lock serialises concurrent runners.
+changed is refused. Concurrent runners are serialised by a transaction-scoped
+advisory lock taken at the start of each migration's transaction: through a
+transaction-pooling proxy (RDS Proxy, PgBouncer) a session lock could be taken on
+one server session and released on another, and RDS Proxy pins sessions that
+take one; a transaction lock is released by its own COMMIT or ROLLBACK.
 
 The files ship inside the package as `reckoning.migrations` (pyproject.toml maps
 that package to `database/migrations`), so an installed `reckoning` migrates
@@ -18,7 +22,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 7_204_318_511  # arbitrary, constant: the advisory lock of this runner
@@ -64,28 +68,33 @@ def migrate(url: str, directory: Traversable | None = None) -> list[str]:
     migrations = discover(directory)
     applied_now: list[str] = []
     with psycopg.connect(url, autocommit=True, row_factory=dict_row, prepare_threshold=None) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
-        try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            rows = conn.execute("SELECT version, name, checksum FROM schema_migrations").fetchall()
-            applied = {row["version"]: row for row in rows}
-            for migration in migrations:
-                row = applied.get(migration.version)
-                if row is not None:
-                    if row["checksum"] != migration.checksum:
-                        raise MigrationError(f"{migration.name} was edited after it was applied; add a new migration")
+        for migration in migrations:
+            with conn.transaction():
+                # Under the lock, what is applied cannot change: another runner may just have applied this one.
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                # Migrations may run long; the database's statement timeout is meant for application traffic.
+                conn.execute("SET LOCAL statement_timeout = 0")
+                if migration.version in _applied(conn, migrations):
                     continue
-                with conn.transaction():
-                    conn.execute(migration.sql)  # trusted code from the repository
-                    conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                        (migration.version, migration.name, migration.checksum),
-                    )
-                applied_now.append(migration.name)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+                conn.execute(migration.sql)  # trusted code from the repository
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, migration.checksum),
+                )
+            applied_now.append(migration.name)
     return applied_now
+
+
+def _applied(conn: psycopg.Connection[DictRow], migrations: list[Migration]) -> set[str]:
+    """The versions already applied; refuses any landed migration whose file changed since."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    rows = conn.execute("SELECT version, checksum FROM schema_migrations").fetchall()
+    landed = {row["version"]: row["checksum"] for row in rows}
+    for migration in migrations:
+        if landed.get(migration.version, migration.checksum) != migration.checksum:
+            raise MigrationError(f"{migration.name} was edited after it was applied; add a new migration")
+    return set(landed)

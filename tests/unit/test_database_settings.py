@@ -1,0 +1,69 @@
+"""Database connection settings: TLS by environment, and the CA bundle the artifacts verify RDS Proxy with."""
+
+from pathlib import Path
+
+import certifi
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from pydantic import ValidationError
+
+from reckoning import config
+
+
+@pytest.fixture
+def production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@proxy.example/reckoning")
+    config.reset()
+
+
+@pytest.mark.usefixtures("production")
+def test_production_verifies_the_server_against_certifis_bundle_by_default() -> None:
+    assert config.database_tls() == {"sslmode": "verify-full", "sslrootcert": certifi.where()}
+
+
+@pytest.mark.usefixtures("production")
+def test_production_takes_another_bundle_when_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_SSLROOTCERT", "/etc/pki/tls/certs/ca-bundle.crt")
+    config.reset()
+    assert config.database_tls() == {"sslmode": "verify-full", "sslrootcert": "/etc/pki/tls/certs/ca-bundle.crt"}
+
+
+@pytest.mark.usefixtures("production")
+@pytest.mark.parametrize("mode", ["disable", "allow", "prefer", "require", "verify-ca"])
+def test_production_refuses_a_connection_that_does_not_verify_the_server(
+    monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setenv("DB_SSLMODE", mode)
+    config.reset()
+    with pytest.raises(ValidationError, match=f"DB_SSLMODE={mode}"):
+        config.settings()
+
+
+def test_locally_the_url_or_libpq_decides() -> None:
+    assert config.database_tls() == {}  # libpq's default, prefer (the embedded server is a Unix socket)
+
+
+def test_locally_a_setting_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_SSLMODE", "verify-full")
+    config.reset()
+    assert config.database_tls() == {"sslmode": "verify-full", "sslrootcert": certifi.where()}
+    monkeypatch.setenv("DB_SSLMODE", "disable")
+    config.reset()
+    assert config.database_tls() == {"sslmode": "disable"}
+
+
+def test_an_unknown_sslmode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_SSLMODE", "verify_full")
+    config.reset()
+    with pytest.raises(ValidationError, match="db_sslmode"):
+        config.settings()
+
+
+@pytest.mark.filterwarnings("ignore:Parsed a serial number")  # an old root of another CA in Mozilla's list
+def test_the_bundle_holds_the_amazon_roots_that_rds_proxy_certificates_chain_to() -> None:
+    roots = x509.load_pem_x509_certificates(Path(certifi.where()).read_bytes())
+    names = {attr.value for cert in roots for attr in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)}
+    assert {"Amazon Root CA 1", "Amazon Root CA 2", "Amazon Root CA 3", "Amazon Root CA 4"} <= names
+    assert "Starfield Services Root Certificate Authority - G2" in names  # the cross-signer of Amazon's roots
