@@ -61,6 +61,18 @@ def documented(status: int, model: type[BaseModel], description: str) -> dict[in
     return {status: {"description": description, "content": {"application/json": {"model": envelope}}}}
 
 
+def bodiless(status: int, description: str, header: str) -> dict[int, OpenAPIResponse]:
+    """A response without a body (a redirect, not modified) for the OpenAPI document, and its header."""
+    return {
+        status: {
+            "description": description,
+            # OpenAPI's Header Object has `required`; Powertools' TypedDict leaves it out but keeps it.
+            "headers": {header: {"required": True, "schema": {"type": "string"}}},  # type: ignore[typeddict-unknown-key]
+            "content": {},
+        }
+    }
+
+
 RateLimiter = Callable[[str, str], None]
 """(route key, client ip) -> None, raising RateLimited."""
 
