@@ -41,6 +41,10 @@ fmt: $(STAMP) ## format and autofix
 test: $(STAMP) ## the whole suite on a real (embedded) PostgreSQL
 	$(BIN)/pytest $(ARGS)
 
+.PHONY: fuzz
+fuzz: $(STAMP) ## the property-based HTTP tests, longer: FUZZ_EXAMPLES per operation (default here 500)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} POWERTOOLS_LOG_LEVEL=WARNING $(BIN)/pytest tests/e2e/test_fuzz.py -s $(ARGS)
+
 dev: $(STAMP) ## serve the API on 127.0.0.1:$${PORT:-3000} with embedded PostgreSQL
 	$(BIN)/python -m reckoning_local serve
 
