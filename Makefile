@@ -63,6 +63,10 @@ else
 	@echo "pgbouncer is not installed (apt-get install pgbouncer): the proxied pass is skipped" >&2
 endif
 
+.PHONY: fuzz
+fuzz: $(STAMP) ## the property-based HTTP tests, longer: FUZZ_EXAMPLES per operation (default here 500)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} POWERTOOLS_LOG_LEVEL=WARNING $(BIN)/pytest tests/e2e/test_fuzz.py -s $(ARGS)
+
 dev: $(STAMP) ## serve the API on 127.0.0.1:$${PORT:-3000} with embedded PostgreSQL
 	$(BIN)/python -m reckoning_local serve
 

@@ -23,7 +23,10 @@ app = http.create_app(rate_limit.limiter(db.database))
     "/api/report/<token>",
     summary="Status of a reckoning, and its report when ready",
     tags=["report"],
-    responses=http.documented(200, ReportStatus, "Status; while not ready a Retry-After polling hint."),
+    responses={
+        **http.documented(200, ReportStatus, "Status; while not ready a Retry-After polling hint."),
+        **http.bodiless(304, "The ready report is unchanged (If-None-Match matched its ETag).", "ETag"),
+    },
 )
 def get_report(token: str) -> Response[str]:
     view = status.report_status(db.database(), token)
@@ -51,7 +54,7 @@ def post_links(body: Annotated[LinksRequest, Body()]) -> Response[str]:
     "/api/report/<token>/pdf",
     summary="Redirect (302) to a short-lived (≤ 300 s) link to the PDF",
     tags=["report"],
-    responses={302: {"description": "Location: a presigned URL of the PDF."}},
+    responses=http.bodiless(302, "Location: a presigned URL of the PDF.", "Location"),
 )
 def get_pdf(token: str) -> Response[str]:
     location = status.pdf_location(db.database(), token)

@@ -19,7 +19,7 @@ from reckoning.providers.queue import SqsQueue
 
 NEEDS = require(DATABASE, "STRIPE_WEBHOOK_SECRET", "REPORT_QUEUE_URL")
 
-app = http.create_app()
+app = http.create_app(raw_body=True)  # the signature covers the exact bytes: they are read here
 
 
 @app.post("/", include_in_schema=False)  # the function URL's own root in AWS
@@ -30,7 +30,7 @@ app = http.create_app()
     responses=http.documented(200, WebhookReceived, "Verified (also duplicates and ignored types)."),
 )
 def post_event() -> Response[str]:
-    payload = app.current_event.decoded_body or ""
+    payload = _raw_payload()
     signature = app.current_event.headers.get("stripe-signature")
     webhook_secret = secret("STRIPE_WEBHOOK_SECRET")
     if not webhook_secret:
@@ -41,6 +41,14 @@ def post_event() -> Response[str]:
     if outcome.kind == "applied":
         outbox.relay(db.database(), SqsQueue())
     return ok(WebhookReceived())
+
+
+def _raw_payload() -> str:
+    """The body as Stripe sent it. Stripe signs UTF-8 JSON, so other bytes cannot carry a valid signature."""
+    try:
+        return app.current_event.decoded_body or ""
+    except UnicodeDecodeError as exc:
+        raise errors.InvalidSignature("the body is not UTF-8") from exc
 
 
 def _retry_later(exc: Exception) -> Response[str]:

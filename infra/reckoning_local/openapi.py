@@ -29,6 +29,26 @@ _ERRORS = {
     "503": "SERVICE_UNAVAILABLE (database or dependency down); see Retry-After.",
 }
 
+# The webhook route reads its body and signature itself (the signature covers the exact bytes, so nothing
+# may parse them first); the document still says what a request carries.
+_WEBHOOK_PATH = "/webhooks/stripe"
+_WEBHOOK_REQUEST: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "Stripe-Signature",
+            "in": "header",
+            "required": True,
+            "description": "Stripe's signature of the body: t=<timestamp>,v1=<HMAC-SHA256 hex>.",
+            "schema": {"type": "string"},
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "description": "A Stripe event, exactly as Stripe sent it.",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+}
+
 
 def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
     template = tpl.load(template_path)
@@ -48,6 +68,8 @@ def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
     for operations in paths.values():
         for operation in operations.values():
             _our_errors(operation)
+    if _WEBHOOK_PATH in paths:
+        paths[_WEBHOOK_PATH]["post"].update(_WEBHOOK_REQUEST)
     return {
         "openapi": "3.1.0",
         "info": {

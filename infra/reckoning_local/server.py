@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -74,8 +75,13 @@ def envelope_error(status: int, code: str, message: str) -> Response:
     return Response(status, headers, body.encode())
 
 
-def not_found() -> Response:
-    return envelope_error(404, "NOT_FOUND", "Not found.")
+def no_route() -> Response:
+    """API Gateway's own answer when no route matches the method and the path: JSON, not our envelope."""
+    return gateway_error(404, "Not Found")
+
+
+def gateway_error(status: int, message: str) -> Response:
+    return Response(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
 
 
 def lambda_response(result: Any) -> Response:
@@ -233,7 +239,7 @@ class Gateway:
         if matched is None and request.method == "GET" and request.path == "/api/openapi.json" and self._openapi:
             return request.path, self._openapi_response()  # unless the template routes it itself
         if matched is None:
-            return "(no route)", not_found()
+            return "(no route)", no_route()
         route, params = matched
         return route.route.route_key, self._invoke_route(route, params, request)
 
@@ -362,10 +368,17 @@ def _forwarded(request: Request) -> dict[str, str]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, every answer on a kept-alive
+    # connection waits for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server: LocalHttpServer
 
     def do_request(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = _content_length(self.headers.get("Content-Length"))
+        if length is None:
+            self.close_connection = True  # the body's end is unknown: nothing more can be read
+            self._send(gateway_error(400, "Bad Request"))
+            return
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             self._send(envelope_error(413, "PAYLOAD_TOO_LARGE", "The request body is too large."))
@@ -388,7 +401,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(gateway.handle(request))
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_request
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        # Every method reaches the gateway, which routes it or answers 404 as API Gateway does (TRACE,
+        # CONNECT and made-up methods included); http.server would answer an HTML 501.
+        if name.startswith("do_"):
+            return self.do_request
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Requests http.server cannot parse (request line, headers): JSON with the status's own phrase
+        # (its message may quote the request), never its HTML error page; and always with a status
+        # line, which http.server leaves out while it still takes the request for HTTP/0.9.
+        self.close_connection = True
+        self.request_version = self.protocol_version
+        self._send(gateway_error(code, HTTPStatus(code).phrase))
 
     def _read_chunked(self) -> bytes:
         chunks: list[bytes] = []
@@ -413,6 +439,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         # Paths can carry report tokens: the gateway logs route keys instead.
         return
+
+
+def _content_length(value: str | None) -> int | None:
+    """The declared body length; None when it is not a plain non-negative number."""
+    if value is None:
+        return 0
+    return int(value) if re.fullmatch(r"[0-9]{1,12}", value.strip()) else None
 
 
 def _joined_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:

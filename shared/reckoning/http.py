@@ -1,7 +1,9 @@
 """The HTTP layer every API function shares.
 
 `create_app()` returns a Powertools HTTP API (v2) resolver that
-- refuses bodies over the cap (413) and non-JSON bodies (415) before anything else,
+- refuses bodies over the cap (413), non-JSON bodies (415) and bodies that are not UTF-8 (400) before
+  anything else,
+- reads JSON bodies strictly (RFC 8259 only, bounded nesting; see `parse_json`),
 - rate-limits per client IP and route in PostgreSQL (429 + Retry-After),
 - turns request validation errors into our 400 envelope with field details,
 - maps domain errors through one table, and
@@ -10,6 +12,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,11 +48,29 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
 }
 INTERNAL = (500, "INTERNAL_ERROR")
 
+# Our bodies nest three levels (body → answers → a list); this leaves room and stops a body that nests
+# thousands of levels before it reaches pydantic, whose errors would then name a field thousands long.
+MAX_JSON_DEPTH = 32
+# CPython converts at most this many digits to an int (CVE-2020-10735); see `_integer`.
+_INT_MAX_DIGITS = 4300
+
 
 def documented(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
     """The success response of a route for the OpenAPI document: our envelope around `model`."""
     envelope = Envelope[model]  # type: ignore[valid-type]
     return {status: {"description": description, "content": {"application/json": {"model": envelope}}}}
+
+
+def bodiless(status: int, description: str, header: str) -> dict[int, OpenAPIResponse]:
+    """A response without a body (a redirect, not modified) for the OpenAPI document, and its header."""
+    return {
+        status: {
+            "description": description,
+            # OpenAPI's Header Object has `required`; Powertools' TypedDict leaves it out but keeps it.
+            "headers": {header: {"required": True, "schema": {"type": "string"}}},  # type: ignore[typeddict-unknown-key]
+            "content": {},
+        }
+    }
 
 
 RateLimiter = Callable[[str, str], None]
@@ -91,22 +114,82 @@ def _plain_message(err: Mapping[str, Any]) -> str:
         return "This field is required."
     if kind == "extra_forbidden":
         return "This field is not allowed."
-    if kind == "json_invalid":
-        return "The body is not valid JSON."
     msg = str(err.get("msg", "Invalid value."))
     return msg.removeprefix("Value error, ")
 
 
+def _body_error(message: str) -> errors.ValidationFailed:
+    return errors.ValidationFailed([errors.FieldError("body", message)])
+
+
+def parse_json(text: str) -> Any:
+    """A request body as JSON, refusing what would otherwise fail later as a 500.
+
+    Only RFC 8259 JSON (no `NaN` or `Infinity`), nested at most `MAX_JSON_DEPTH` levels. Numbers keep
+    JSON's meaning: integers stay exact, and a number beyond a float's range reads as ±infinity (as
+    JavaScript reads it), which every numeric check then refuses with the field's name.
+    """
+    try:
+        value = json.loads(text, parse_constant=_not_a_json_number, parse_int=_integer)
+    except json.JSONDecodeError as exc:
+        raise _body_error("The body is not valid JSON.") from exc
+    except RecursionError as exc:  # the C scanner's own bound, far above ours
+        raise _body_error(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.") from exc
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise _body_error(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    return value
+
+
+def _not_a_json_number(name: str) -> Any:
+    raise _body_error("The body is not valid JSON: NaN and Infinity are not JSON numbers.")
+
+
+def _integer(digits: str) -> int | float:
+    # int() refuses longer digit strings with a ValueError; any such number is beyond a float's range too.
+    if len(digits.lstrip("-")) > _INT_MAX_DIGITS:
+        return float(digits)
+    return int(digits)
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in `value` (walked without recursion)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            children = node.values() if isinstance(node, dict) else node
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _is_utf8(event: Mapping[str, Any], body: str) -> bool:
+    try:
+        if event.get("isBase64Encoded"):
+            base64.b64decode(body, validate=True).decode()
+        else:
+            body.encode()  # a text body from the runtime can still hold lone surrogates
+    except (binascii.Error, UnicodeError):
+        return False
+    return True
+
+
 class ReckoningResolver(APIGatewayHttpResolver):
     """Powertools' payload-2.0 resolver (HTTP API and function URLs alike) with our guards
-    in front and our headers behind."""
+    in front and our headers behind.
 
-    def __init__(self, rate_limiter: RateLimiter | None = None) -> None:
+    `raw_body`: the routes read the raw body themselves (the webhook verifies a signature over the exact
+    bytes), so it is not refused here for not being UTF-8.
+    """
+
+    def __init__(self, rate_limiter: RateLimiter | None = None, *, raw_body: bool = False) -> None:
         super().__init__(
             enable_validation=True,
             cors=CORSConfig(allow_origin=settings().cors_origin, max_age=600),
+            json_body_deserializer=parse_json,
         )
         self._rate_limiter = rate_limiter
+        self._raw_body = raw_body
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
@@ -126,18 +209,24 @@ class ReckoningResolver(APIGatewayHttpResolver):
     def _guard(self, event: Mapping[str, Any]) -> None:
         body = event.get("body")
         if body:
-            size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
-            if size > settings().max_body_bytes:
-                raise errors.PayloadTooLarge(f"{size} bytes")
-            headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type != "application/json":
-                raise errors.UnsupportedMediaType(media_type or "none")
+            self._check_body(event, body)
         if self._rate_limiter is not None:
             ctx = event.get("requestContext") or {}
             route = str(ctx.get("routeKey", ""))
             ip = str((ctx.get("http") or {}).get("sourceIp", "unknown"))
             self._rate_limiter(route, ip)
+
+    def _check_body(self, event: Mapping[str, Any], body: str) -> None:
+        size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode(errors="surrogatepass"))
+        if size > settings().max_body_bytes:
+            raise errors.PayloadTooLarge(f"{size} bytes")
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise errors.UnsupportedMediaType(media_type or "none")
+        # JSON between systems is UTF-8 (RFC 8259 §8.1); API Gateway passes other bytes base64-encoded.
+        if not self._raw_body and not _is_utf8(event, body):
+            raise _body_error("The body is not valid UTF-8.")
 
 
 def _as_v2(response: Response[str]) -> dict[str, Any]:
@@ -145,8 +234,8 @@ def _as_v2(response: Response[str]) -> dict[str, Any]:
     return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
 
 
-def create_app(rate_limiter: RateLimiter | None = None) -> ReckoningResolver:
-    app = ReckoningResolver(rate_limiter)
+def create_app(rate_limiter: RateLimiter | None = None, *, raw_body: bool = False) -> ReckoningResolver:
+    app = ReckoningResolver(rate_limiter, raw_body=raw_body)
 
     def _invalid(exc: RequestValidationError) -> Response[str]:
         return error_response(errors.ValidationFailed(field_errors(list(exc.errors()))))

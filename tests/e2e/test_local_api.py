@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
+import socket
 from typing import Any
 
 import psycopg
@@ -167,18 +169,55 @@ def test_submitting_too_often_is_refused_with_429_and_retry_after(
     assert count(pg, "access_tokens") == 2
 
 
-def test_a_path_no_template_route_serves_gets_the_envelope_404(stack: Stack) -> None:
-    result = client.request("GET", f"{stack.url}/api/nothing-here")
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/nothing-here"),
+        ("GET", "/"),
+        ("GET", "/api/report/"),
+        ("DELETE", "/api/questionnaire"),
+        ("HEAD", "/api/questionnaire"),
+        ("PUT", "/api/reckoning"),
+        ("OPTIONS", "/api/reckoning"),  # no Origin / Access-Control-Request-Method: not a preflight
+        ("TRACE", "/api/questionnaire"),
+        ("TRACE", "/"),
+        ("PROPFIND", "/api/reckoning"),
+        ("BREW", "/api/report/links"),
+    ],
+)
+def test_what_no_template_route_serves_gets_api_gateways_json_404(stack: Stack, method: str, path: str) -> None:
+    result = client.request(method, f"{stack.url}{path}")
 
     assert result.status == 404
-    assert result.json == {"success": False, "error": {"code": "NOT_FOUND", "message": "Not found."}}
-    assert_secure(result)
+    assert result.headers["content-type"] == "application/json"
+    if method != "HEAD":
+        assert result.json == {"message": "Not Found"}
 
 
-def test_a_method_the_route_does_not_declare_is_not_routed(stack: Stack) -> None:
-    result = client.request("DELETE", f"{stack.url}/api/questionnaire")
+@pytest.mark.parametrize(
+    ("raw", "status", "message"),
+    [
+        (b"GARBAGE\r\n\r\n", 400, "Bad Request"),
+        (b"GET /api/questionnaire HTTP/9.9\r\n\r\n", 505, "HTTP Version Not Supported"),
+        (b"POST /api/reckoning HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400, "Bad Request"),
+        (b"POST /api/reckoning HTTP/1.1\r\nContent-Length: lots\r\n\r\n", 400, "Bad Request"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, "URI Too Long"),
+    ],
+    ids=["request line", "version", "negative length", "length not a number", "request line too long"],
+)
+def test_requests_that_cannot_be_parsed_get_json_never_html(
+    stack: Stack, raw: bytes, status: int, message: str
+) -> None:
+    host, port = stack.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(raw)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        body = response.read()
 
-    assert result.status == 404
+    assert response.status == status
+    assert response.getheader("Content-Type") == "application/json"
+    assert json.loads(body) == {"message": message}
 
 
 def test_cors_preflight_is_answered_for_the_configured_origin(stack: Stack) -> None:

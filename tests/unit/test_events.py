@@ -271,13 +271,17 @@ def test_the_event_carries_the_client_address_and_forwarding_headers(gateway: Ga
     assert event["queryStringParameters"] == {"q": "1"}
 
 
-@pytest.mark.parametrize(("method", "path"), [("POST", "/items/1"), ("GET", "/items"), ("GET", "/items/1/extra")])
-def test_unmatched_requests_get_the_envelope_404(gateway: Gateway, recorder: Recorder, method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/items/1"), ("GET", "/items"), ("GET", "/items/1/extra"), ("TRACE", "/items/1")]
+)
+def test_unmatched_requests_get_api_gateways_own_404(
+    gateway: Gateway, recorder: Recorder, method: str, path: str
+) -> None:
     response = gateway.handle(request(method, path))
 
     assert response.status == 404
-    assert json.loads(response.body) == {"success": False, "error": {"code": "NOT_FOUND", "message": "Not found."}}
-    assert response.header("X-Content-Type-Options") == "nosniff"
+    assert json.loads(response.body) == {"message": "Not Found"}
+    assert response.header("Content-Type") == "application/json"
     assert recorder.calls == []
 
 

@@ -1,13 +1,15 @@
 """The envelope, the error table and the request guards, without a database."""
 
+import base64
 import json
+import math
 from typing import Any
 
 import pytest
 
 from reckoning import errors
 from reckoning.envelope import ok
-from reckoning.http import ERROR_TABLE, create_app, error_response, field_errors
+from reckoning.http import ERROR_TABLE, create_app, error_response, field_errors, parse_json
 from reckoning_local.events import LambdaContext, http_event
 
 
@@ -105,3 +107,55 @@ def test_unknown_route_is_our_404() -> None:
     response = _echo_app().resolve(http_event("GET", "/nope"), LambdaContext())
     assert response["statusCode"] == 404
     assert body_of(response)["error"] == {"code": "NOT_FOUND", "message": "Not found."}
+
+
+def _raw_length_app() -> Any:
+    app = create_app(raw_body=True)
+
+    @app.post("/echo")
+    def length() -> Any:
+        return ok({"length": len(base64.b64decode(app.current_event.body or ""))})
+
+    return app
+
+
+def test_a_body_that_is_not_utf8_is_refused_unless_the_app_reads_the_raw_bytes() -> None:
+    event = http_event(
+        "POST", "/echo", route_key="POST /echo", headers={"content-type": "application/json"}, body=b'{"a": "\xff"}'
+    )
+    assert event["isBase64Encoded"] is True  # as API Gateway passes bytes that are not UTF-8
+
+    refused = _echo_app().resolve(event, LambdaContext())
+    assert refused["statusCode"] == 400
+    assert body_of(refused)["error"]["details"] == [{"field": "body", "message": "The body is not valid UTF-8."}]
+
+    passed = _raw_length_app().resolve(event, LambdaContext())
+    assert (passed["statusCode"], body_of(passed)["data"]) == (200, {"length": 10})
+
+
+def test_json_bodies_keep_their_numbers_exact_and_out_of_range_ones_infinite() -> None:
+    assert parse_json('{"n": ' + "9" * 4300 + "}")["n"] == int("9" * 4300)
+    assert parse_json("[1e400, -1e400, -" + "9" * 4301 + "]") == [math.inf, -math.inf, -math.inf]
+    assert parse_json("[0.5, -0, 1E2]") == [0.5, 0, 100.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[NaN]", "The body is not valid JSON: NaN and Infinity are not JSON numbers."),
+        ('{"a": -Infinity}', "The body is not valid JSON: NaN and Infinity are not JSON numbers."),
+        ("[1,]", "The body is not valid JSON."),
+        ("[" * 33 + "]" * 33, "The body is nested more than 32 levels deep."),
+        ('{"a":' * 33 + "1" + "}" * 33, "The body is nested more than 32 levels deep."),
+        ("[" * 100_000, "The body is nested more than 32 levels deep."),
+    ],
+)
+def test_json_that_is_not_json_or_nests_too_deep_is_refused_on_the_body(text: str, message: str) -> None:
+    with pytest.raises(errors.ValidationFailed) as refused:
+        parse_json(text)
+    assert [(d.field, d.message) for d in refused.value.details] == [("body", message)]
+
+
+def test_nesting_up_to_the_bound_is_accepted() -> None:
+    assert parse_json("[" * 32 + "]" * 32) == json.loads("[" * 32 + "]" * 32)
+    assert parse_json('{"a":' * 31 + "[]" + "}" * 31)

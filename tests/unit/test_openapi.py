@@ -44,3 +44,10 @@ def test_validation_errors_are_documented_as_our_400_envelope_not_422() -> None:
 def test_bodies_use_the_wire_names() -> None:
     submit = document()["components"]["schemas"]["SubmitRequest"]
     assert {"email", "name", "questionnaireVersion", "answers", "consent"} == set(submit["properties"])
+
+
+def test_the_webhook_documents_what_stripe_sends() -> None:
+    webhook = document()["paths"]["/webhooks/stripe"]["post"]
+    assert webhook["parameters"][0]["name"] == "Stripe-Signature"
+    assert webhook["parameters"][0]["required"] is True
+    assert "application/json" in webhook["requestBody"]["content"]

@@ -137,7 +137,9 @@ def _check_number(question: ScaleQuestion | NumberQuestion, value: Any) -> str |
     whole = isinstance(question, ScaleQuestion)
     if isinstance(value, bool) or not isinstance(value, int if whole else int | float) or value != value:  # NaN
         return "Must be a whole number." if whole else "Must be a number."
-    if not question.min <= float(value) <= question.max:
+    # Compared as they are: Python compares ints and floats exactly, where float() of a 400-digit
+    # integer overflows; ±infinity is simply out of range.
+    if not question.min <= value <= question.max:
         return f"Must be between {question.min:g} and {question.max:g}."
     return None
 
