@@ -9,12 +9,30 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from reckoning.models.questionnaire import Questionnaires
 from reckoning.models.submission import Submission
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 REPORTS = CORPUS / "reports"
 SUBMISSIONS = CORPUS / "submissions"
+# A test-only registry: the product's 2026-11-v1 (linked) and 2027-01-v2 (other ids, areas and focus question), current.
+SECOND_EDITION = "2027-01-v2"
+SECOND_EDITION_ANSWERS: dict[str, Any] = {
+    "satisfaction": 5,
+    "in_a_line": "Good job, bad sleep, and a cello gathering dust in the hall.",
+    "what_to_face": ["body", "craft", "kin"],
+    "craft_score": 2,
+    "sleep": 5,
+    "cash_state": "fine",
+    "hardest_thing": "Asking the workshop foreman for the apprenticeship in joinery. I rehearse it every Monday.",
+    "people": "My brother Tobias and I only talk at birthdays now, and I miss the long walks we used to take.",
+}
+
+
+def questionnaires() -> Questionnaires:
+    """A fresh registry over tests/corpus/questionnaires (its own cache, so tests do not share state)."""
+    return Questionnaires(CORPUS / "questionnaires")
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMet
 
 
 def expected_areas(facts: Facts) -> tuple[str, ...]:
-    """The focus areas they chose; failing that, the areas they wrote about (the overview aside)."""
-    return facts.focus_areas or tuple(area for area in facts.written_areas if area != "overall")
+    """The focus areas they chose; failing that, the areas they wrote about."""
+    return facts.focus_areas or facts.written_areas
 
 
 def _areas(view: ReportView, facts: Facts, wanted: tuple[str, ...]) -> list[Finding]:

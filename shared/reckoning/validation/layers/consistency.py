@@ -6,7 +6,9 @@ own facts wrong loses their trust at once:
   they wrote themselves;
 - a score or count the report quotes ("your work at 8/10", "three hours a week
   for yourself") is the one they gave;
-- their money situation is not described as a different option.
+- a single choice is not described as a different option (money "tight" when they chose "stable").
+
+The vocabulary (context words per question, synonyms per option) comes from the questionnaire file.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reckoning.models.questionnaire import NumberQuestion, ScaleQuestion
+from reckoning.models.questionnaire import NumberQuestion, Question, ScaleQuestion
 from reckoning.models.submission import Submission
 from reckoning.validation.facts import Facts, facts_of
 from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
@@ -32,27 +34,8 @@ from reckoning.validation.view import ReportView
 
 LAYER = "consistency"
 
-# Words that tie a quoted number to the question it answers (questionnaire 2026-11-v1); other
-# questions fall back to their area's name.
-NUMBER_CONTEXT: dict[str, tuple[str, ...]] = {
-    "life_overall": ("life", "overall", "whole", "satisf"),
-    "work_satisfaction": ("work", "job", "career", "fulfil"),
-    "health_energy": ("energy", "health", "tired"),
-    "hours_for_yourself": ("yourself", "your own", "for you", "just for", "me time", "me-time"),
-}
-# How a report would describe each money option; a sentence about money using another option's words contradicts.
-CHOICE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "money_situation": {
-        "struggling": ("struggling", "struggle to cover", "can't cover the basics", "cannot cover the basics"),
-        "tight": ("tight", "getting by", "stretched"),
-        "stable": ("stable", "a little to spare"),
-        "comfortable": ("comfortable",),
-        "abundant": ("abundant", "more than you need", "wealthy"),
-    },
-}
 TARGET_REACH = 40  # characters before a number in which "aim", "could reach"… make it a goal
-CONTEXT_REACH = 40  # characters between a money word and the words describing it
-CHOICE_CONTEXT = re.compile(r"\b(?:money|financ\w*|budget\w*|savings?|income|afford\w*|debts?|bills?|salary)\b", re.I)
+CONTEXT_REACH = 40  # characters between a word about the question ("money") and the words describing the answer
 _TARGET = re.compile(
     r"\b(?:aim\w*|target|goal|toward|towards|reach|raise|lift|could|would|might|want\w*|hope\w*|to a)\b", re.I
 )
@@ -168,23 +151,30 @@ def _nearest_question(sentence: str, at: int, scale_max: float | None, facts: Fa
             continue
         if scale_max is not None and scale_max != question.max:
             continue
-        for word in NUMBER_CONTEXT.get(qid, (question.area,)):
-            for hit in re.finditer(rf"\b{re.escape(word)}", sentence, re.I):
-                distance = abs(hit.start() - at)
-                if best is None or distance < best[0]:
-                    best = (distance, qid)
+        for hit in _context(question).finditer(sentence):
+            distance = abs(hit.start() - at)
+            if best is None or distance < best[0]:
+                best = (distance, qid)
     return best[1] if best else None
 
 
+def _context(question: Question) -> re.Pattern[str]:
+    """Where a sentence speaks of the question: its context words (prefixes), else its area's name."""
+    words = question.context_words or (question.area,)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")", re.I)
+
+
 def _choices(view: ReportView, facts: Facts) -> list[Finding]:
+    """A sentence about the question that describes another option than the chosen one ("money is tight")."""
     findings: list[Finding] = []
-    for qid, options in CHOICE_WORDS.items():
-        chosen = facts.choices.get(qid)
+    for qid, (chosen, question) in facts.choices.items():
+        options = {option.value: option.synonyms for option in question.options if option.synonyms}
         if chosen not in options:
             continue
+        context = _context(question)
         for passage in view.passages():
             for sentence in sentences(normalise(passage.text)):
-                other = _other_option(sentence, options, chosen)
+                other = _other_option(sentence, context, options, chosen)
                 if other:
                     findings.append(
                         Finding(1.0, f"{passage.where} describes {qid} as '{other}', but they chose '{chosen}'")
@@ -192,18 +182,20 @@ def _choices(view: ReportView, facts: Facts) -> list[Finding]:
     return findings
 
 
-def _other_option(sentence: str, options: dict[str, tuple[str, ...]], chosen: str) -> str | None:
-    context = [m.start() for m in CHOICE_CONTEXT.finditer(sentence)]
-    if not context or _mentions(sentence, options[chosen], context):
+def _other_option(
+    sentence: str, context: re.Pattern[str], options: dict[str, tuple[str, ...]], chosen: str
+) -> str | None:
+    near = [m.start() for m in context.finditer(sentence)]
+    if not near or _mentions(sentence, options[chosen], near):
         return None
     for option, phrases in options.items():
-        if option != chosen and _mentions(sentence, phrases, context):
+        if option != chosen and _mentions(sentence, phrases, near):
             return option
     return None
 
 
 def _mentions(sentence: str, phrases: tuple[str, ...], context: list[int]) -> bool:
-    """A phrase used, not negated, within a few words of a money word ("money is tight")."""
+    """A phrase used, not negated, within a few words of a word about the question."""
     for phrase in phrases:
         for hit in re.finditer(rf"\b{re.escape(phrase)}\b", sentence, re.I):
             near = any(abs(hit.start() - at) <= CONTEXT_REACH for at in context)

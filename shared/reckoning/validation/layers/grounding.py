@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reckoning.models.questionnaire import ChoiceQuestion
 from reckoning.models.submission import Submission
 from reckoning.validation.facts import facts_of
+from reckoning.validation.layers.privacy import EMAIL, URL
 from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
 from reckoning.validation.text import content_stems
 from reckoning.validation.view import ReportView
@@ -59,14 +59,13 @@ def _anchors(submission: Submission, used: set[str]) -> list[Anchor]:
     facts = facts_of(submission)
     anchors: list[Anchor] = []
     for question_id, text in facts.free_texts.items():
-        distinctive = content_stems(text)
+        # Contact details are words a report must not repeat (privacy), so they cannot count as unused.
+        distinctive = content_stems(URL.sub(" ", EMAIL.sub(" ", text)))
         if distinctive:
             needed = min(WORDS_FOR_FULL_CREDIT, len(distinctive))
             anchors.append(Anchor(question_id, 1.0, min(1.0, len(distinctive & used) / needed)))
-    for question_id, value in facts.choices.items():
-        question = submission.questionnaire.question(question_id)
-        if isinstance(question, ChoiceQuestion):
-            label = next((o.label for o in question.options if o.value == value), value)
-            named = bool(content_stems(f"{value} {label}") & used)
-            anchors.append(Anchor(question_id, CHOICE_WEIGHT, 1.0 if named else 0.0))
+    for question_id, (value, question) in facts.choices.items():
+        label = next((o.label for o in question.options if o.value == value), value)
+        named = bool(content_stems(f"{value} {label}") & used)
+        anchors.append(Anchor(question_id, CHOICE_WEIGHT, 1.0 if named else 0.0))
     return anchors
