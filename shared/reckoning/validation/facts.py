@@ -1,4 +1,4 @@
-"""What the validator knows about the person, read from their submission once per layer."""
+"""What the validator knows about the person, read from their submission once per run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from reckoning.models.questionnaire import (
     TextQuestion,
 )
 from reckoning.models.submission import Submission
-from reckoning.validation.text import normalise, words
+from reckoning.validation.text import fold_name, normalise, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,7 @@ class Facts:
     focus_areas: tuple[str, ...]
     written_areas: tuple[str, ...]  # life areas (not the overview) they wrote about in their own words
     answer_words: frozenset[str]  # every case-folded word they wrote, names of people they mention included
+    known_names: frozenset[str]  # their name's words and their own words, folded as names ("Zoë" ~ "zoe")
     area_names: dict[str, str]  # any accepted spelling of a life area (case-folded) -> canonical area
 
     @property
@@ -47,15 +48,17 @@ def facts_of(submission: Submission) -> Facts:
                 choices[question.id] = (value, question)
             case ScaleQuestion() | NumberQuestion() if isinstance(value, int | float) and not isinstance(value, bool):
                 scales[question.id] = (float(value), question)
-    name = normalise(submission.name or "")
+    name_words = frozenset(w.casefold() for w in words(normalise(submission.name or "")))
+    answer_words = frozenset(w.casefold() for w in words("\n".join(free_texts.values())))
     return Facts(
-        name_words=frozenset(w.casefold() for w in words(name)),
+        name_words=name_words,
         free_texts=free_texts,
         choices=choices,
         scales=scales,
         focus_areas=tuple(submission.focus_areas()),
         written_areas=tuple(written),
-        answer_words=frozenset(w.casefold() for w in words("\n".join(free_texts.values()))),
+        answer_words=answer_words,
+        known_names=frozenset(fold_name(w) for w in name_words | answer_words),
         area_names=_area_names(submission),
     )
 

@@ -21,6 +21,7 @@ from reckoning.validation.layers import (
     safety,
     structure,
 )
+from reckoning.validation.subject import Subject
 from tests.unit.validation.corpus import good_report, person
 
 ALL_LAYERS = (structure, completeness, length, grounding, consistency, placeholders, safety, privacy, readability,
@@ -28,7 +29,7 @@ ALL_LAYERS = (structure, completeness, length, grounding, consistency, placehold
 
 
 def check(layer: Any, report: Any, who: str = "ada", stop_reason: str | None = "end_turn") -> LayerResult:
-    result: LayerResult = layer.check(report, person(who), GenerationMeta(stop_reason=stop_reason))
+    result: LayerResult = layer.check(Subject.of(report, person(who), GenerationMeta(stop_reason=stop_reason)))
     assert result.layer == layer.LAYER
     return result
 
@@ -110,7 +111,7 @@ class TestCompleteness:
         answers = dict(person("ada").answers)
         del answers["focus_areas"]
         report = good_report("ada")  # covers work, health, relationships: not growth or purpose
-        result = completeness.check(report, Submission.of("Ada", answers), GenerationMeta())
+        result = completeness.check(Subject.of(report, Submission.of("Ada", answers), GenerationMeta()))
         assert not result.passed and "'growth'" in result.reason and "'purpose'" in result.reason
 
 
@@ -273,13 +274,13 @@ class TestSafety:
     def test_crisis_language_ignored_blocks(self) -> None:
         report = good_report("ada")  # says nothing about help
         answers = dict(person("ada").answers, avoiding="Some nights I feel there is no reason to live.")
-        result = safety.check(report, Submission.of("Ada", answers), GenerationMeta())
+        result = safety.check(Subject.of(report, Submission.of("Ada", answers), GenerationMeta()))
         assert result.blocking and "crisis language" in result.reason
 
     def test_help_buried_in_a_section_is_a_minor_finding(self) -> None:
         report = append_to_body(good_report("ada"), 1, "If it gets dark, call a crisis line or your doctor.")
         answers = dict(person("ada").answers, avoiding="I have thought about suicide this year.")
-        result = safety.check(report, Submission.of("Ada", answers), GenerationMeta())
+        result = safety.check(Subject.of(report, Submission.of("Ada", answers), GenerationMeta()))
         assert result.passed and "minor" in result.reason
 
 

@@ -14,13 +14,12 @@ The vocabulary (context words per question, synonyms per option) comes from the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from reckoning.models.questionnaire import NumberQuestion, Question, ScaleQuestion
-from reckoning.models.submission import Submission
-from reckoning.validation.facts import Facts, facts_of
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.facts import Facts
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.text import (
     GENERIC_WORDS,
     NUMBER_PATTERN,
@@ -63,19 +62,18 @@ NOT_NAMES = frozenset(
 )
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    view, facts = ReportView.of(report), facts_of(submission)
+def check(subject: Subject) -> LayerResult:
+    view, facts = subject.view, subject.facts
     findings = _addressee(view, facts) + _numbers(view, facts) + _choices(view, facts)
     return judge(LAYER, findings, ok="names, numbers and choices agree with the answers")
 
 
 def _addressee(view: ReportView, facts: Facts) -> list[Finding]:
-    allowed = {fold_name(w) for w in facts.name_words | facts.answer_words}
     for where, name in _addressed_names(view):
         folded = fold_name(name)
         if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS or not name[0].isupper():
             continue
-        if not any(_same_name(folded, known) for known in allowed):
+        if not any(_same_name(folded, known) for known in facts.known_names):
             whose = "a name that is not theirs" if facts.name_words else "a name they never gave"
             return [Finding(1.0, f"{where} addresses the person by {whose}; use their own name or none")]
     return []

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
-from reckoning.models.submission import Submission
-from reckoning.validation.facts import facts_of
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
-from reckoning.validation.view import ReportView
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 
 LAYER = "placeholders"
 
@@ -30,11 +26,11 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )  # fmt: skip
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
+def check(subject: Subject) -> LayerResult:
     # The person's own words may contain "I cannot…", and a report may quote them.
-    own_words = facts_of(submission).answered_text.casefold()
+    own_words = subject.facts.answered_text.casefold()
     findings: list[Finding] = []
-    for passage in ReportView.of(report).passages():
+    for passage in subject.view.passages():
         for label, pattern in PATTERNS:
             match = pattern.search(passage.text)
             if match and match.group(0).casefold() not in own_words:

@@ -8,12 +8,9 @@ report must acknowledge it and point to help — ignoring it always blocks.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
-from reckoning.models.submission import Submission
-from reckoning.validation.facts import facts_of
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.view import ReportView
 
 LAYER = "safety"
@@ -83,10 +80,10 @@ HELP = re.compile(
 )
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    view = ReportView.of(report)
+def check(subject: Subject) -> LayerResult:
+    view = subject.view
     findings = _directives(view)
-    if CRISIS.search(facts_of(submission).answered_text):
+    if CRISIS.search(subject.facts.answered_text):
         findings += _crisis_handled(view)
     return judge(LAYER, findings, ok="no directives; nothing unsafe")
 
