@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from reckoning.models.submission import Submission
 from reckoning.providers.offline_writer import OfflineWriter
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 from tests.helpers import SAMPLE_ANSWERS
-from tests.unit.validation.corpus import questionnaires
+from tests.unit.validation.corpus import HELD_OUT, SUBMISSIONS, questionnaires
 
 CRISIS_ANSWER = "Everything. Some nights I think everyone would be better off without me."
 
@@ -73,6 +75,18 @@ def test_the_validator_releases_the_report(name: str | None, answers: dict[str, 
     assert result.released, failed
     Report.model_validate(content)
     assert 3 <= len(content["nextSteps"]) <= 7
+
+
+CORPUS_PEOPLE = sorted([*SUBMISSIONS.glob("*.json"), *(HELD_OUT / "submissions").glob("*.json")])
+
+
+@pytest.mark.parametrize("path", CORPUS_PEOPLE, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+def test_the_validator_releases_the_report_for_every_corpus_submission(path: Path) -> None:
+    body = json.loads(path.read_text(encoding="utf-8"))
+
+    _, result = _write(body.get("name"), body["answers"])
+
+    assert result.released, [(layer.layer, layer.reason) for layer in result.layers if not layer.passed]
 
 
 def test_the_same_answers_give_the_same_report() -> None:

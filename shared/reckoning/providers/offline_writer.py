@@ -33,6 +33,7 @@ from reckoning.models.submission import Submission
 from reckoning.providers.writer import Draft
 from reckoning.validation.layers.privacy import EMAIL, PHONE, URL
 from reckoning.validation.layers.safety import CRISIS
+from reckoning.validation.text import sentences
 
 MODEL = "offline-writer"
 MIN_STEPS, MAX_STEPS = 3, 7
@@ -161,17 +162,12 @@ class Person:
         option = self.known_areas.get(area)
         return _lower_first(option.label) if option else area
 
-    def fill(self, template: str, answer: Answer, *, in_summary: bool = False) -> str:
-        """A template with the answer's parts filled in. A quotation in a section goes on with sentences not yet
-        quoted; one in the summary keeps to the first sentence."""
+    def fill(self, template: str, answer: Answer, *, quote_words: int = QUOTE_WORDS) -> str:
+        """A template with the answer's parts filled in; a quotation goes on with sentences not yet quoted."""
         used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         parts = {"value": answer.value, "max": answer.max, "label": answer.label}
         if "quote" in used:
-            parts["quote"] = (
-                quote(answer.words, SUMMARY_QUOTE_WORDS)
-                if in_summary
-                else quote(answer.words, QUOTE_WORDS, more_from=self.quoted)
-            )
+            parts["quote"] = quote(answer.words, quote_words, more_from=self.quoted)
         if "clause" in used:
             parts["clause"] = clause(answer.words)
         return template.format(**parts)
@@ -265,19 +261,22 @@ def _title(person: Person) -> str:
 
 
 def _summary(person: Person) -> str:
+    """Crisis care first; then what they said of their life as a whole, their focus, and the rest of what their
+    questionnaire puts in a summary, while the summary keeps to its sentences (a quotation may hold several)."""
     said = [
-        person.fill(answer.question.writer.summary, answer, in_summary=True)
+        person.fill(answer.question.writer.summary, answer, quote_words=SUMMARY_QUOTE_WORDS)
         for answer in person.answers
         if answer.question.writer.summary
     ]
     crisis = [CRISIS_SUMMARY] if person.crisis else []
-    focus = (
-        [f"You chose to reckon with {_join(person.focus)}, and this report takes each in turn."] if person.focus else []
-    )
-    sentences = (said[:2] + crisis + focus + said[2:])[:SUMMARY_SENTENCES]
-    if len(sentences) < 2:
-        sentences.insert(0, "This report reflects on where your life stands, in your own words.")
-    return " ".join(sentences)
+    focus = [f"You chose to reckon with {_join(person.focus)}, and this report takes each in turn."]
+    kept: list[str] = []
+    for part in crisis + said[:2] + (focus if person.focus else []) + said[2:]:
+        if len(sentences(" ".join([*kept, part]))) <= SUMMARY_SENTENCES:
+            kept.append(part)
+    if len(sentences(" ".join(kept))) < 2:
+        kept.insert(0, "This report reflects on where your life stands, in your own words.")
+    return " ".join(kept)
 
 
 def _closing(person: Person) -> str:

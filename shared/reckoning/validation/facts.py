@@ -11,7 +11,7 @@ from reckoning.models.questionnaire import (
     TextQuestion,
 )
 from reckoning.models.submission import Submission
-from reckoning.validation.text import fold_name, normalise, words
+from reckoning.validation.text import fold_name, normalise, plain, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,7 @@ class Facts:
     written_areas: tuple[str, ...]  # life areas (not the overview) they wrote about in their own words
     answer_words: frozenset[str]  # every case-folded word they wrote, names of people they mention included
     known_names: frozenset[str]  # their name's words and their own words, folded as names ("Zoë" ~ "zoe")
+    answered_plain: str  # their own words as `plain` gives them, to recognise a quotation
     area_names: dict[str, str]  # any accepted spelling of a life area (case-folded) -> canonical area
 
     @property
@@ -59,6 +60,7 @@ def facts_of(submission: Submission) -> Facts:
         written_areas=tuple(written),
         answer_words=answer_words,
         known_names=frozenset(fold_name(w) for w in name_words | answer_words),
+        answered_plain=" " + " ".join(plain(t) for t in free_texts.values()) + " ",
         area_names=_area_names(submission),
     )
 

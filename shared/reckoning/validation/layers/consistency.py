@@ -2,8 +2,8 @@
 
 Three explicit checks, each a hard failure because a report that gets a person's
 own facts wrong loses their trust at once:
-- the addressee ("Dear X", "X, you…", "X's reckoning") is the person, or a name
-  they wrote themselves;
+- whoever the report speaks to ("Dear X", "X, you…", "That, X, is…", "X — you…",
+  "X's reckoning", "A reckoning for X") is the person, or a name they wrote themselves;
 - a score or count the report quotes ("your work at 8/10", "three hours a week
   for yourself") is the one they gave;
 - a single choice is not described as a different option (money "tight" when they chose "stable").
@@ -28,6 +28,7 @@ from reckoning.validation.text import (
     normalise,
     number_value,
     sentences,
+    words,
 )
 from reckoning.validation.view import ReportView
 
@@ -41,13 +42,23 @@ _TARGET = re.compile(
 _APPROX = re.compile(r"\b(?:about|around|roughly|nearly|almost|some|only|under|over)\s*$", re.I)
 _NEGATED = re.compile(r"\b(?:not|no longer|never|isn't|aren't|wasn't|n't)\b(?:\s+\w+){0,2}\s*$", re.I)
 _CANDIDATE = r"(?P<name>[^\W\d_][\w'-]*)"
+# What follows a name said to the reader ("Maria, you…", "Maria, it is…", "That, Maria, is…"): a pronoun or a
+# verb, which keeps out lists ("Lisbon, Porto, Faro") and openers ("Free, independent advice…").
+_AFTER_VOCATIVE = (
+    r"(?:you|your|you're|you've|you'll|you'd|thank|please|this|that|here|there|remember|I|we|it|it's|is|let|be|"
+    r"don't|do|look|listen|take|whatever|honestly|trust|believe)\b"
+)
 ADDRESS_PATTERNS = (
-    re.compile(rf"\b(?:Dear|Hi|Hello|Hey)\s+{_CANDIDATE}"),
-    # "Maria, you…" at the start of a sentence; the pronoun keeps out "Free, independent advice…".
-    re.compile(rf"^\W*{_CANDIDATE},\s+(?:you|your|you're|you've|you'll|thank|please|this|here|there|remember|I|we)\b"),
+    re.compile(rf"\b(?:Dear|Hi|Hello|Hey|Greetings)\s+{_CANDIDATE}"),
+    re.compile(rf"^\W*{_CANDIDATE}(?:,\s+{_AFTER_VOCATIVE}|\s*[\u2014\u2013:]\s+|\s+-\s+)"),  # "Maria, you…"
+    re.compile(rf",\s+{_CANDIDATE},\s+{_AFTER_VOCATIVE}"),  # "That, Maria, is…"
     re.compile(rf",\s+{_CANDIDATE}[.!?]\s*$"),  # "…the next step is yours, Maria."
 )
-_TITLE_POSSESSIVE = re.compile(rf"^\W*{_CANDIDATE}'s\b")
+TITLE_PATTERNS = (
+    re.compile(rf"^\W*{_CANDIDATE}'s\b"),  # "Maria's reckoning"
+    re.compile(rf"^\W*(?:For|To|Dear)\s+{_CANDIDATE}"),  # "For Maria: …"
+    re.compile(rf"\b(?:for|to)\s+{_CANDIDATE}\s*(?::|$)"),  # "A reckoning for Maria: …"
+)
 # Capitalised words that open sentences or titles without being anyone's name.
 NOT_NAMES = frozenset(
     """
@@ -69,9 +80,11 @@ def check(subject: Subject) -> LayerResult:
 
 
 def _addressee(view: ReportView, facts: Facts) -> list[Finding]:
+    # A capitalised word the report also writes in lower case ("Sleep: …" beside "sleep") is no name.
+    common = {w.casefold() for w in words(view.full_text()) if w[0].islower()}
     for where, name in _addressed_names(view):
         folded = fold_name(name)
-        if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS or not name[0].isupper():
+        if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS | common or not name[0].isupper():
             continue
         if not any(_same_name(folded, known) for known in facts.known_names):
             whose = "a name that is not theirs" if facts.name_words else "a name they never gave"
@@ -85,15 +98,15 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _addressed_names(view: ReportView) -> Iterator[tuple[str, str]]:
-    title = _TITLE_POSSESSIVE.match(normalise(view.title))
-    if title:
-        yield "the title", title.group("name")
-    for passage in view.prose():
+    """Names the report speaks to: in the title, or said to the reader anywhere in the text."""
+    for pattern in TITLE_PATTERNS:
+        for match in pattern.finditer(normalise(view.title)):
+            yield "the title", match.group("name")
+    for passage in view.passages():
         for paragraph in normalise(passage.text).split("\n"):
             for sentence in sentences(paragraph):
                 for pattern in ADDRESS_PATTERNS:
-                    match = pattern.search(sentence)
-                    if match:
+                    for match in pattern.finditer(sentence):
                         yield passage.where, match.group("name")
 
 
