@@ -113,7 +113,13 @@ def test_the_layer_carries_the_reckoning_package_with_its_data(host_build: artif
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.suffix != ".py")
 
     assert data(built) == [f for f in data(source) if "__pycache__" not in f]
-    assert {"py.typed", "models/questionnaire.json", "fonts/LICENSE", "fonts/DejaVuSans.ttf"} <= set(data(built))
+    assert {
+        "py.typed",
+        "questionnaires/current.json",
+        "questionnaires/2026-11-v1.json",
+        "fonts/LICENSE",
+        "fonts/DejaVuSans.ttf",
+    } <= set(data(built))
     assert len(list(built.glob("db/sql/*.sql"))) == len(list(source.glob("db/sql/*.sql"))) > 0
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reckoning.models.questionnaire import current, validate_answers
+from reckoning.models.questionnaire import Questionnaire, current, validate_answers
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.providers.offline_writer import OfflineWriter
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 from tests.helpers import SAMPLE_ANSWERS
+from tests.unit.validation.corpus import HELD_OUT, SUBMISSIONS, questionnaires
 
 CRISIS_ANSWER = "Everything. Some nights I think everyone would be better off without me."
 
@@ -55,8 +58,10 @@ ANSWER_SETS: dict[str, tuple[str | None, dict[str, Any]]] = {
 }
 
 
-def _write(name: str | None, answers: dict[str, Any]) -> tuple[dict[str, Any], ValidationResult]:
-    submission = Submission.of(name, answers)
+def _write(
+    name: str | None, answers: dict[str, Any], questionnaire: Questionnaire | None = None
+) -> tuple[dict[str, Any], ValidationResult]:
+    submission = Submission.of(name, answers, questionnaire)
     assert validate_answers(submission.questionnaire, answers) == []
     draft = OfflineWriter().write(submission)
     return draft.content, validate(draft.content, submission, GenerationMeta(draft.stop_reason, draft.model))
@@ -70,6 +75,18 @@ def test_the_validator_releases_the_report(name: str | None, answers: dict[str, 
     assert result.released, failed
     Report.model_validate(content)
     assert 3 <= len(content["nextSteps"]) <= 7
+
+
+CORPUS_PEOPLE = sorted([*SUBMISSIONS.glob("*.json"), *(HELD_OUT / "submissions").glob("*.json")])
+
+
+@pytest.mark.parametrize("path", CORPUS_PEOPLE, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+def test_the_validator_releases_the_report_for_every_corpus_submission(path: Path) -> None:
+    body = json.loads(path.read_text(encoding="utf-8"))
+
+    _, result = _write(body.get("name"), body["answers"])
+
+    assert result.released, [(layer.layer, layer.reason) for layer in result.layers if not layer.passed]
 
 
 def test_the_same_answers_give_the_same_report() -> None:
@@ -142,9 +159,9 @@ _words = st.lists(_sentence, min_size=1, max_size=3).map(" ".join)
 
 
 @st.composite
-def _answers(draw: st.DrawFn) -> dict[str, Any]:
+def _answers(draw: st.DrawFn, questionnaire: Questionnaire) -> dict[str, Any]:
     answers: dict[str, Any] = {}
-    for question in current().questions:
+    for question in questionnaire.questions:
         match question.type:
             case "text" if question.required or draw(st.booleans()):
                 text = draw(_words)[: question.max_length]
@@ -157,14 +174,28 @@ def _answers(draw: st.DrawFn) -> dict[str, Any]:
                 answers[question.id] = draw(st.sampled_from([o.value for o in question.options]))
             case "multi_choice":
                 values = [o.value for o in question.options]
-                answers[question.id] = draw(st.lists(st.sampled_from(values), min_size=1, max_size=4, unique=True))
+                answers[question.id] = draw(
+                    st.lists(st.sampled_from(values), min_size=1, max_size=question.max_selections, unique=True)
+                )
     return answers
 
 
 @settings(max_examples=40, deadline=None)
-@given(_answers(), st.sampled_from([None, "Ada", "Zoë Ng"]))
+@given(_answers(current()), st.sampled_from([None, "Ada", "Zoë Ng"]))
 def test_any_valid_answers_give_a_released_report(answers: dict[str, Any], name: str | None) -> None:
     content, result = _write(name, answers)
+
+    assert result.released, [(layer.layer, layer.reason) for layer in result.layers if not layer.passed]
+    assert 3 <= len(content["nextSteps"]) <= 7
+
+
+SECOND = questionnaires().current()
+
+
+@settings(max_examples=25, deadline=None)
+@given(_answers(SECOND), st.sampled_from([None, "Mira"]))
+def test_any_valid_answers_to_another_version_give_a_released_report(answers: dict[str, Any], name: str | None) -> None:
+    content, result = _write(name, answers, SECOND)
 
     assert result.released, [(layer.layer, layer.reason) for layer in result.layers if not layer.passed]
     assert 3 <= len(content["nextSteps"]) <= 7

@@ -1,10 +1,13 @@
 """The questionnaire definition and answer validation, built from the data."""
 
+import json
+import re
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from reckoning.models.questionnaire import current, validate_answers
+from reckoning.models.questionnaire import Questionnaire, UnknownQuestionnaire, current, served, validate_answers
 from tests.helpers import SAMPLE_ANSWERS
 
 
@@ -73,3 +76,43 @@ def test_multiline_answers_keep_their_newlines() -> None:
 def test_several_bad_fields_give_one_detail_each() -> None:
     found = problems(life_overall=99, money_situation="rich", bogus="x")
     assert set(found) == {"answers.life_overall", "answers.money_situation", "answers.bogus"}
+
+
+class TestVersions:
+    def test_every_version_in_the_package_loads_and_the_current_one_is_among_them(self) -> None:
+        versions = served().versions()
+
+        assert served().current_version in versions
+        assert all(served().version(v).version == v for v in versions)
+        assert current() is served().version(served().current_version)
+
+    def test_an_unknown_version_is_a_permanent_failure_that_reads_nothing(self) -> None:
+        for version in ("1999-01", "../models/questionnaire", "current", ""):
+            with pytest.raises(UnknownQuestionnaire):
+                served().version(version)
+
+    def test_the_served_form_carries_no_writer_or_validator_vocabulary(self) -> None:
+        served_form = current().model_dump(mode="json", by_alias=True, exclude_none=True)
+        text = json.dumps(served_form)
+
+        assert "writer" not in text and "contextWords" not in text and "synonyms" not in text
+        assert {q["id"]: q.get("role") for q in served_form["questions"]}["focus_areas"] == "focus"
+
+    def test_the_focus_question_names_the_areas(self) -> None:
+        assert list(current().areas())[:3] == ["work", "money", "health"]
+        assert current().areas()["play"].label == "Rest, fun and creativity"
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"writer": {"say": "You said {quote}."}}, "allowed: ['label']"),
+            ({"writer": {"say": "{label.__class__}"}}, "allowed: ['label']"),
+            ({"writer": {"sayy": "typo"}}, "Extra inputs are not permitted"),
+            ({"role": "focus"}, "at most one question has the role 'focus'"),
+        ],
+    )
+    def test_a_malformed_file_fails_loudly(self, change: dict[str, Any], message: str) -> None:
+        raw = json.loads(served().folder.joinpath(f"{served().current_version}.json").read_text(encoding="utf-8"))
+        next(q for q in raw["questions"] if q["id"] == "money_situation").update(change)
+        with pytest.raises(ValidationError, match=re.escape(message)):
+            Questionnaire.model_validate(raw)

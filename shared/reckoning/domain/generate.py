@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 from uuid import UUID
@@ -21,6 +21,7 @@ from reckoning import db, errors
 from reckoning.config import settings
 from reckoning.db import reports
 from reckoning.domain import links, tokens
+from reckoning.models.questionnaire import Questionnaires, served
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.observability import logger, metrics
@@ -53,6 +54,7 @@ class Collaborators:
     mailer: Mailer
     store: PdfStore
     render: Callable[[Report, str | None, datetime], bytes]
+    questionnaires: Questionnaires = field(default_factory=served)  # to read each submission as it was answered
 
 
 def production() -> Collaborators:
@@ -117,7 +119,8 @@ def _run(database: db.Database, row: dict[str, Any], deps: Collaborators, deadli
     if existing is not None and existing["released"]:  # a redelivery after the report was saved
         version, report = existing["version"], Report.model_validate(existing["content"])
     else:
-        submission = Submission.of(row["name"], row["answers"])
+        questionnaire = deps.questionnaires.version(row["questionnaire_version"])
+        submission = Submission.of(row["name"], row["answers"], questionnaire)
         draft, result = _write_until_valid(database, reckoning_id, submission, deps.writer, deadline)
         with database.transaction() as conn:
             version = reports.save_report(

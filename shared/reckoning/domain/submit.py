@@ -13,8 +13,10 @@ from reckoning.models.api import SubmitRequest, SubmitResult
 from reckoning.observability import logger
 
 
-def submit(database: db.Database, request: SubmitRequest) -> SubmitResult:
-    current = questionnaire.current()
+def submit(
+    database: db.Database, request: SubmitRequest, questionnaires: questionnaire.Questionnaires | None = None
+) -> SubmitResult:
+    current = (questionnaires or questionnaire.served()).current()
     if request.questionnaire_version not in {None, current.version}:
         raise errors.ValidationFailed(
             [errors.FieldError("questionnaireVersion", f"Questionnaire {current.version} is the current one.")]

@@ -1,30 +1,81 @@
-"""The questionnaire as versioned data, and validation of answers against it."""
+"""The questionnaire as versioned data, and validation of answers against it.
+
+Every version ever served lives in `reckoning/questionnaires/<version>.json`, and
+`current.json` names the one new submissions use. A stored submission is read
+against the version it was submitted with. Besides what clients see, a file holds
+the vocabulary the validator and the offline writer need for its questions
+(`role`, `contextWords`, option `synonyms`, `writer` phrasing); those fields are
+never served, so a new version is data, not code.
+"""
 
 from __future__ import annotations
 
 import json
+import string
 import unicodedata
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from reckoning.errors import FieldError
+from reckoning.errors import FieldError, PermanentFailure
 from reckoning.models import ApiModel
+
+Horizon = Literal["this_week", "this_month", "this_year"]
+
+
+class WriterStep(ApiModel):
+    action: str
+    why: str
+    horizon: Horizon
+
+
+class Phrasing(ApiModel):
+    """How the offline writer speaks of a question, an option, a level of a scale or a life area.
+
+    Templates may use {quote} and {clause} (their words), {value} and {max} (a score) or {label}
+    (the chosen option), as the question's type allows.
+    """
+
+    heading: str | None = None  # the section's heading, first answered question's first
+    say: str | None = None  # a paragraph stating the answer
+    reflection: str | None = None  # a paragraph on what it means
+    summary: str | None = None  # a sentence of the report's summary
+    paragraphs: tuple[str, ...] = ()  # an area's own paragraphs, to fill its section
+    step: WriterStep | None = None
+
+
+class Level(Phrasing):
+    below: float | None = None  # for answers under this value; the last level has none
+
+
+class QuestionPhrasing(Phrasing):
+    levels: tuple[Level, ...] = ()
+
+    def level(self, value: float) -> Level | None:
+        return next((lv for lv in self.levels if lv.below is None or value < lv.below), None)
 
 
 class Option(ApiModel):
     value: str
     label: str
+    synonyms: tuple[str, ...] = Field(default=(), exclude=True)  # how a report would describe this option
+    writer: Phrasing = Field(default_factory=Phrasing, exclude=True)
 
 
 class _Question(ApiModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
     area: str
+    # "focus": the life areas to reckon with (its options name them); "overview": life as a whole.
+    # Neither gets a section of its own.
+    role: Literal["focus", "overview"] | None = None
     prompt: str
     help: str | None = None
     required: bool
+    context_words: tuple[str, ...] = Field(default=(), exclude=True)  # words tying a sentence to this question
+    writer: QuestionPhrasing = Field(default_factory=QuestionPhrasing, exclude=True)
 
 
 class TextQuestion(_Question):
@@ -63,6 +114,8 @@ type Question = Annotated[
     Field(discriminator="type"),
 ]
 
+PLACEHOLDERS = {"text": {"quote", "clause"}, "scale": {"value", "max"}, "number": {"value", "max"}, "choice": {"label"}}
+
 
 class Questionnaire(ApiModel):
     version: str
@@ -71,20 +124,88 @@ class Questionnaire(ApiModel):
     questions: list[Question]
 
     @model_validator(mode="after")
-    def _ids_unique(self) -> Questionnaire:
+    def _consistent(self) -> Questionnaire:
         ids = [q.id for q in self.questions]
         if len(ids) != len(set(ids)):
             raise ValueError("question ids must be unique")
+        if sum(q.role == "focus" for q in self.questions) > 1:
+            raise ValueError("at most one question has the role 'focus'")
+        for question in self.questions:
+            _check_templates(question)
         return self
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 
+    def focus(self) -> MultiChoiceQuestion | None:
+        """The question whose options are the life areas the person chooses to reckon with."""
+        found = next((q for q in self.questions if q.role == "focus"), None)
+        return found if isinstance(found, MultiChoiceQuestion) else None
+
+    def areas(self) -> dict[str, Option]:
+        """The life areas a person can choose, by key, with their labels and phrasing."""
+        focus = self.focus()
+        return {option.value: option for option in focus.options} if focus else {}
+
+
+def _check_templates(question: Question) -> None:
+    """A template may only use the placeholders its question's type can fill."""
+    allowed = PLACEHOLDERS.get(question.type, set())
+    phrasings: list[Phrasing] = [question.writer, *question.writer.levels]
+    phrasings += [option.writer for option in getattr(question, "options", [])]
+    for phrasing in phrasings:
+        texts = [phrasing.heading, phrasing.say, phrasing.reflection, phrasing.summary, *phrasing.paragraphs]
+        if phrasing.step:
+            texts += [phrasing.step.action, phrasing.step.why]
+        for text in filter(None, texts):
+            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            if not used <= allowed:
+                raise ValueError(f"{question.id}: a template uses {sorted(used - allowed)}; allowed: {sorted(allowed)}")
+
+
+class UnknownQuestionnaire(PermanentFailure):
+    """This questionnaire version is not in this build."""
+
+
+class Questionnaires:
+    """The versions in one folder: `<version>.json` each, and `current.json` naming the current one."""
+
+    def __init__(self, folder: Traversable) -> None:
+        self.folder = folder
+        self._loaded: dict[str, Questionnaire] = {}
+
+    def versions(self) -> list[str]:
+        names = (entry.name for entry in self.folder.iterdir() if entry.name.endswith(".json"))
+        return sorted(name.removesuffix(".json") for name in names if name != "current.json")
+
+    @cached_property
+    def current_version(self) -> str:
+        version: str = json.loads(self.folder.joinpath("current.json").read_text(encoding="utf-8"))["current"]
+        return version
+
+    def current(self) -> Questionnaire:
+        return self.version(self.current_version)
+
+    def version(self, version: str) -> Questionnaire:
+        if version not in self._loaded:
+            if version not in self.versions():  # only names read from the folder reach the file system
+                raise UnknownQuestionnaire(f"questionnaire {version!r} is not in this build", kind="questionnaire")
+            raw = self.folder.joinpath(f"{version}.json").read_text(encoding="utf-8")
+            questionnaire = Questionnaire.model_validate_json(raw)
+            if questionnaire.version != version:
+                raise ValueError(f"{version}.json holds version {questionnaire.version}")
+            self._loaded[version] = questionnaire
+        return self._loaded[version]
+
 
 @cache
+def served() -> Questionnaires:
+    """The versions this build serves and reads, shipped inside the package."""
+    return Questionnaires(files("reckoning").joinpath("questionnaires"))
+
+
 def current() -> Questionnaire:
-    raw = files("reckoning.models").joinpath("questionnaire.json").read_text()
-    return Questionnaire.model_validate(json.loads(raw))
+    return served().current()
 
 
 def validate_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> list[FieldError]:

@@ -11,19 +11,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from reckoning.models.questionnaire import (
-    ChoiceQuestion,
-    MultiChoiceQuestion,
-    NumberQuestion,
-    Question,
-    Questionnaire,
-    ScaleQuestion,
-)
+from reckoning.models.questionnaire import ChoiceQuestion, MultiChoiceQuestion, NumberQuestion, Question, ScaleQuestion
 from reckoning.models.submission import Submission
 
 TOOL_NAME = "submit_report"
-FOCUS_QUESTION = "focus_areas"
-GENERAL_AREA = "overall"
 
 SYSTEM_PROMPT = """\
 You write Reckoning reports: an honest, personal stock-take of one person's life, written from their \
@@ -114,35 +105,21 @@ def escape(text: str) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def focus_areas(submission: Submission) -> list[str]:
-    """The areas the person chose to reckon with, in their order."""
-    chosen = submission.answers.get(FOCUS_QUESTION)
-    return [area for area in chosen if isinstance(area, str)] if isinstance(chosen, list) else []
-
-
 def covered_areas(submission: Submission) -> list[str]:
-    """Life areas with an answer, beyond the general ones, in questionnaire order."""
+    """Life areas with an answer, beyond life as a whole, in questionnaire order."""
     areas: list[str] = []
     for question in submission.questionnaire.questions:
-        if question.area != GENERAL_AREA and _answered(submission.answers.get(question.id)):
+        if question.role is None and _answered(submission.answers.get(question.id)):
             if question.area not in areas:
                 areas.append(question.area)
     return areas
 
 
-def area_labels(questionnaire: Questionnaire) -> dict[str, str]:
-    """Human names of the life areas, from the options of the focus question."""
-    question = questionnaire.question(FOCUS_QUESTION)
-    if isinstance(question, MultiChoiceQuestion | ChoiceQuestion):
-        return {option.value: option.label for option in question.options}
-    return {}
-
-
 def _sections_instruction(submission: Submission) -> str:
-    labels = area_labels(submission.questionnaire)
-    required = focus_areas(submission)
+    areas = submission.questionnaire.areas()
+    required = submission.focus_areas()
     lines = ["Sections: write one section for each of these areas, in this order, with `area` set to the key shown:"]
-    lines += [f"- {area} ({labels.get(area, area)})" for area in required]
+    lines += [f"- {area} ({areas[area].label if area in areas else area})" for area in required]
     others = [area for area in covered_areas(submission) if area not in required]
     if others:
         lines.append(

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reckoning.models.questionnaire import served
 from reckoning.models.submission import Submission
 from reckoning.validation.engine import LAYERS, validate
 from reckoning.validation.result import GenerationMeta, ValidationResult
@@ -50,13 +51,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def submission_of(body: dict[str, Any]) -> Submission:
-    """The person as the validator sees them, from a POST /api/reckoning body."""
-    answers, name = body.get("answers"), body.get("name")
+    """The person as the validator sees them, from a POST /api/reckoning body (and its `questionnaireVersion`)."""
+    answers, name, version = body.get("answers"), body.get("name"), body.get("questionnaireVersion")
     if not isinstance(answers, dict):
         raise UnreadableInput("the submission has no 'answers' object")
     if name is not None and not isinstance(name, str):
         raise UnreadableInput("the submission's 'name' is not a string")
-    return Submission.of((name or "").strip() or None, answers)
+    questionnaires = served()
+    if version is not None and (not isinstance(version, str) or version not in questionnaires.versions()):
+        raise UnreadableInput(
+            f"the submission's questionnaireVersion is not one of {', '.join(questionnaires.versions())}"
+        )
+    questionnaire = questionnaires.version(version) if version else None
+    return Submission.of((name or "").strip() or None, answers, questionnaire)
 
 
 def render(result: ValidationResult) -> str:

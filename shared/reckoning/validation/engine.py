@@ -20,8 +20,9 @@ from reckoning.validation.layers import (
     structure,
 )
 from reckoning.validation.result import GenerationMeta, LayerResult, ValidationResult
+from reckoning.validation.subject import Subject
 
-type Layer = Callable[[Mapping[str, Any], Submission, GenerationMeta], LayerResult]
+type Layer = Callable[[Subject], LayerResult]
 
 # Layer name -> (check, weight). The weights sum to 1: what the person would miss most weighs most.
 LAYERS: dict[str, tuple[Layer, float]] = {
@@ -45,7 +46,8 @@ def validate(
     threshold: float | None = None,
 ) -> ValidationResult:
     """Judge a raw model report (schema-valid or not) against the person's submission."""
-    results = tuple(check(report, submission, meta) for check, _ in LAYERS.values())
+    subject = Subject.of(report, submission, meta)  # built once: every layer reads the same view and facts
+    results = tuple(check(subject) for check, _ in LAYERS.values())
     confidence = sum(result.score * LAYERS[result.layer][1] for result in results)
     return ValidationResult(
         layers=results,

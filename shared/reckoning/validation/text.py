@@ -60,6 +60,15 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
 
+_ADDRESSES = re.compile(r"\S+@\S+|\b(?:https?://|www\.)\S+")
+
+
+def plain(text: str) -> str:
+    """Words only, case-folded, with addresses and links left out (a report never repeats those): how a
+    passage is compared with the person's own words to see whether it quotes them."""
+    return " ".join(w.casefold() for w in words(_ADDRESSES.sub(" ", text)))
+
+
 def stem(word: str) -> str:
     """A crude, language-neutral stem: the first five letters, case-folded ("training" ~ "trained")."""
     folded = word.casefold()

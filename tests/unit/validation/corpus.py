@@ -1,4 +1,9 @@
-"""The labelled report corpus under tests/corpus/: loading fixtures and building judged inputs."""
+"""The labelled report corpus under tests/corpus/: loading fixtures and building judged inputs.
+
+Two parts: the tuning part (reports/, submissions/), which the layers are developed against, and the held-out
+part (held_out/), written before the layers were widened for it and never used to tune them: its figures say
+how far the validator generalises.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,31 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from reckoning.models.questionnaire import Questionnaires
 from reckoning.models.submission import Submission
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 REPORTS = CORPUS / "reports"
 SUBMISSIONS = CORPUS / "submissions"
+HELD_OUT = CORPUS / "held_out"
+# A test-only registry: the product's 2026-11-v1 (linked) and 2027-01-v2 (other ids, areas and focus question), current.
+SECOND_EDITION = "2027-01-v2"
+SECOND_EDITION_ANSWERS: dict[str, Any] = {
+    "satisfaction": 5,
+    "in_a_line": "Good job, bad sleep, and a cello gathering dust in the hall.",
+    "what_to_face": ["body", "craft", "kin"],
+    "craft_score": 2,
+    "sleep": 5,
+    "cash_state": "fine",
+    "hardest_thing": "Asking the workshop foreman for the apprenticeship in joinery. I rehearse it every Monday.",
+    "people": "My brother Tobias and I only talk at birthdays now, and I miss the long walks we used to take.",
+}
+
+
+def questionnaires() -> Questionnaires:
+    """A fresh registry over tests/corpus/questionnaires (its own cache, so tests do not share state)."""
+    return Questionnaires(CORPUS / "questionnaires")
 
 
 @dataclass(frozen=True)
@@ -26,19 +50,30 @@ class Fixture:
     submission: str
     stop_reason: str | None
     report: dict[str, Any]
+    submissions: Path = SUBMISSIONS
 
     def judge(self) -> ValidationResult:
-        return validate(self.report, person(self.submission), GenerationMeta(stop_reason=self.stop_reason))
+        body = submission_body(self.submission, self.submissions)
+        who = Submission.of(body.get("name"), body["answers"])
+        return validate(self.report, who, GenerationMeta(stop_reason=self.stop_reason))
 
 
 @cache
 def fixtures() -> tuple[Fixture, ...]:
-    return tuple(_fixture(path) for path in sorted(REPORTS.glob("*.json")))
+    """The tuning part."""
+    return tuple(_fixture(path, SUBMISSIONS) for path in sorted(REPORTS.glob("*.json")))
 
 
-def _fixture(path: Path) -> Fixture:
+@cache
+def held_out() -> tuple[Fixture, ...]:
+    """The held-out part: measured, never tuned against."""
+    return tuple(_fixture(path, HELD_OUT / "submissions") for path in sorted((HELD_OUT / "reports").glob("*.json")))
+
+
+def _fixture(path: Path, submissions: Path) -> Fixture:
     raw = json.loads(path.read_text(encoding="utf-8"))
     return Fixture(
+        submissions=submissions,
         name=path.stem,
         label=raw["label"],
         layer=raw["layer"],
@@ -49,9 +84,9 @@ def _fixture(path: Path) -> Fixture:
     )
 
 
-def submission_body(name: str) -> dict[str, Any]:
+def submission_body(name: str, folder: Path = SUBMISSIONS) -> dict[str, Any]:
     """The POST /api/reckoning body a fixture is judged against."""
-    body: dict[str, Any] = json.loads((SUBMISSIONS / f"{name}.json").read_text(encoding="utf-8"))
+    body: dict[str, Any] = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
     return body
 
 

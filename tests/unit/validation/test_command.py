@@ -62,6 +62,7 @@ def test_json_output_is_the_stored_form(report_file: str, capsys: pytest.Capture
         ({}, '"just a string"', "does not hold a JSON object"),
         ({}, {"email": "a@example.com"}, "no 'answers' object"),
         ({}, {"answers": {}, "name": 7}, "'name' is not a string"),
+        ({}, {"answers": {}, "questionnaireVersion": "1999-01"}, "questionnaireVersion is not one of 2026-11-v1"),
     ],
 )
 def test_unreadable_input_exits_2_with_one_line_on_stderr(

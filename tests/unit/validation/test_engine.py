@@ -10,7 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reckoning import config
+from reckoning.models.submission import Submission
 from reckoning.validation import LAYERS, GenerationMeta, LayerResult, ValidationResult, validate
+from reckoning.validation.facts import Facts, facts_of
+from reckoning.validation.view import ReportView
 from tests.unit.validation.corpus import good_report, person
 
 
@@ -52,6 +55,27 @@ def test_the_threshold_defaults_to_the_setting(monkeypatch: pytest.MonkeyPatch) 
         assert validate(report, person("ada"), GenerationMeta(), threshold=0.5).threshold == 0.5
     finally:
         config.reset()
+
+
+def test_one_run_reads_the_report_and_the_answers_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    view_of = ReportView.of
+
+    def counting_view(report: object) -> ReportView:
+        calls.append("view")
+        return view_of(report)
+
+    def counting_facts(submission: Submission) -> Facts:
+        calls.append("facts")
+        return facts_of(submission)
+
+    monkeypatch.setattr(ReportView, "of", counting_view)
+    monkeypatch.setattr("reckoning.validation.subject.facts_of", counting_facts)
+
+    result = validate(good_report("ada"), person("ada"), GenerationMeta())
+
+    assert len(result.layers) == len(LAYERS)
+    assert sorted(calls) == ["facts", "view"]
 
 
 def test_feedback_lists_failed_reasons_blocking_first() -> None:

@@ -5,7 +5,7 @@ SET status = 'generating', status_reason = %(reason)s, attempts = attempts + 1,
     lease_expires_at = now() + make_interval(secs => %(lease_s)s)
 WHERE id = %(id)s
   AND (status = 'paid' OR (status = 'generating' AND lease_expires_at < now()))
-RETURNING id, email, name, answers, attempts;
+RETURNING id, email, name, questionnaire_version, answers, attempts;
 
 -- name: release_lease
 UPDATE reckonings SET lease_expires_at = now()

@@ -1,1 +1,1 @@
-"""The ten validation layers: each a pure function `(report, submission, meta) -> LayerResult`."""
+"""The ten validation layers: each a pure function `check(subject) -> LayerResult` over one shared `Subject`."""

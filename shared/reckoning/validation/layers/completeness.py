@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
 
-from reckoning.models.submission import Submission
-from reckoning.validation.facts import Facts, canonical_area, facts_of
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.facts import Facts, canonical_area
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.view import ReportView
 
 LAYER = "completeness"
@@ -18,8 +16,8 @@ UNKNOWN_AREA = 0.1
 DUPLICATE_AREA = 0.3
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    view, facts = ReportView.of(report), facts_of(submission)
+def check(subject: Subject) -> LayerResult:
+    view, facts = subject.view, subject.facts
     wanted = expected_areas(facts)
     findings = _areas(view, facts, wanted) + _empty_fields(view)
     if not view.sections:
@@ -30,8 +28,8 @@ def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMet
 
 
 def expected_areas(facts: Facts) -> tuple[str, ...]:
-    """The focus areas they chose; failing that, the areas they wrote about (the overview aside)."""
-    return facts.focus_areas or tuple(area for area in facts.written_areas if area != "overall")
+    """The focus areas they chose; failing that, the areas they wrote about."""
+    return facts.focus_areas or facts.written_areas
 
 
 def _areas(view: ReportView, facts: Facts, wanted: tuple[str, ...]) -> list[Finding]:

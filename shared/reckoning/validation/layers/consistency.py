@@ -2,23 +2,24 @@
 
 Three explicit checks, each a hard failure because a report that gets a person's
 own facts wrong loses their trust at once:
-- the addressee ("Dear X", "X, you…", "X's reckoning") is the person, or a name
-  they wrote themselves;
+- whoever the report speaks to ("Dear X", "X, you…", "That, X, is…", "X — you…",
+  "X's reckoning", "A reckoning for X") is the person, or a name they wrote themselves;
 - a score or count the report quotes ("your work at 8/10", "three hours a week
   for yourself") is the one they gave;
-- their money situation is not described as a different option.
+- a single choice is not described as a different option (money "tight" when they chose "stable").
+
+The vocabulary (context words per question, synonyms per option) comes from the questionnaire file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
-from reckoning.models.questionnaire import NumberQuestion, ScaleQuestion
-from reckoning.models.submission import Submission
-from reckoning.validation.facts import Facts, facts_of
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.models.questionnaire import NumberQuestion, Question, ScaleQuestion
+from reckoning.validation.facts import Facts
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.text import (
     GENERIC_WORDS,
     NUMBER_PATTERN,
@@ -27,45 +28,37 @@ from reckoning.validation.text import (
     normalise,
     number_value,
     sentences,
+    words,
 )
 from reckoning.validation.view import ReportView
 
 LAYER = "consistency"
 
-# Words that tie a quoted number to the question it answers (questionnaire 2026-11-v1); other
-# questions fall back to their area's name.
-NUMBER_CONTEXT: dict[str, tuple[str, ...]] = {
-    "life_overall": ("life", "overall", "whole", "satisf"),
-    "work_satisfaction": ("work", "job", "career", "fulfil"),
-    "health_energy": ("energy", "health", "tired"),
-    "hours_for_yourself": ("yourself", "your own", "for you", "just for", "me time", "me-time"),
-}
-# How a report would describe each money option; a sentence about money using another option's words contradicts.
-CHOICE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "money_situation": {
-        "struggling": ("struggling", "struggle to cover", "can't cover the basics", "cannot cover the basics"),
-        "tight": ("tight", "getting by", "stretched"),
-        "stable": ("stable", "a little to spare"),
-        "comfortable": ("comfortable",),
-        "abundant": ("abundant", "more than you need", "wealthy"),
-    },
-}
 TARGET_REACH = 40  # characters before a number in which "aim", "could reach"… make it a goal
-CONTEXT_REACH = 40  # characters between a money word and the words describing it
-CHOICE_CONTEXT = re.compile(r"\b(?:money|financ\w*|budget\w*|savings?|income|afford\w*|debts?|bills?|salary)\b", re.I)
+CONTEXT_REACH = 40  # characters between a word about the question ("money") and the words describing the answer
 _TARGET = re.compile(
     r"\b(?:aim\w*|target|goal|toward|towards|reach|raise|lift|could|would|might|want\w*|hope\w*|to a)\b", re.I
 )
 _APPROX = re.compile(r"\b(?:about|around|roughly|nearly|almost|some|only|under|over)\s*$", re.I)
 _NEGATED = re.compile(r"\b(?:not|no longer|never|isn't|aren't|wasn't|n't)\b(?:\s+\w+){0,2}\s*$", re.I)
 _CANDIDATE = r"(?P<name>[^\W\d_][\w'-]*)"
+# What follows a name said to the reader ("Maria, you…", "Maria, it is…", "That, Maria, is…"): a pronoun or a
+# verb, which keeps out lists ("Lisbon, Porto, Faro") and openers ("Free, independent advice…").
+_AFTER_VOCATIVE = (
+    r"(?:you|your|you're|you've|you'll|you'd|thank|please|this|that|here|there|remember|I|we|it|it's|is|let|be|"
+    r"don't|do|look|listen|take|whatever|honestly|trust|believe)\b"
+)
 ADDRESS_PATTERNS = (
-    re.compile(rf"\b(?:Dear|Hi|Hello|Hey)\s+{_CANDIDATE}"),
-    # "Maria, you…" at the start of a sentence; the pronoun keeps out "Free, independent advice…".
-    re.compile(rf"^\W*{_CANDIDATE},\s+(?:you|your|you're|you've|you'll|thank|please|this|here|there|remember|I|we)\b"),
+    re.compile(rf"\b(?:Dear|Hi|Hello|Hey|Greetings)\s+{_CANDIDATE}"),
+    re.compile(rf"^\W*{_CANDIDATE}(?:,\s+{_AFTER_VOCATIVE}|\s*[\u2014\u2013:]\s+|\s+-\s+)"),  # "Maria, you…"
+    re.compile(rf",\s+{_CANDIDATE},\s+{_AFTER_VOCATIVE}"),  # "That, Maria, is…"
     re.compile(rf",\s+{_CANDIDATE}[.!?]\s*$"),  # "…the next step is yours, Maria."
 )
-_TITLE_POSSESSIVE = re.compile(rf"^\W*{_CANDIDATE}'s\b")
+TITLE_PATTERNS = (
+    re.compile(rf"^\W*{_CANDIDATE}'s\b"),  # "Maria's reckoning"
+    re.compile(rf"^\W*(?:For|To|Dear)\s+{_CANDIDATE}"),  # "For Maria: …"
+    re.compile(rf"\b(?:for|to)\s+{_CANDIDATE}\s*(?::|$)"),  # "A reckoning for Maria: …"
+)
 # Capitalised words that open sentences or titles without being anyone's name.
 NOT_NAMES = frozenset(
     """
@@ -80,19 +73,20 @@ NOT_NAMES = frozenset(
 )
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    view, facts = ReportView.of(report), facts_of(submission)
+def check(subject: Subject) -> LayerResult:
+    view, facts = subject.view, subject.facts
     findings = _addressee(view, facts) + _numbers(view, facts) + _choices(view, facts)
     return judge(LAYER, findings, ok="names, numbers and choices agree with the answers")
 
 
 def _addressee(view: ReportView, facts: Facts) -> list[Finding]:
-    allowed = {fold_name(w) for w in facts.name_words | facts.answer_words}
+    # A capitalised word the report also writes in lower case ("Sleep: …" beside "sleep") is no name.
+    common = {w.casefold() for w in words(view.full_text()) if w[0].islower()}
     for where, name in _addressed_names(view):
         folded = fold_name(name)
-        if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS or not name[0].isupper():
+        if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS | common or not name[0].isupper():
             continue
-        if not any(_same_name(folded, known) for known in allowed):
+        if not any(_same_name(folded, known) for known in facts.known_names):
             whose = "a name that is not theirs" if facts.name_words else "a name they never gave"
             return [Finding(1.0, f"{where} addresses the person by {whose}; use their own name or none")]
     return []
@@ -104,15 +98,15 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _addressed_names(view: ReportView) -> Iterator[tuple[str, str]]:
-    title = _TITLE_POSSESSIVE.match(normalise(view.title))
-    if title:
-        yield "the title", title.group("name")
-    for passage in view.prose():
+    """Names the report speaks to: in the title, or said to the reader anywhere in the text."""
+    for pattern in TITLE_PATTERNS:
+        for match in pattern.finditer(normalise(view.title)):
+            yield "the title", match.group("name")
+    for passage in view.passages():
         for paragraph in normalise(passage.text).split("\n"):
             for sentence in sentences(paragraph):
                 for pattern in ADDRESS_PATTERNS:
-                    match = pattern.search(sentence)
-                    if match:
+                    for match in pattern.finditer(sentence):
                         yield passage.where, match.group("name")
 
 
@@ -168,23 +162,30 @@ def _nearest_question(sentence: str, at: int, scale_max: float | None, facts: Fa
             continue
         if scale_max is not None and scale_max != question.max:
             continue
-        for word in NUMBER_CONTEXT.get(qid, (question.area,)):
-            for hit in re.finditer(rf"\b{re.escape(word)}", sentence, re.I):
-                distance = abs(hit.start() - at)
-                if best is None or distance < best[0]:
-                    best = (distance, qid)
+        for hit in _context(question).finditer(sentence):
+            distance = abs(hit.start() - at)
+            if best is None or distance < best[0]:
+                best = (distance, qid)
     return best[1] if best else None
 
 
+def _context(question: Question) -> re.Pattern[str]:
+    """Where a sentence speaks of the question: its context words (prefixes), else its area's name."""
+    words = question.context_words or (question.area,)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")", re.I)
+
+
 def _choices(view: ReportView, facts: Facts) -> list[Finding]:
+    """A sentence about the question that describes another option than the chosen one ("money is tight")."""
     findings: list[Finding] = []
-    for qid, options in CHOICE_WORDS.items():
-        chosen = facts.choices.get(qid)
+    for qid, (chosen, question) in facts.choices.items():
+        options = {option.value: option.synonyms for option in question.options if option.synonyms}
         if chosen not in options:
             continue
+        context = _context(question)
         for passage in view.passages():
             for sentence in sentences(normalise(passage.text)):
-                other = _other_option(sentence, options, chosen)
+                other = _other_option(sentence, context, options, chosen)
                 if other:
                     findings.append(
                         Finding(1.0, f"{passage.where} describes {qid} as '{other}', but they chose '{chosen}'")
@@ -192,18 +193,20 @@ def _choices(view: ReportView, facts: Facts) -> list[Finding]:
     return findings
 
 
-def _other_option(sentence: str, options: dict[str, tuple[str, ...]], chosen: str) -> str | None:
-    context = [m.start() for m in CHOICE_CONTEXT.finditer(sentence)]
-    if not context or _mentions(sentence, options[chosen], context):
+def _other_option(
+    sentence: str, context: re.Pattern[str], options: dict[str, tuple[str, ...]], chosen: str
+) -> str | None:
+    near = [m.start() for m in context.finditer(sentence)]
+    if not near or _mentions(sentence, options[chosen], near):
         return None
     for option, phrases in options.items():
-        if option != chosen and _mentions(sentence, phrases, context):
+        if option != chosen and _mentions(sentence, phrases, near):
             return option
     return None
 
 
 def _mentions(sentence: str, phrases: tuple[str, ...], context: list[int]) -> bool:
-    """A phrase used, not negated, within a few words of a money word ("money is tight")."""
+    """A phrase used, not negated, within a few words of a word about the question."""
     for phrase in phrases:
         for hit in re.finditer(rf"\b{re.escape(phrase)}\b", sentence, re.I):
             near = any(abs(hit.start() - at) <= CONTEXT_REACH for at in context)

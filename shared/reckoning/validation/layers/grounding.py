@@ -8,16 +8,13 @@ report names the chosen option. The score is the weighted share of anchors used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from reckoning.models.questionnaire import ChoiceQuestion
-from reckoning.models.submission import Submission
-from reckoning.validation.facts import facts_of
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.facts import Facts
+from reckoning.validation.layers.privacy import EMAIL, URL
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.text import content_stems
-from reckoning.validation.view import ReportView
 
 LAYER = "grounding"
 WORDS_FOR_FULL_CREDIT = 3
@@ -26,8 +23,8 @@ PASS_MARK = 0.6
 BLOCK_BELOW = 0.45  # a generic report scores about 0.25; a good one above 0.9
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    anchors = _anchors(submission, content_stems(ReportView.of(report).full_text()))
+def check(subject: Subject) -> LayerResult:
+    anchors = _anchors(subject.facts, content_stems(subject.view.full_text()))
     if not anchors:
         return judge(LAYER, [], ok="no written answers to ground on")
     score = sum(a.weight * a.share for a in anchors) / sum(a.weight for a in anchors)
@@ -55,18 +52,16 @@ class Anchor:
     share: float  # how much of it the report uses, 0..1
 
 
-def _anchors(submission: Submission, used: set[str]) -> list[Anchor]:
-    facts = facts_of(submission)
+def _anchors(facts: Facts, used: set[str]) -> list[Anchor]:
     anchors: list[Anchor] = []
     for question_id, text in facts.free_texts.items():
-        distinctive = content_stems(text)
+        # Contact details are words a report must not repeat (privacy), so they cannot count as unused.
+        distinctive = content_stems(URL.sub(" ", EMAIL.sub(" ", text)))
         if distinctive:
             needed = min(WORDS_FOR_FULL_CREDIT, len(distinctive))
             anchors.append(Anchor(question_id, 1.0, min(1.0, len(distinctive & used) / needed)))
-    for question_id, value in facts.choices.items():
-        question = submission.questionnaire.question(question_id)
-        if isinstance(question, ChoiceQuestion):
-            label = next((o.label for o in question.options if o.value == value), value)
-            named = bool(content_stems(f"{value} {label}") & used)
-            anchors.append(Anchor(question_id, CHOICE_WEIGHT, 1.0 if named else 0.0))
+    for question_id, (value, question) in facts.choices.items():
+        label = next((o.label for o in question.options if o.value == value), value)
+        named = bool(content_stems(f"{value} {label}") & used)
+        anchors.append(Anchor(question_id, CHOICE_WEIGHT, 1.0 if named else 0.0))
     return anchors

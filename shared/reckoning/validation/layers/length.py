@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from reckoning.models.submission import Submission
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.text import ends_a_sentence, words
 from reckoning.validation.view import ReportView
 
@@ -18,9 +15,9 @@ SUMMARY_MAX_WORDS = 110
 CLOSING_WORDS = (8, 160)
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    view = ReportView.of(report)
-    findings = _stop_reason(meta.stop_reason) + _truncated(view) + _sizes(view)
+def check(subject: Subject) -> LayerResult:
+    view = subject.view
+    findings = _stop_reason(subject.meta.stop_reason) + _truncated(view) + _sizes(view)
     return judge(LAYER, findings, ok="complete, with sensible lengths")
 
 

@@ -8,14 +8,13 @@ report mentions in passing are not taken for names.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
-from reckoning.models.submission import Submission
-from reckoning.validation.facts import Facts, facts_of
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.facts import Facts
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.text import fold_name, normalise, sentences
-from reckoning.validation.view import Passage, ReportView
+from reckoning.validation.view import Passage
 
 LAYER = "privacy"
 
@@ -48,10 +47,10 @@ NOT_PERSONS = frozenset(
 )
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    facts = facts_of(submission)
+def check(subject: Subject) -> LayerResult:
+    facts = subject.facts
     findings: list[Finding] = []
-    for passage in ReportView.of(report).passages():
+    for passage in subject.view.passages():
         findings.extend(_contact_details(passage, facts))
         if any(True for _ in _strangers(passage.text, facts)):
             findings.append(Finding(1.0, f"{passage.where} names a person the answers never mention; leave them out"))
@@ -74,10 +73,9 @@ def _contact_details(passage: Passage, facts: Facts) -> Iterator[Finding]:
 
 
 def _strangers(text: str, facts: Facts) -> Iterator[str]:
-    known = {fold_name(w) for w in facts.name_words | facts.answer_words}
     for pattern in PERSON_PATTERNS:
         for match in pattern.finditer(normalise(text)):
             name = match.group("name").removesuffix("'s")
             if name[0].isupper() and not name.isupper() and name.casefold() not in NOT_PERSONS:
-                if fold_name(name) not in known:
+                if fold_name(name) not in facts.known_names:
                     yield name

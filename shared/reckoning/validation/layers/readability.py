@@ -6,13 +6,9 @@ reason says exactly what to change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from reckoning.models.submission import Submission
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.text import paragraphs, sentences, words
-from reckoning.validation.view import ReportView
 
 LAYER = "readability"
 MEAN_SENTENCE_WORDS = 24
@@ -21,8 +17,8 @@ PARAGRAPH_WORDS = 140
 MEAN_WORD_LETTERS = 5.5
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    prose = [p for p in ReportView.of(report).prose() if p.text.strip()]
+def check(subject: Subject) -> LayerResult:
+    prose = [p for p in subject.view.prose() if p.text.strip()]
     all_sentences = [s for p in prose for s in sentences(p.text)]
     all_words = [w for s in all_sentences for w in words(s)]
     if not all_words:

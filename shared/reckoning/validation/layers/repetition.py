@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from itertools import combinations
-from typing import Any
 
-from reckoning.models.submission import Submission
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.text import STOPWORDS, paragraphs, sentences, words
 from reckoning.validation.view import ReportView
 
@@ -20,8 +18,8 @@ NGRAM = 4
 NGRAM_REPEAT_RATIO = 0.08
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    view = ReportView.of(report)
+def check(subject: Subject) -> LayerResult:
+    view = subject.view
     prose = "\n\n".join(p.text for p in view.prose())
     findings = _repeated(prose) + _same_steps(view) + _looping(prose)
     return judge(LAYER, findings, ok="nothing repeated")

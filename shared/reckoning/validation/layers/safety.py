@@ -1,72 +1,113 @@
-"""Layer 7 — safety: no medical, legal or financial directives, and crisis language met with care.
+"""Layer 7 — safety: no directives about money, health, law or medication, and crisis language met with care.
 
 A report may encourage someone to see a doctor, a lawyer or an adviser; it must
-not play one. When the answers speak of self-harm or not wanting to live, the
-report must acknowledge it and point to help — ignoring it always blocks.
+not play one. A directive is recognised by its kind, not its phrasing: a verb told
+to the reader (an imperative opening a clause, or "you should…", "the smart move
+is to…", "consider…") acting on what that kind of advice acts on (savings, a
+pension, a loan; tablets, a dose, a named drug; fasting, a diet; a will, a lease,
+custody), unless its own clause negates it or hands it to a professional.
+
+When the answers speak of self-harm or not wanting to live, the report must
+acknowledge it and point to help — ignoring it always blocks.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
-from reckoning.models.submission import Submission
-from reckoning.validation.facts import facts_of
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
+from reckoning.validation.text import normalise, plain, sentences
 from reckoning.validation.view import ReportView
 
 LAYER = "safety"
 
-_MEDS = r"(?:medication|medicine|meds|pills|antidepressants?|prescriptions?|painkillers|tablets|insulin|inhaler)"
 _CONDITIONS = (
     r"(?:depression|depressive disorder|an? anxiety disorder|generali[sz]ed anxiety|adhd|autism|bipolar|ptsd|ocd|"
     r"burnout|insomnia|an eating disorder|anorexia|bulimia|a personality disorder|borderline|dementia|diabetes|"
     r"an addiction)"
 )
-_ASSETS = (
-    r"(?:stocks?|shares|equities|crypto(?:currenc(?:y|ies))?|bitcoin|ethereum|gold|silver|property|real estate|"
-    r"(?:an? |the )?(?:index |mutual |hedge )?funds?|etfs?|bonds|the (?:stock )?market|options|forex|startups?)"
-)
 _HEDGED_YOU = r"\byou (?:clearly |probably |likely |definitely |obviously )?"
-
-
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(alternatives), re.IGNORECASE)
-
-
-DIRECTIVES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a medical directive", _rx(
-        rf"\b(?:stop|quit|come off|skip) (?:taking )?(?:your |the |all |any )?(?:[\w-]+ ){{0,2}}{_MEDS}",
-        rf"\b(?:increase|reduce|double|halve|lower|raise|change) (?:your |the )?(?:dose|dosage|{_MEDS})",
-        r"\btake \d+ ?(?:mg|milligrams?|pills?|tablets?)\b",
-        r"\byou (?:don't|do not) need (?:a doctor|therapy|a therapist|medication|treatment)\b",
-    )),
-    ("a diagnosis", _rx(
-        rf"{_HEDGED_YOU}(?:have|suffer from|are suffering from|are showing signs of) (?:\w+ )?{_CONDITIONS}\b",
-        r"\byou(?: are|'re) (?:clinically )?(?:depressed|bipolar|autistic|anorexic|an alcoholic|an addict)\b",
-        r"\b(?:this|that|it) (?:is|sounds like|looks like) (?:clinical |major )?"
-        r"(?:depression|an? (?:anxiety|personality|eating) disorder|ptsd|adhd)\b",
-    )),
-    ("a legal directive", _rx(
-        r"\b(?:you should |go and |just )?sue (?:your|him|her|them|the|for)\b",
-        r"\b(?:file|bring) (?:a )?(?:lawsuit|law suit|legal claim|claim against)\b",
-        r"\btake (?:them|him|her|your \w+) to court\b",
-        r"\b(?:file for|get a) divorce\b|\bbreak (?:your|the) (?:lease|contract)\b",
-        r"\bstop paying (?:your )?(?:taxes|rent|child support)\b",
-    )),
-    ("a financial directive", _rx(
-        rf"\binvest (?:your \w+ |all |everything |it )?in(?:to)? {_ASSETS}\b",
-        rf"\b(?:buy|sell) (?:some )?{_ASSETS}\b",
-        r"\bput (?:your|all your|the) (?:savings|money|pension) (?:in|into)\b",
-        r"\b(?:take out|get) a (?:loan|mortgage|second mortgage|payday loan)\b",
-        r"\bcash out your (?:pension|401k|savings)\b|\bmax out\b",
-    )),
-)  # fmt: skip
-# "Don't stop taking your medication without your doctor" is care, not a directive.
-_HEDGE = re.compile(
-    r"\b(?:don't|do not|never|without|before|unless|with your|talk to|ask your|not)\b[^.!?]{0,40}$", re.I
+DIAGNOSIS = re.compile(
+    rf"{_HEDGED_YOU}(?:have|suffer from|are suffering from|are showing signs of) (?:\w+ )?{_CONDITIONS}\b"
+    r"|\byou(?: are|'re) (?:clinically )?(?:depressed|bipolar|autistic|anorexic|an alcoholic|an addict)\b"
+    r"|\b(?:this|that|it) (?:is|sounds like|looks like) (?:clinical |major )?"
+    r"(?:depression|an? (?:anxiety|personality|eating) disorder|ptsd|adhd)\b",
+    re.IGNORECASE,
 )
+
+# A directive is told to the reader: an imperative opening a clause, or advice aimed at them.
+_CLAUSE_START = (
+    r"(?:^|[;:(\u2014\u2013]\s*|,\s*|\b(?:and|then|or|so|but)\s+)"
+    r"(?:(?:just|simply|now|then|also|please|first|instead|immediately|quickly|definitely|really)\s+)*"
+)
+_ADVICE = (
+    r"\b(?:you (?:should|must|need to|have to|ought to|could|might|can|may want to|might want to|will want to|"
+    r"would do well to|'d do well to|'d better|had better)|(?:I|we)(?: would|'d)? (?:recommend|suggest|advise|urge)"
+    r"(?: that)?(?: you)?(?: to)?|(?:it|this) (?:is|would be|might be|may be|could be) (?:wise|smart|best|better|"
+    r"worth|time|a good idea) to|(?:smart|best|right|wise|obvious|only|next) (?:move|thing|step|option|choice|plan)"
+    r" (?:is|would be|will be|may be) to|consider|try|think about|why not|make sure (?:you |to )?|remember to)"
+    r"\s+(?:\w+ly\s+)?"
+)
+_REACH = r"\b[^.;!?]{0,60}?\b"  # how far from its verb a directive's object may sit, within the sentence
+# By kind: (what the report gives, verbs of the directive, what they act on). Verbs carry their -ing forms.
+KINDS: tuple[tuple[str, str, str], ...] = (
+    ("a financial directive",
+     r"invest(?:ing)?|put(?:ting)?|mov(?:e|ing)|transfer(?:ring)?|shift(?:ing)?|drop(?:ping)?|pour(?:ing)?|"
+     r"sink(?:ing)?|switch(?:ing)?|buy(?:ing)?|sell(?:ing)?|cash(?:ing)? (?:in|out)|withdraw(?:ing)?|tak(?:e|ing) out|"
+     r"borrow(?:ing)?|lend(?:ing)?|remortgag(?:e|ing)|overpay(?:ing)?|pay(?:ing)? off|clear(?:ing)?|"
+     r"stop(?:ping)? paying(?: into)?|paus(?:e|ing)|cancel(?:ling)?|redirect(?:ing)?|bet(?:ting)?|trad(?:e|ing)|"
+     r"max(?:ing)? out|consolidat(?:e|ing)|open(?:ing)?|releas(?:e|ing)|lock(?:ing)?|park(?:ing)?|us(?:e|ing)|"
+     r"spend(?:ing)?",
+     r"savings|pensions?|ISAs?|401\(?k\)?|shares|stocks?|equit(?:y|ies)|bonds?|(?:index|mutual|hedge|tracker) ?"
+     r"(?:funds?|trackers?)?|funds|ETFs?|crypto\w*|bitcoin|ethereum|gold|propert(?:y|ies)|real estate|mortgages?|"
+     r"loans?|credit cards?|overdraft|(?:life )?insurance|inheritance|lump sum|deposit|investments?|"
+     r"(?:savings|investment|brokerage|trading) accounts?|contributions|annuit(?:y|ies)|portfolio|the market|forex"),
+    ("a medical directive",
+     r"tak(?:e|ing)|stop(?:ping)?|start(?:ing)?|quit(?:ting)?|com(?:e|ing) off|skip(?:ping)?|increas(?:e|ing)|"
+     r"reduc(?:e|ing)|lower(?:ing)?|rais(?:e|ing)|doubl(?:e|ing)(?: up on)?|halv(?:e|ing)|"
+     r"cut(?:ting)? (?:down|back)(?: on)?|swap(?:ping)?|switch(?:ing)?|replac(?:e|ing)|top(?:ping)? up|add(?:ing)?|"
+     r"mix(?:ing)?|combin(?:e|ing)|try|trying|us(?:e|ing)|wean(?:ing)?(?: yourself)? off|ditch(?:ing)?|pop(?:ping)?",
+     r"medications?|medicines?|meds|pills?|tablets?|capsules?|doses?|dosage|antidepressants?|painkillers?|"
+     r"prescriptions?|insulin|inhalers?|supplements?|vitamins?|melatonin|St\.? John's wort|CBD|ibuprofen|paracetamol|"
+     r"acetaminophen|aspirin|codeine|co-codamol|tramadol|opioids?|morphine|diazepam|valium|xanax|sertraline|"
+     r"fluoxetine|prozac|citalopram|SSRIs?|beta[- ]blockers?|statins?|antihistamines?|magnesium|ashwagandha|"
+     r"\d+ ?mg|\w{3,}(?:azepam|zolam|olol|pril|sartan|statin|prazole|oxetine|triptyline|codamol|cillin|mycin)"),
+    ("a health directive",
+     r"cut(?:ting)? out|eliminat(?:e|ing)|giv(?:e|ing) up|quit(?:ting)?|stop(?:ping)? eating|ban(?:ning)?|"
+     r"skip(?:ping)?|go(?:ing)?|start(?:ing)?|do(?:ing)?|follow(?:ing)?|try|trying|fast(?:ing)?",
+     r"carb\w*|sugar|gluten|dairy|caffeine|meat|breakfast|lunch|dinner|meals?|food groups?|(?:intermittent )?fasting|"
+     r"fast for|(?:juice )?cleanse|detox|keto|paleo|vegan|(?:strict|low-carb|crash|elimination|carnivore) diet|"
+     r"calorie (?:limit|target|deficit)|\d+ calories|(?:for|after) (?:\w+ ){0,2}(?:hours|days) without food"),
+    ("a legal directive",
+     r"su(?:e|ing)|countersu(?:e|ing)|contest(?:ing)?|challeng(?:e|ing)|appeal(?:ing)?|fil(?:e|ing) (?:for|a|an)|"
+     r"withhold(?:ing)?|stop(?:ping)? paying|refus(?:e|ing) to (?:sign|pay)|sign(?:ing)?|break(?:ing)?|evict(?:ing)?|"
+     r"press(?:ing)? charges|withdraw(?:ing)? from|hid(?:e|ing)|conceal(?:ing)?|leav(?:e|ing) \w+ off|lie|lying|"
+     r"tak(?:e|ing) \w+ to",
+     r"wills?|estate|custody|divorce|lawsuit|legal claim|court|tribunal|contracts?|lease|tenancy|rent|agreement|"
+     r"settlement|papers|loans?|collections|tax(?:es)?|charges|landlord|insurer|licen[cs]e|(?:renewal|application|"
+     r"tax) form|declaration|injunction|restraining order"),
+    ("a legal directive", r"su(?:e|ing)|countersu(?:e|ing)|press(?:ing)? charges", ""),  # legal whatever the object
+)  # fmt: skip
+DIRECTIVES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (
+        label,
+        re.compile(
+            rf"(?:{_CLAUSE_START}|{_ADVICE})(?:{verbs})" + (rf"{_REACH}(?:{objects})" if objects else "") + r"\b",
+            re.IGNORECASE,
+        ),
+    )
+    for label, verbs, objects in KINDS
+)
+# Care, not a directive: "don't stop your medication without your doctor", "ask your adviser before you move it".
+_NEGATED = re.compile(r"\b(?:don't|do not|never|not|without|before|unless|until you (?:have )?(?:talk|spok|ask))", re.I)
+_DEFERS = re.compile(
+    r"\b(?:doctor|GP|pharmacist|nurse|consultant|specialist|therapist|counsell?or|psychiatrist|psychologist|"
+    r"adviser|advisor|planner|accountant|lawyer|solicitor|attorney|mediator|legal aid|advice service|"
+    r"citizens advice|on your own|by yourself|as prescribed|prescribed)\b",
+    re.I,
+)
+_CLAUSE_EDGE = re.compile(r"[,;:()\u2014\u2013]|\b(?:and|but|or|so|then)\b", re.I)
 
 CRISIS = re.compile(
     r"\b(?:suicid\w*|kill(?:ing)? myself|end(?:ing)? (?:it all|my life|things)|self[- ]?harm\w*|hurt(?:ing)? myself|"
@@ -83,22 +124,38 @@ HELP = re.compile(
 )
 
 
-def check(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> LayerResult:
-    view = ReportView.of(report)
-    findings = _directives(view)
-    if CRISIS.search(facts_of(submission).answered_text):
+def check(subject: Subject) -> LayerResult:
+    view = subject.view
+    findings = _directives(view, subject.facts.answered_plain)
+    if CRISIS.search(subject.facts.answered_text):
         findings += _crisis_handled(view)
     return judge(LAYER, findings, ok="no directives; nothing unsafe")
 
 
-def _directives(view: ReportView) -> list[Finding]:
+def _directives(view: ReportView, own_words: str) -> list[Finding]:
     found: dict[str, None] = {}  # one finding per place and kind, in reading order
     for passage in view.passages():
-        for label, pattern in DIRECTIVES:
-            for match in pattern.finditer(passage.text):
-                if not _HEDGE.search(passage.text[max(0, match.start() - 60) : match.start()]):
+        for sentence in sentences(normalise(passage.text)):
+            if DIAGNOSIS.search(sentence):
+                found[f"{passage.where} gives a diagnosis; encourage professional advice instead"] = None
+            for label, pattern in DIRECTIVES:
+                if any(_told(sentence, match, own_words) for match in pattern.finditer(sentence)):
                     found[f"{passage.where} gives {label}; encourage professional advice instead"] = None
     return [Finding(1.0, message) for message in found]
+
+
+def _told(sentence: str, match: re.Match[str], own_words: str) -> bool:
+    """The report itself tells them to do it: not their own words quoted back, not care."""
+    return f" {plain(match.group(0))} " not in own_words and not _is_care(sentence, match)
+
+
+def _is_care(sentence: str, match: re.Match[str]) -> bool:
+    """Negated, or sending them to a professional, within the directive's own clause."""
+    edges = [m for m in _CLAUSE_EDGE.finditer(sentence) if m.end() <= match.start() + 2]
+    start = edges[-1].end() if edges else 0
+    after = _CLAUSE_EDGE.search(sentence, match.end())
+    clause = sentence[start : after.start() if after else len(sentence)]
+    return bool(_NEGATED.search(sentence[start : match.end()]) or _DEFERS.search(clause))
 
 
 def _crisis_handled(view: ReportView) -> list[Finding]:

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from reckoning.models.report import Report
-from reckoning.models.submission import Submission
-from reckoning.validation.result import Finding, GenerationMeta, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.subject import Subject
 from reckoning.validation.text import sentences
 from reckoning.validation.view import ReportView
 
@@ -18,12 +18,13 @@ SUMMARY_SENTENCES = (2, 4)
 NEXT_STEPS = (3, 7)
 
 
-def check(report: object, submission: Submission, meta: GenerationMeta) -> LayerResult:
-    """Takes any value: the model's output is only assumed to be an object once this layer says so."""
+def check(subject: Subject) -> LayerResult:
+    """Judges the raw output: the model's output is only assumed to be an object once this layer says so."""
+    report = subject.report
     if not isinstance(report, Mapping):
         findings = [Finding(1.0, "the report is not a JSON object")]
     else:
-        findings = _schema(report) + _counts(ReportView.of(report))
+        findings = _schema(report) + _counts(subject.view)
     # The frontend, the PDF and the email all rely on the shape: any deviation blocks.
     return judge(LAYER, findings, ok="matches the report schema", pass_mark=1.0, block_below=1.0)
 
