@@ -23,7 +23,7 @@ from reckoning_local import client
 from reckoning_local.pollers import ScheduleRunner
 from reckoning_local.stack import StackOptions, invoke
 from reckoning_local.template import Schedule
-from tests.e2e.conftest import StartStack
+from tests.conftest import StartStack
 
 pytestmark = pytest.mark.e2e
 
