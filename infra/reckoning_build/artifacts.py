@@ -10,6 +10,7 @@ Makefile's `build-<LogicalId>` targets.
 
 from __future__ import annotations
 
+import copy
 import logging
 import shutil
 import tempfile
@@ -18,10 +19,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from reckoning_build import template as tpl
+import yaml
+
 from reckoning_build import wheels
 from reckoning_build.plan import FunctionPlan, LayerPlan, Plan
+from reckoning_local.template import FUNCTION
 
 log = logging.getLogger("reckoning_build")
 
@@ -29,6 +33,8 @@ log = logging.getLogger("reckoning_build")
 LIMIT_BYTES = 250 * 1024 * 1024
 MB = 1024 * 1024
 _NEVER_SHIPPED = {"__pycache__", "tests"}
+# Metadata that tells `sam build` how to build; meaningless once built.
+BUILD_METADATA = ("BuildMethod", "BuildProperties", "BuildArchitecture", "ContextPath", "WorkingDirectory")
 
 
 class BuildError(RuntimeError):
@@ -71,7 +77,7 @@ def build(plan: Plan, target: wheels.Target, out_dir: Path, *, work_dir: Path) -
         }
     built = {logical_id: logical_id for logical_id in [*layers, *functions]}
     template_path = out_dir / "template.yaml"
-    template_path.write_text(tpl.dump(tpl.rewrite(plan.document, built)), encoding="utf-8")
+    template_path.write_text(dump(rewrite(plan.document, built)), encoding="utf-8")
     return Build(
         out_dir=out_dir,
         template=template_path,
@@ -80,6 +86,26 @@ def build(plan: Plan, target: wheels.Target, out_dir: Path, *, work_dir: Path) -
         functions=functions,
         function_layers={fid: function.layers for fid, function in plan.functions.items()},
     )
+
+
+def rewrite(document: Mapping[str, Any], built: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of the template whose functions and layers point at built folders (`built`: logical id → folder
+    relative to the built template), without `sam build`'s own metadata."""
+    result = copy.deepcopy(dict(document))
+    for logical_id, folder in built.items():
+        resource = result["Resources"][logical_id]
+        resource["Properties"]["CodeUri" if resource["Type"] == FUNCTION else "ContentUri"] = folder
+        metadata = resource.get("Metadata") or {}
+        for name in BUILD_METADATA:
+            metadata.pop(name, None)
+        if not metadata:
+            resource.pop("Metadata", None)
+    return result
+
+
+def dump(document: Mapping[str, Any]) -> str:
+    """YAML text of a template: long-form intrinsics (as `sam build` writes them), keys in their order."""
+    return yaml.safe_dump(dict(document), sort_keys=False, width=120, allow_unicode=True)
 
 
 def build_one(plan: Plan, target: wheels.Target, logical_id: str, artifacts_dir: Path, *, work_dir: Path) -> Artifact:

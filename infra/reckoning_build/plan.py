@@ -18,7 +18,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from reckoning_build import template as tpl
+from reckoning_local import template as tpl
 
 TABLE = "[tool.reckoning.build]"
 
@@ -63,16 +63,15 @@ class Plan:
 
 def load(root: Path, template_path: Path | None = None) -> Plan:
     """The plan for `root`'s template.yaml (or `template_path`) and pyproject.toml."""
-    document = tpl.read(template_path or root / "template.yaml")
+    template = tpl.load(template_path or root / "template.yaml")
     with (root / "pyproject.toml").open("rb") as handle:
         pyproject = tomllib.load(handle)
-    return make(root, document, pyproject)
+    return make(root, template, pyproject)
 
 
-def make(root: Path, document: dict[str, Any], pyproject: Mapping[str, Any]) -> Plan:
-    """Join a parsed template with a parsed pyproject; PlanError when they disagree."""
-    functions = tpl.functions(document)
-    layers = tpl.layers(document)
+def make(root: Path, template: tpl.Template, pyproject: Mapping[str, Any]) -> Plan:
+    """Join a read template with a parsed pyproject; PlanError when they disagree."""
+    functions, layers = template.functions, template.layers
     table = _table(pyproject)
     specifiers = _dependencies(pyproject)
     layer_names = _names(table, "layers", layers)
@@ -80,17 +79,15 @@ def make(root: Path, document: dict[str, Any], pyproject: Mapping[str, Any]) -> 
     _every_dependency_shipped(specifiers, [*layer_names.values(), *function_names.values()])
     return Plan(
         root=root,
-        document=document,
+        document=template.document,
         python_version=_python_version(functions.values()),
         architecture=_one("Architectures", {f.architecture for f in functions.values()}),
         layers={
-            lid: LayerPlan(lid, root / layer.content_uri, _specifiers(specifiers, layer_names[lid], lid))
+            lid: LayerPlan(lid, layer.content_dir, _specifiers(specifiers, layer_names[lid], lid))
             for lid, layer in layers.items()
         },
         functions={
-            fid: FunctionPlan(
-                fid, root / f.code_uri, f.handler, f.layers, _specifiers(specifiers, function_names[fid], fid)
-            )
+            fid: FunctionPlan(fid, f.code_dir, f.handler, f.layers, _specifiers(specifiers, function_names[fid], fid))
             for fid, f in functions.items()
         },
         package_data=_package_data(pyproject),

@@ -13,15 +13,17 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reckoning_local import demo
-from reckoning_local.server import local_routes
-from reckoning_local.stack import ROOT, Stack, StackOptions, invoke
+if TYPE_CHECKING:
+    from reckoning_local.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Before the stack (and so `reckoning`) is imported: Powertools' logger takes its level at import.
     _quiet_logs(verbose=args.command == "serve")
     # Powertools warns on every invocation that publishes no metrics; locally metrics are off anyway.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -79,6 +81,8 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from reckoning_local.stack import Stack, StackOptions
+
     options = StackOptions(
         host=args.host, port=args.port, schedules=not args.no_schedules, parameters=_parameters(args.parameter)
     )
@@ -105,10 +109,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from reckoning_local import demo
+
     return demo.run()
 
 
 def _invoke(args: argparse.Namespace) -> int:
+    from reckoning_local.stack import StackOptions, invoke
+
     event = json.loads(args.event_file.read_text())
     response = invoke(args.function, event, StackOptions(parameters=_parameters(args.parameter)))
     print(json.dumps(response, indent=2, ensure_ascii=False, default=str))
@@ -117,6 +125,8 @@ def _invoke(args: argparse.Namespace) -> int:
 
 def describe(stack: Stack) -> str:
     """What runs where: routes from the template, queues, schedules, state, offline stand-ins."""
+    from reckoning_local.stack import LOCAL_PAGES
+
     template = stack.template
     if template is None:
         return "(not started)"
@@ -124,9 +134,9 @@ def describe(stack: Stack) -> str:
     for route, fn in template.routes():
         lines.append(f"  {route.method:<7} {route.path:<32} {fn.logical_id}")
     for fn in template.functions.values():
-        if fn.url is not None:
-            lines.append(f"  {'*':<7} {fn.url.local_path:<32} {fn.logical_id} (function URL)")
-    lines += [f"  {method:<7} {pattern.pattern:<32} (local page)" for method, pattern, _ in local_routes()]
+        if fn.url_path is not None:
+            lines.append(f"  {'*':<7} {fn.url_path:<32} {fn.logical_id} (function URL)")
+    lines += [f"  {page.method:<7} {page.path.pattern:<32} (local page)" for page in LOCAL_PAGES]
     lines += _background(stack)
     lines += ["", "State:", *_state(stack), "", "Offline stand-ins:", *_stand_ins(stack)]
     lines += ["", "Ctrl-C stops everything."]

@@ -28,12 +28,13 @@ from typing import Any, Protocol
 
 import psycopg
 
+from reckoning_local import offline_checkout, openapi
 from reckoning_local import template as tpl
 from reckoning_local.aws import DUMMY_CREDENTIALS, LocalAws
 from reckoning_local.loader import FunctionRuntime
 from reckoning_local.pollers import ScheduleRunner, SqsPoller
 from reckoning_local.postgres import EmbeddedPostgres
-from reckoning_local.server import Gateway, LocalHttpServer
+from reckoning_local.server import Gateway, LocalHttpServer, Page
 
 log = logging.getLogger("reckoning_local")
 
@@ -43,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK_OWNED = {"AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS}
 STACK_REMOVED = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN")
 _PRODUCTION_ONLY = re.compile(r"^(DATABASE_SECRET_ARN|DATABASE_HOST|.*_SECRET_ARN)$")
+# Pages only the local stack serves: the offline Stripe Checkout and the OpenAPI document.
+LOCAL_PAGES: tuple[Page, ...] = (*offline_checkout.PAGES, *openapi.PAGES)
 
 
 @dataclass
@@ -125,7 +128,7 @@ class Stack:
         self._exit.callback(self.save_objects)
         self.runtimes = {fid: FunctionRuntime(fn, region=region) for fid, fn in functions.items()}
         if server is not None:
-            server.gateway = Gateway(template, self.invoke, self.url)
+            server.gateway = Gateway(template, self.invoke, self.url, LOCAL_PAGES)
             server.start()
             self._exit.callback(server.stop)
         self._start_background(self.aws, template, region)
@@ -207,17 +210,8 @@ class Stack:
             fn = runtime.function
             if self.options.pollers:
                 self.pollers += [
-                    SqsPoller(
-                        fid,
-                        source,
-                        template.queues[source.queue],
-                        aws.sqs(),
-                        runtime.invoke,
-                        region=region,
-                        wait_s=self.options.poll_wait_s,
-                    )
-                    for source in fn.sqs_sources
-                    if source.enabled
+                    SqsPoller(fid, s, template.queues[s.queue], aws.sqs(), runtime.invoke, self.options.poll_wait_s)
+                    for s in fn.sqs_sources
                 ]
             if self.options.schedules:
                 self.schedules += [ScheduleRunner(fid, s, runtime.invoke, region=region) for s in _runnable(fn)]
@@ -279,7 +273,7 @@ def reset_process_state() -> None:
 
 def _runnable(fn: tpl.Function) -> list[tpl.Schedule]:
     runnable = []
-    for schedule in (s for s in fn.schedules if s.enabled):
+    for schedule in fn.schedules:
         if schedule.period_s is None:
             log.warning("%s: %s runs only on demand locally", fn.logical_id, schedule.expression)
         else:
