@@ -11,7 +11,7 @@ LOCKED := pyproject.toml infra/pyproject.toml uv.lock .python-version
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install lock lint fmt test dev demo migrate bench build invoke validate openapi clean
+.PHONY: help install lock lint fmt test dev demo migrate bench build invoke validate openapi schema-snapshot clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ build-%: $(STAMP)
 
 openapi: $(STAMP) ## regenerate docs/openapi.json from the route definitions
 	$(BIN)/python -m reckoning_local.openapi
+
+schema-snapshot: $(STAMP) ## rewrite tests/schema.sql (pg_dump of what the migrations build) after adding a migration
+	$(BIN)/python -m tests.schema
 
 invoke: $(STAMP) ## run one function with one event in-process: make invoke FN=Submit EVENT=infra/events/…
 	$(BIN)/python -m reckoning_local invoke $(FN) $(EVENT)
