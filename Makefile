@@ -76,7 +76,7 @@ demo: $(STAMP) ## run the whole flow locally and print what happened
 migrate: $(STAMP) ## apply database migrations to $$DATABASE_URL
 	$(BIN)/reckoning migrate
 
-bench: $(STAMP) ## benchmarks that print figures
+bench: $(STAMP) ## benchmarks: figures on screen and in .local/bench.json (BENCH_JSON=…), logs in .local/bench.log
 	$(BIN)/python -m tests.bench
 
 validate: $(STAMP) ## re-check a report: make validate REPORT=… SUBMISSION=…
