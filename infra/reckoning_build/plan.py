@@ -28,37 +28,13 @@ class PlanError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class LayerPlan:
-    logical_id: str
-    source: Path  # ContentUri: each Python package directly inside it ships in the layer
-    requirements: tuple[str, ...]  # specifiers exactly as in [project].dependencies
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionPlan:
-    logical_id: str
-    source: Path  # CodeUri
-    handler: str  # "app.lambda_handler"
-    layers: tuple[str, ...]
-    requirements: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class Plan:
     root: Path
-    document: dict[str, Any]
+    template: tpl.Template
     python_version: str  # "3.13", from the functions' Runtime
     architecture: str  # "arm64" or "x86_64", from the functions' Architectures
-    layers: dict[str, LayerPlan]
-    functions: dict[str, FunctionPlan]
+    requirements: dict[str, tuple[str, ...]]  # by function or layer: specifiers exactly as in [project].dependencies
     package_data: dict[str, tuple[str, ...]]  # [tool.setuptools.package-data]: package → glob patterns
-
-    @property
-    def requirements(self) -> tuple[str, ...]:
-        """Every artifact's requirements together, each once: what one pip resolution installs."""
-        specs = [*(layer.requirements for layer in self.layers.values())]
-        specs += [function.requirements for function in self.functions.values()]
-        return tuple(sorted({requirement for spec in specs for requirement in spec}))
 
 
 def load(root: Path, template_path: Path | None = None) -> Plan:
@@ -79,16 +55,11 @@ def make(root: Path, template: tpl.Template, pyproject: Mapping[str, Any]) -> Pl
     _every_dependency_shipped(specifiers, [*layer_names.values(), *function_names.values()])
     return Plan(
         root=root,
-        document=template.document,
+        template=template,
         python_version=_python_version(functions.values()),
         architecture=_one("Architectures", {f.architecture for f in functions.values()}),
-        layers={
-            lid: LayerPlan(lid, layer.content_dir, _specifiers(specifiers, layer_names[lid], lid))
-            for lid, layer in layers.items()
-        },
-        functions={
-            fid: FunctionPlan(fid, f.code_dir, f.handler, f.layers, _specifiers(specifiers, function_names[fid], fid))
-            for fid, f in functions.items()
+        requirements={
+            lid: _specifiers(specifiers, names, lid) for lid, names in {**layer_names, **function_names}.items()
         },
         package_data=_package_data(pyproject),
     )

@@ -13,7 +13,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from reckoning_local.stack import Stack
@@ -49,15 +49,6 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("function", help="logical id from template.yaml, or a unique prefix (e.g. submit)")
     invoke.add_argument("event_file", type=Path)
     invoke.set_defaults(run=_invoke)
-    for command in (serve, invoke):
-        command.add_argument(
-            "--parameter",
-            "-p",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="override a template parameter (repeatable)",
-        )
     return parser
 
 
@@ -70,22 +61,10 @@ def _quiet_logs(*, verbose: bool) -> None:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
-def _parameters(pairs: list[str]) -> dict[str, str]:
-    parameters = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--parameter expects NAME=VALUE, got {pair!r}")
-        parameters[name] = value
-    return parameters
-
-
 def _serve(args: argparse.Namespace) -> int:
     from reckoning_local.stack import Stack, StackOptions
 
-    options = StackOptions(
-        host=args.host, port=args.port, schedules=not args.no_schedules, parameters=_parameters(args.parameter)
-    )
+    options = StackOptions(host=args.host, port=args.port, schedules=not args.no_schedules)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
@@ -115,16 +94,19 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    from reckoning_local.stack import StackOptions, invoke
+    from reckoning_local.stack import invoke
 
     event = json.loads(args.event_file.read_text())
-    response = invoke(args.function, event, StackOptions(parameters=_parameters(args.parameter)))
+    response = invoke(args.function, event)
     print(json.dumps(response, indent=2, ensure_ascii=False, default=str))
     return 0
 
 
 def describe(stack: Stack) -> str:
-    """What runs where: routes from the template, queues, schedules, state, offline stand-ins."""
+    """What runs where: routes from the template, queues, schedules, state.
+
+    Which providers stand in is not repeated here: their choosers log it on first use.
+    """
     from reckoning_local.stack import LOCAL_PAGES
 
     template = stack.template
@@ -138,7 +120,7 @@ def describe(stack: Stack) -> str:
             lines.append(f"  {'*':<7} {fn.url_path:<32} {fn.logical_id} (function URL)")
     lines += [f"  {page.method:<7} {page.path.pattern:<32} (local page)" for page in LOCAL_PAGES]
     lines += _background(stack)
-    lines += ["", "State:", *_state(stack), "", "Offline stand-ins:", *_stand_ins(stack)]
+    lines += ["", "State:", *_state(stack)]
     lines += ["", "Ctrl-C stops everything."]
     return "\n".join(lines)
 
@@ -170,23 +152,6 @@ def _state(stack: Stack) -> list[str]:
         f"  AWS       moto at {endpoint} (S3 objects kept in {_relative(stack.state_dir / 's3')})",
         f"  emails    {_relative(Path(stack.environment.get('LOCAL_OUTBOX_DIR', stack.state_dir / 'outbox')))}",
     ]
-
-
-def _stand_ins(stack: Stack) -> list[str]:
-    env: dict[str, Any] = {**stack.environment, **os.environ}
-    stripe = (
-        "real Stripe (STRIPE_SECRET_KEY set)"
-        if env.get("STRIPE_SECRET_KEY")
-        else "offline checkout page, signed webhooks"
-    )
-    if env.get("ANTHROPIC_API_KEY"):
-        claude = "real Anthropic API (ANTHROPIC_API_KEY set)"
-    elif env.get("ANTHROPIC_BASE_URL"):
-        claude = f"Messages API stub at {env['ANTHROPIC_BASE_URL']}"
-    else:
-        claude = "deterministic offline writer"
-    resend = "real Resend (RESEND_API_KEY set)" if env.get("RESEND_API_KEY") else "emails written as .eml to the outbox"
-    return [f"  Stripe    {stripe}", f"  Anthropic {claude}", f"  Resend    {resend}"]
 
 
 def _relative(path: Path) -> str:

@@ -30,7 +30,7 @@ Invoke = Callable[[Any], Any]
 _MAX_RECEIVE = 10  # SQS returns at most ten messages per ReceiveMessage
 
 
-class _Background:
+class Background:
     """A daemon thread running `_run` until asked to stop."""
 
     def __init__(self, name: str) -> None:
@@ -51,7 +51,7 @@ class _Background:
         self._thread.join(timeout)
 
 
-class SqsPoller(_Background):
+class SqsPoller(Background):
     """One SQS event source mapping: receive a batch, invoke, delete the successes."""
 
     def __init__(
@@ -133,7 +133,7 @@ def deletable(messages: list[MessageTypeDef], response: Any, *, partial: bool) -
     return [m for m in messages if m["MessageId"] not in failed]
 
 
-class ScheduleRunner(_Background):
+class ScheduleRunner(Background):
     """Invokes a function every `period_s` seconds with its schedule's event."""
 
     def __init__(self, function_id: str, schedule: Schedule, invoke: Invoke, *, region: str) -> None:

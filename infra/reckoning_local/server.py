@@ -71,12 +71,8 @@ def refusal(exc: Exception) -> Response:
     )
 
 
-def no_route() -> Response:
-    """API Gateway's own answer when no route matches the method and the path: JSON, not our envelope."""
-    return gateway_error(404, "Not Found")
-
-
 def gateway_error(status: int, message: str) -> Response:
+    """API Gateway's own answers (no route, a request it cannot parse): `{"message": …}`, not our envelope."""
     return Response(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
 
 
@@ -201,7 +197,7 @@ class Gateway:
             return "(CORS preflight)", preflight
         matched = find_route(self.routes, request.method, request.path)
         if matched is None:
-            return "(no route)", no_route()
+            return "(no route)", gateway_error(404, "Not Found")
         route, params = matched
         return route.route.route_key, self._invoke_route(route, params, request)
 

@@ -136,12 +136,12 @@ def files_under(root: Path) -> set[str]:
 
 
 def test_functions_carry_their_own_code_and_wheels_only(host_build: artifacts.Build) -> None:
-    sources = plan.load(ROOT).functions
+    sources = plan.load(ROOT).template.functions
     for function_id, artifact in host_build.functions.items():
         dists = importlib.metadata.distributions(path=[str(artifact.path)])
         from_wheels = {str(file) for dist in dists for file in dist.files or ()}
 
-        assert files_under(artifact.path) - from_wheels == files_under(sources[function_id].source), function_id
+        assert files_under(artifact.path) - from_wheels == files_under(sources[function_id].code_dir), function_id
 
 
 def test_no_bytecode_console_scripts_or_man_pages_are_shipped(host_build: artifacts.Build) -> None:

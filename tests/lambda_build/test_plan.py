@@ -133,30 +133,30 @@ def test_the_repository_plan_ships_stripe_and_anthropic_only_where_they_are_impo
         return {requirement.split("[")[0].split(">")[0].split("=")[0] for requirement in requirements}
 
     sdks = {"stripe", "anthropic"}
-    assert not names(the_plan.layers["SharedLayer"].requirements) & sdks
-    assert not names(the_plan.functions["SubmitFunction"].requirements) & sdks
-    assert not names(the_plan.functions["ReportFunction"].requirements) & sdks
-    assert names(the_plan.functions["CheckoutFunction"].requirements) == {"stripe"}
-    assert names(the_plan.functions["WebhookFunction"].requirements) == {"stripe"}
-    assert names(the_plan.functions["GenerateFunction"].requirements) == {"anthropic", "resend", "fpdf2"}
-    assert names(the_plan.functions["ReportFunction"].requirements) == {"fpdf2"}
+    assert not names(the_plan.requirements["SharedLayer"]) & sdks
+    assert not names(the_plan.requirements["SubmitFunction"]) & sdks
+    assert not names(the_plan.requirements["ReportFunction"]) & sdks
+    assert names(the_plan.requirements["CheckoutFunction"]) == {"stripe"}
+    assert names(the_plan.requirements["WebhookFunction"]) == {"stripe"}
+    assert names(the_plan.requirements["GenerateFunction"]) == {"anthropic", "resend", "fpdf2"}
+    assert names(the_plan.requirements["ReportFunction"]) == {"fpdf2"}
 
 
 def test_specifiers_come_verbatim_from_project_dependencies() -> None:
     the_plan = plan.load(ROOT)
     dependencies = set(repo_pyproject()["project"]["dependencies"])
 
-    assert set(the_plan.requirements) == dependencies, (
-        "every dependency is shipped, each with its own version range and extras"
-    )
-    assert any(r.startswith("psycopg[binary]") for r in the_plan.layers["SharedLayer"].requirements)
+    shipped = {requirement for requirements in the_plan.requirements.values() for requirement in requirements}
+    assert shipped == dependencies, "every dependency is shipped, each with its own version range and extras"
+    assert any(r.startswith("psycopg[binary]") for r in the_plan.requirements["SharedLayer"])
 
 
 def test_the_repository_plan_reads_runtime_architecture_and_layers_from_the_template() -> None:
     the_plan = plan.load(ROOT)
 
     assert (the_plan.python_version, the_plan.architecture) == ("3.13", "arm64")
-    assert set(the_plan.functions) == {
+    assert set(the_plan.requirements) == {
+        "SharedLayer",
         "SubmitFunction",
         "ReportFunction",
         "CheckoutFunction",
@@ -164,9 +164,9 @@ def test_the_repository_plan_reads_runtime_architecture_and_layers_from_the_temp
         "SweeperFunction",
         "GenerateFunction",
     }
-    assert all(f.layers == ("SharedLayer",) for f in the_plan.functions.values())
-    assert the_plan.functions["SubmitFunction"].source == ROOT / "functions/submit/"
-    assert the_plan.layers["SharedLayer"].source == ROOT / "shared/"
+    assert all(f.layers == ("SharedLayer",) for f in the_plan.template.functions.values())
+    assert the_plan.template.functions["SubmitFunction"].code_dir == ROOT / "functions/submit/"
+    assert the_plan.template.layers["SharedLayer"].content_dir == ROOT / "shared/"
 
 
 def edited_pyproject(section: str, logical_id: str, value: list[str] | None) -> dict[str, Any]:
