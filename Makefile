@@ -55,7 +55,7 @@ fmt: $(STAMP) ## format and autofix
 # The proxied pass: integration and e2e again through PgBouncer in transaction mode (RDS Proxy's stand-in).
 PGBOUNCER := $(or $(shell command -v pgbouncer 2>/dev/null),$(wildcard /usr/sbin/pgbouncer))
 
-test: $(STAMP) ## the whole suite on a real (embedded) PostgreSQL, then integration, e2e and local stack through PgBouncer
+test: $(STAMP) ## the whole suite on a real (embedded) PostgreSQL, then the database-facing parts through PgBouncer
 	$(BIN)/pytest $(ARGS)
 ifneq ($(PGBOUNCER),)
 	RECKONING_TEST_PROXY=pgbouncer $(BIN)/pytest tests/integration tests/e2e tests/local_stack $(ARGS)
