@@ -11,7 +11,7 @@ LOCKED := pyproject.toml infra/pyproject.toml uv.lock .python-version
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install lock lint fmt test dev demo migrate bench build invoke validate openapi clean
+.PHONY: help install lock lint fmt test dev demo migrate bench build invoke validate openapi schema-snapshot clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,10 +55,10 @@ fmt: $(STAMP) ## format and autofix
 # The proxied pass: integration and e2e again through PgBouncer in transaction mode (RDS Proxy's stand-in).
 PGBOUNCER := $(or $(shell command -v pgbouncer 2>/dev/null),$(wildcard /usr/sbin/pgbouncer))
 
-test: $(STAMP) ## the whole suite on a real (embedded) PostgreSQL, then integration + e2e through PgBouncer
+test: $(STAMP) ## the whole suite on a real (embedded) PostgreSQL, then the database-facing parts through PgBouncer
 	$(BIN)/pytest $(ARGS)
 ifneq ($(PGBOUNCER),)
-	RECKONING_TEST_PROXY=pgbouncer $(BIN)/pytest tests/integration tests/e2e $(ARGS)
+	RECKONING_TEST_PROXY=pgbouncer $(BIN)/pytest tests/integration tests/e2e tests/local_stack $(ARGS)
 else
 	@echo "pgbouncer is not installed (apt-get install pgbouncer): the proxied pass is skipped" >&2
 endif
@@ -76,7 +76,7 @@ demo: $(STAMP) ## run the whole flow locally and print what happened
 migrate: $(STAMP) ## apply database migrations to $$DATABASE_URL
 	$(BIN)/reckoning migrate
 
-bench: $(STAMP) ## benchmarks that print figures
+bench: $(STAMP) ## benchmarks: figures on screen and in .local/bench.json (BENCH_JSON=…), logs in .local/bench.log
 	$(BIN)/python -m tests.bench
 
 validate: $(STAMP) ## re-check a report: make validate REPORT=… SUBMISSION=…
@@ -92,6 +92,9 @@ build-%: $(STAMP)
 
 openapi: $(STAMP) ## regenerate docs/openapi.json from the route definitions
 	$(BIN)/python -m reckoning_local.openapi
+
+schema-snapshot: $(STAMP) ## rewrite tests/schema.sql (pg_dump of what the migrations build) after adding a migration
+	$(BIN)/python -m tests.schema
 
 invoke: $(STAMP) ## run one function with one event in-process: make invoke FN=Submit EVENT=infra/events/…
 	$(BIN)/python -m reckoning_local invoke $(FN) $(EVENT)

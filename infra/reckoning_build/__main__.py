@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from reckoning_build import artifacts, plan, wheels
-from reckoning_build.template import TemplateError
+from reckoning_local.template import TemplateError
 
 log = logging.getLogger("reckoning_build")
 

@@ -10,6 +10,7 @@ Makefile's `build-<LogicalId>` targets.
 
 from __future__ import annotations
 
+import copy
 import logging
 import shutil
 import tempfile
@@ -18,10 +19,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from reckoning_build import template as tpl
+import yaml
+
 from reckoning_build import wheels
-from reckoning_build.plan import FunctionPlan, LayerPlan, Plan
+from reckoning_build.plan import Plan
+from reckoning_local.template import FUNCTION, Function, Layer
 
 log = logging.getLogger("reckoning_build")
 
@@ -29,6 +33,8 @@ log = logging.getLogger("reckoning_build")
 LIMIT_BYTES = 250 * 1024 * 1024
 MB = 1024 * 1024
 _NEVER_SHIPPED = {"__pycache__", "tests"}
+# Metadata that tells `sam build` how to build; meaningless once built.
+BUILD_METADATA = ("BuildMethod", "BuildProperties", "BuildArchitecture", "ContextPath", "WorkingDirectory")
 
 
 class BuildError(RuntimeError):
@@ -62,30 +68,54 @@ class Build:
 def build(plan: Plan, target: wheels.Target, out_dir: Path, *, work_dir: Path) -> Build:
     """Build every artifact of `plan` for `target` into `out_dir` (replacing an earlier build there)."""
     _prepare(out_dir, plan.root)
+    template = plan.template
     with _locked_wheels(plan, target, work_dir) as (staging, available):
         shares = _layer_shares(plan, target, available)
-        layers = {lid: _layer(plan, layer, staging, shares[lid], out_dir / lid) for lid, layer in plan.layers.items()}
+        layers = {
+            lid: _layer(plan, layer, staging, shares[lid], out_dir / lid) for lid, layer in template.layers.items()
+        }
         functions = {
-            fid: _function(function, target, staging, available, shares, out_dir / fid)
-            for fid, function in plan.functions.items()
+            fid: _function(plan, function, target, staging, available, shares, out_dir / fid)
+            for fid, function in template.functions.items()
         }
     built = {logical_id: logical_id for logical_id in [*layers, *functions]}
     template_path = out_dir / "template.yaml"
-    template_path.write_text(tpl.dump(tpl.rewrite(plan.document, built)), encoding="utf-8")
+    template_path.write_text(dump(rewrite(template.document, built)), encoding="utf-8")
     return Build(
         out_dir=out_dir,
         template=template_path,
         target=target.name,
         layers=layers,
         functions=functions,
-        function_layers={fid: function.layers for fid, function in plan.functions.items()},
+        function_layers={fid: function.layers for fid, function in template.functions.items()},
     )
+
+
+def rewrite(document: Mapping[str, Any], built: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of the template whose functions and layers point at built folders (`built`: logical id → folder
+    relative to the built template), without `sam build`'s own metadata."""
+    result = copy.deepcopy(dict(document))
+    for logical_id, folder in built.items():
+        resource = result["Resources"][logical_id]
+        resource["Properties"]["CodeUri" if resource["Type"] == FUNCTION else "ContentUri"] = folder
+        metadata = resource.get("Metadata") or {}
+        for name in BUILD_METADATA:
+            metadata.pop(name, None)
+        if not metadata:
+            resource.pop("Metadata", None)
+    return result
+
+
+def dump(document: Mapping[str, Any]) -> str:
+    """YAML text of a template: long-form intrinsics (as `sam build` writes them), keys in their order."""
+    return yaml.safe_dump(dict(document), sort_keys=False, width=120, allow_unicode=True)
 
 
 def build_one(plan: Plan, target: wheels.Target, logical_id: str, artifacts_dir: Path, *, work_dir: Path) -> Artifact:
     """Build one function or layer into `artifacts_dir`, which must be empty (SAM's ARTIFACTS_DIR)."""
-    if logical_id not in plan.layers and logical_id not in plan.functions:
-        known = ", ".join([*plan.layers, *plan.functions])
+    layers, functions = plan.template.layers, plan.template.functions
+    if logical_id not in layers and logical_id not in functions:
+        known = ", ".join([*layers, *functions])
         raise BuildError(f"{logical_id} is no function or layer of the template (known: {known})")
     out, project = artifacts_dir.resolve(), plan.root.resolve()
     if out == project or out in project.parents:
@@ -94,9 +124,9 @@ def build_one(plan: Plan, target: wheels.Target, logical_id: str, artifacts_dir:
         raise BuildError(f"{artifacts_dir} is not empty: not building into it")
     with _locked_wheels(plan, target, work_dir) as (staging, available):
         shares = _layer_shares(plan, target, available)
-        if logical_id in plan.layers:
-            return _layer(plan, plan.layers[logical_id], staging, shares[logical_id], artifacts_dir)
-        return _function(plan.functions[logical_id], target, staging, available, shares, artifacts_dir)
+        if logical_id in layers:
+            return _layer(plan, layers[logical_id], staging, shares[logical_id], artifacts_dir)
+        return _function(plan, functions[logical_id], target, staging, available, shares, artifacts_dir)
 
 
 @contextmanager
@@ -129,33 +159,31 @@ def _layer_shares(
     plan: Plan, target: wheels.Target, available: wheels.Distributions
 ) -> Mapping[str, wheels.Distributions]:
     """The distributions each layer ships: what its requirements reach on the target."""
-    return {
-        lid: wheels.closure(layer.requirements, available, target.environment) for lid, layer in plan.layers.items()
-    }
+    return {lid: wheels.closure(plan.requirements[lid], available, target.environment) for lid in plan.template.layers}
 
 
-def _layer(plan: Plan, layer: LayerPlan, staging: Path, dists: wheels.Distributions, root: Path) -> Artifact:
+def _layer(plan: Plan, layer: Layer, staging: Path, dists: wheels.Distributions, root: Path) -> Artifact:
     site = root / "python"  # Lambda puts /opt/python on sys.path
-    for package in _packages(layer.source):
+    for package in _packages(layer.content_dir):
         _copy_package(package, site / package.name, plan.package_data.get(package.name, ()))
     wheels.copy_into(dists.values(), staging, site)
     return _artifact(layer.logical_id, root, dists)
 
 
 def _function(
-    function: FunctionPlan,
+    plan: Plan,
+    function: Function,
     target: wheels.Target,
     staging: Path,
     available: wheels.Distributions,
     layer_shares: Mapping[str, wheels.Distributions],
     root: Path,
 ) -> Artifact:
-    module = function.handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
-    if not (function.source / module).is_file():
-        raise BuildError(f"{function.logical_id}: handler {function.handler} but no {function.source / module}")
-    _copy_tree(function.source, root, _all_files(function.source))
+    if not function.source_file.is_file():
+        raise BuildError(f"{function.logical_id}: handler {function.handler} but no {function.source_file}")
+    _copy_tree(function.code_dir, root, _all_files(function.code_dir))
     in_layers = {name for layer in function.layers for name in layer_shares[layer]}
-    wanted = wheels.closure(function.requirements, available, target.environment)
+    wanted = wheels.closure(plan.requirements[function.logical_id], available, target.environment)
     own = {name: dist for name, dist in wanted.items() if name not in in_layers}
     wheels.copy_into(own.values(), staging, root)
     return _artifact(function.logical_id, root, own)

@@ -18,7 +18,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from reckoning_build import template as tpl
+from reckoning_local import template as tpl
 
 TABLE = "[tool.reckoning.build]"
 
@@ -28,51 +28,26 @@ class PlanError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class LayerPlan:
-    logical_id: str
-    source: Path  # ContentUri: each Python package directly inside it ships in the layer
-    requirements: tuple[str, ...]  # specifiers exactly as in [project].dependencies
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionPlan:
-    logical_id: str
-    source: Path  # CodeUri
-    handler: str  # "app.lambda_handler"
-    layers: tuple[str, ...]
-    requirements: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class Plan:
     root: Path
-    document: dict[str, Any]
+    template: tpl.Template
     python_version: str  # "3.13", from the functions' Runtime
     architecture: str  # "arm64" or "x86_64", from the functions' Architectures
-    layers: dict[str, LayerPlan]
-    functions: dict[str, FunctionPlan]
+    requirements: dict[str, tuple[str, ...]]  # by function or layer: specifiers exactly as in [project].dependencies
     package_data: dict[str, tuple[str, ...]]  # [tool.setuptools.package-data]: package → glob patterns
-
-    @property
-    def requirements(self) -> tuple[str, ...]:
-        """Every artifact's requirements together, each once: what one pip resolution installs."""
-        specs = [*(layer.requirements for layer in self.layers.values())]
-        specs += [function.requirements for function in self.functions.values()]
-        return tuple(sorted({requirement for spec in specs for requirement in spec}))
 
 
 def load(root: Path, template_path: Path | None = None) -> Plan:
     """The plan for `root`'s template.yaml (or `template_path`) and pyproject.toml."""
-    document = tpl.read(template_path or root / "template.yaml")
+    template = tpl.load(template_path or root / "template.yaml")
     with (root / "pyproject.toml").open("rb") as handle:
         pyproject = tomllib.load(handle)
-    return make(root, document, pyproject)
+    return make(root, template, pyproject)
 
 
-def make(root: Path, document: dict[str, Any], pyproject: Mapping[str, Any]) -> Plan:
-    """Join a parsed template with a parsed pyproject; PlanError when they disagree."""
-    functions = tpl.functions(document)
-    layers = tpl.layers(document)
+def make(root: Path, template: tpl.Template, pyproject: Mapping[str, Any]) -> Plan:
+    """Join a read template with a parsed pyproject; PlanError when they disagree."""
+    functions, layers = template.functions, template.layers
     table = _table(pyproject)
     specifiers = _dependencies(pyproject)
     layer_names = _names(table, "layers", layers)
@@ -80,18 +55,11 @@ def make(root: Path, document: dict[str, Any], pyproject: Mapping[str, Any]) -> 
     _every_dependency_shipped(specifiers, [*layer_names.values(), *function_names.values()])
     return Plan(
         root=root,
-        document=document,
+        template=template,
         python_version=_python_version(functions.values()),
         architecture=_one("Architectures", {f.architecture for f in functions.values()}),
-        layers={
-            lid: LayerPlan(lid, root / layer.content_uri, _specifiers(specifiers, layer_names[lid], lid))
-            for lid, layer in layers.items()
-        },
-        functions={
-            fid: FunctionPlan(
-                fid, root / f.code_uri, f.handler, f.layers, _specifiers(specifiers, function_names[fid], fid)
-            )
-            for fid, f in functions.items()
+        requirements={
+            lid: _specifiers(specifiers, names, lid) for lid, names in {**layer_names, **function_names}.items()
         },
         package_data=_package_data(pyproject),
     )

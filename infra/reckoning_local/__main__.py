@@ -13,15 +13,17 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from reckoning_local import demo
-from reckoning_local.server import local_routes
-from reckoning_local.stack import ROOT, Stack, StackOptions, invoke
+if TYPE_CHECKING:
+    from reckoning_local.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Before the stack (and so `reckoning`) is imported: Powertools' logger takes its level at import.
     _quiet_logs(verbose=args.command == "serve")
     # Powertools warns on every invocation that publishes no metrics; locally metrics are off anyway.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -47,15 +49,6 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("function", help="logical id from template.yaml, or a unique prefix (e.g. submit)")
     invoke.add_argument("event_file", type=Path)
     invoke.set_defaults(run=_invoke)
-    for command in (serve, invoke):
-        command.add_argument(
-            "--parameter",
-            "-p",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="override a template parameter (repeatable)",
-        )
     return parser
 
 
@@ -68,20 +61,10 @@ def _quiet_logs(*, verbose: bool) -> None:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
-def _parameters(pairs: list[str]) -> dict[str, str]:
-    parameters = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--parameter expects NAME=VALUE, got {pair!r}")
-        parameters[name] = value
-    return parameters
-
-
 def _serve(args: argparse.Namespace) -> int:
-    options = StackOptions(
-        host=args.host, port=args.port, schedules=not args.no_schedules, parameters=_parameters(args.parameter)
-    )
+    from reckoning_local.stack import Stack, StackOptions
+
+    options = StackOptions(host=args.host, port=args.port, schedules=not args.no_schedules)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
@@ -105,18 +88,27 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from reckoning_local import demo
+
     return demo.run()
 
 
 def _invoke(args: argparse.Namespace) -> int:
+    from reckoning_local.stack import invoke
+
     event = json.loads(args.event_file.read_text())
-    response = invoke(args.function, event, StackOptions(parameters=_parameters(args.parameter)))
+    response = invoke(args.function, event)
     print(json.dumps(response, indent=2, ensure_ascii=False, default=str))
     return 0
 
 
 def describe(stack: Stack) -> str:
-    """What runs where: routes from the template, queues, schedules, state, offline stand-ins."""
+    """What runs where: routes from the template, queues, schedules, state.
+
+    Which providers stand in is not repeated here: their choosers log it on first use.
+    """
+    from reckoning_local.stack import LOCAL_PAGES
+
     template = stack.template
     if template is None:
         return "(not started)"
@@ -124,11 +116,11 @@ def describe(stack: Stack) -> str:
     for route, fn in template.routes():
         lines.append(f"  {route.method:<7} {route.path:<32} {fn.logical_id}")
     for fn in template.functions.values():
-        if fn.url is not None:
-            lines.append(f"  {'*':<7} {fn.url.local_path:<32} {fn.logical_id} (function URL)")
-    lines += [f"  {method:<7} {pattern.pattern:<32} (local page)" for method, pattern, _ in local_routes()]
+        if fn.url_path is not None:
+            lines.append(f"  {'*':<7} {fn.url_path:<32} {fn.logical_id} (function URL)")
+    lines += [f"  {page.method:<7} {page.path.pattern:<32} (local page)" for page in LOCAL_PAGES]
     lines += _background(stack)
-    lines += ["", "State:", *_state(stack), "", "Offline stand-ins:", *_stand_ins(stack)]
+    lines += ["", "State:", *_state(stack)]
     lines += ["", "Ctrl-C stops everything."]
     return "\n".join(lines)
 
@@ -160,23 +152,6 @@ def _state(stack: Stack) -> list[str]:
         f"  AWS       moto at {endpoint} (S3 objects kept in {_relative(stack.state_dir / 's3')})",
         f"  emails    {_relative(Path(stack.environment.get('LOCAL_OUTBOX_DIR', stack.state_dir / 'outbox')))}",
     ]
-
-
-def _stand_ins(stack: Stack) -> list[str]:
-    env: dict[str, Any] = {**stack.environment, **os.environ}
-    stripe = (
-        "real Stripe (STRIPE_SECRET_KEY set)"
-        if env.get("STRIPE_SECRET_KEY")
-        else "offline checkout page, signed webhooks"
-    )
-    if env.get("ANTHROPIC_API_KEY"):
-        claude = "real Anthropic API (ANTHROPIC_API_KEY set)"
-    elif env.get("ANTHROPIC_BASE_URL"):
-        claude = f"Messages API stub at {env['ANTHROPIC_BASE_URL']}"
-    else:
-        claude = "deterministic offline writer"
-    resend = "real Resend (RESEND_API_KEY set)" if env.get("RESEND_API_KEY") else "emails written as .eml to the outbox"
-    return [f"  Stripe    {stripe}", f"  Anthropic {claude}", f"  Resend    {resend}"]
 
 
 def _relative(path: Path) -> str:

@@ -117,8 +117,6 @@ class LocalAws:
 
 def queue_attributes(queue: Queue, template: Template) -> dict[QueueAttributeNameType, str]:
     attributes: dict[QueueAttributeNameType, str] = {"VisibilityTimeout": str(queue.visibility_timeout_s)}
-    if queue.fifo:
-        attributes["FifoQueue"] = "true"
     if queue.dead_letter_queue and queue.max_receive_count:
         dlq = template.queues[queue.dead_letter_queue]
         attributes["RedrivePolicy"] = json.dumps(

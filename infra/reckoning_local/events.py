@@ -2,7 +2,7 @@
 
 API Gateway HTTP API payload 2.0 (function URLs send the same shape with
 `routeKey: "$default"`), SQS batches as an event source mapping delivers them,
-and EventBridge scheduled events.
+and EventBridge Scheduler's scheduled events.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ def http_event(
     headers: dict[str, str] | None = None,
     body: bytes | str | None = None,
     source_ip: str = "127.0.0.1",
-    stage: str = "$default",
     api_id: str = "local",
 ) -> dict[str, Any]:
     """A payload-2.0 event as API Gateway builds it from one HTTP request.
@@ -55,7 +54,7 @@ def http_event(
         "rawPath": path,
         "rawQueryString": query,
         "headers": lowered,
-        "requestContext": _request_context(method, path, lowered, route_key or "$default", source_ip, stage, api_id),
+        "requestContext": _request_context(method, path, lowered, route_key or "$default", source_ip, api_id),
         "isBase64Encoded": False,
     }
     if cookies:
@@ -109,7 +108,7 @@ def encode_body(body: bytes | str | None, content_type: str) -> dict[str, Any]:
 
 
 def _request_context(
-    method: str, path: str, headers: Mapping[str, str], route_key: str, source_ip: str, stage: str, api_id: str
+    method: str, path: str, headers: Mapping[str, str], route_key: str, source_ip: str, api_id: str
 ) -> dict[str, Any]:
     now = time.time()
     domain = headers.get("host", "127.0.0.1")
@@ -127,18 +126,18 @@ def _request_context(
         },
         "requestId": str(uuid.uuid4()),
         "routeKey": route_key,
-        "stage": stage,
+        "stage": "$default",
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
         "timeEpoch": int(now * 1000),
     }
 
 
-def sqs_event(messages: list[Mapping[str, Any]], queue_arn: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+def sqs_event(messages: list[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
     """The event an SQS event source mapping sends for messages from `ReceiveMessage`."""
-    return {"Records": [sqs_record(message, queue_arn, region) for message in messages]}
+    return {"Records": [sqs_record(message, queue_arn) for message in messages]}
 
 
-def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+def sqs_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
     record: dict[str, Any] = {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
@@ -150,7 +149,7 @@ def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str = DEFAULT
         "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
-        "awsRegion": region,
+        "awsRegion": queue_arn.split(":")[3],  # the queue's own region
     }
     if message.get("MD5OfMessageAttributes"):
         record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
@@ -168,22 +167,17 @@ def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
     return converted
 
 
-def scheduled_event(name: str, region: str = DEFAULT_REGION, *, scheduler: bool = False) -> dict[str, Any]:
-    """An EventBridge "Scheduled Event" (from a rule, or from EventBridge Scheduler when `scheduler`)."""
-    resource = (
-        f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{name}"
-        if scheduler
-        else f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{name}"
-    )
+def scheduled_event(name: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """The "Scheduled Event" EventBridge Scheduler sends (a ScheduleV2 event with no Input)."""
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
-        "source": "aws.scheduler" if scheduler else "aws.events",
+        "source": "aws.scheduler",
         "account": ACCOUNT_ID,
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "region": region,
-        "resources": [resource],
+        "resources": [f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/default/{name}"],
         "detail": {},
     }
 

@@ -104,10 +104,6 @@ class FunctionRuntime:
                     self.function.timeout_s,
                 )
 
-    def warm(self) -> None:
-        """Create one environment now (import errors surface at start-up)."""
-        self._release(self._acquire())
-
     def _acquire(self) -> Handler:
         with self._available:
             while not self._idle and self._created >= self._max:

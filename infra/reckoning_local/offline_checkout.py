@@ -11,6 +11,7 @@ import base64
 import html
 import json
 import os
+import re
 import time
 import uuid
 from typing import Any
@@ -18,13 +19,13 @@ from urllib.parse import parse_qs
 
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning_local import client
-from reckoning_local.server import LocalRequest, Response, register_local_route
+from reckoning_local.server import Page, PageRequest, Response
 
-PATH = r"/_local/checkout/(?P<session>cs_test_local_[0-9a-f]{40})"
+PATH = re.compile(r"/_local/checkout/(?P<session>cs_test_local_[0-9a-f]{40})")
 WEBHOOK_PATH = "/webhooks/stripe"
 
 
-def _state(request: LocalRequest) -> dict[str, Any]:
+def _state(request: PageRequest) -> dict[str, Any]:
     encoded = parse_qs(request.request.query).get("state", [""])[0]
     state: dict[str, Any] = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
     if state.get("id") != request.match["session"]:
@@ -42,7 +43,7 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     return Response(status, [("Content-Type", "text/html; charset=utf-8")], page.encode())
 
 
-def show(request: LocalRequest) -> Response:
+def show(request: PageRequest) -> Response:
     try:
         state = _state(request)
     except (ValueError, KeyError):
@@ -56,7 +57,7 @@ def show(request: LocalRequest) -> Response:
     return _page("Checkout", form)
 
 
-def pay(request: LocalRequest) -> Response:
+def pay(request: PageRequest) -> Response:
     try:
         state = _state(request)
     except (ValueError, KeyError):
@@ -113,5 +114,4 @@ def sign(payload: str, secret: str) -> str:
     return str(stripe.WebhookSignature.generate_signature_header(payload, secret))
 
 
-register_local_route("GET", PATH, show)
-register_local_route("POST", PATH, pay)
+PAGES = (Page("GET", PATH, show), Page("POST", PATH, pay))

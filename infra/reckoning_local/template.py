@@ -1,21 +1,22 @@
-"""Reads `template.yaml` into typed descriptions of what the local stack must run.
+"""The one reader of `template.yaml`, for the local stack and the Lambda builder.
 
-CloudFormation short-form tags (`!Ref`, `!Sub`, …) become their long forms, and
-values are resolved the way they would be in a deployed stack, except that
-queues, buckets and ARNs resolve to their local (moto) counterparts. A value
-that cannot mean anything locally (a secret ARN parameter without a default, an
-import from another stack) resolves to nothing and is dropped.
+Short-form tags (`!Ref`, `!Sub`, …) load as their long forms; `Globals.Function`
+merges into each function as SAM merges it; values resolve as they would in a
+deployed stack, except that queues and buckets resolve to their local (moto)
+counterparts. Only the intrinsic functions the template uses are understood
+(Ref, Fn::Sub, Fn::GetAtt, Fn::If, Fn::Not, Fn::Equals); any other is a
+TemplateError where its value is read. A parameter without a default (a secret's
+ARN) has no local value: an environment variable set from it is dropped.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
@@ -24,116 +25,84 @@ log = logging.getLogger("reckoning_local")
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "reckoning-local"
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+FUNCTION = "AWS::Serverless::Function"
+LAYER = "AWS::Serverless::LayerVersion"
+QUEUE = "AWS::SQS::Queue"
+BUCKET = "AWS::S3::Bucket"
+
+
+class TemplateError(ValueError):
+    """The template says something the local tools do not understand."""
+
+
+class Unresolvable(TemplateError):
+    """The value has no local meaning (a parameter without a default)."""
+
 
 # ---------------------------------------------------------------- YAML with CloudFormation tags
 
-_FN_TAGS = (
-    "Sub",
-    "If",
-    "Not",
-    "Equals",
-    "And",
-    "Or",
-    "Select",
-    "Join",
-    "Split",
-    "FindInMap",
-    "ImportValue",
-    "GetAZs",
-    "Base64",
-    "Cidr",
-    "Transform",
-)
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads every `!Name` tag as its long form (`{"Fn::Name": …}`, `{"Ref": …}`)."""
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that also understands CloudFormation's short-form intrinsic functions."""
-
-
-def _node_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+def _long_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
     if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node.tag}", node.start_mark)
-
-
-def _long_form(key: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    return lambda loader, node: {key: _node_value(loader, node)}
-
-
-def _get_att(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-    value = _node_value(loader, node)
-    if isinstance(value, str):  # `!GetAtt Queue.Arn` → ["Queue", "Arn"]
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if name == "Fn::GetAtt" and isinstance(value, str):  # `!GetAtt Queue.Arn` → ["Queue", "Arn"]
         value = value.split(".", 1)
-    return {"Fn::GetAtt": value}
+    return {name: value}
 
 
-_CfnLoader.add_constructor("!Ref", _long_form("Ref"))
-_CfnLoader.add_constructor("!Condition", _long_form("Condition"))
-_CfnLoader.add_constructor("!GetAtt", _get_att)
-for _name in _FN_TAGS:
-    _CfnLoader.add_constructor(f"!{_name}", _long_form(f"Fn::{_name}"))
+_Loader.add_multi_constructor("!", _long_form)
 
 
-def load_yaml(text: str) -> dict[str, Any]:
-    """Parse template text; short-form tags become `{"Ref": …}` / `{"Fn::Sub": …}` long forms."""
-    document = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
-    if not isinstance(document, dict):
-        raise ValueError("a template must be a mapping")
-    return cast(dict[str, Any], document)
+def load_document(text: str) -> dict[str, Any]:
+    """Template text as plain data, intrinsic functions in their long forms."""
+    try:
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"not a YAML template: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
+        raise TemplateError("a template must be a mapping with Resources")
+    return document
 
 
-# ---------------------------------------------------------------- typed descriptions
+# ---------------------------------------------------------------- what the template declares
 
 
 @dataclass(frozen=True, slots=True)
 class HttpRoute:
-    """One HttpApi event: `Path` and `Method` as API Gateway routes them."""
-
-    event_name: str
-    method: str  # upper case; "ANY" matches every method
-    path: str  # "/api/report/{token}", or "$default"
-    api_id: str | None = None
+    method: str  # upper case; ANY matches every method
+    path: str  # "/api/report/{token}"
+    api_id: str = ""  # logical id of its HttpApi ("" = the implicit one)
 
     @property
     def route_key(self) -> str:
         """`requestContext.routeKey` exactly as API Gateway sets it."""
-        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionUrl:
-    """A Lambda function URL, served locally under `local_path`."""
-
-    auth_type: str
-    local_path: str
+        return f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True, slots=True)
 class SqsSource:
-    """An SQS event source mapping."""
-
-    event_name: str
-    queue: str  # logical id of the AWS::SQS::Queue
+    queue: str  # logical id of the queue
     batch_size: int = 10
-    batching_window_s: int = 0
     report_batch_item_failures: bool = False
-    enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """A Schedule / ScheduleV2 event: `rate(...)` runs locally, `cron(...)` only on demand."""
+    """A ScheduleV2 event: `rate(...)` runs locally, anything else only on demand (`period_s` None)."""
 
     event_name: str
     expression: str
     period_s: float | None
-    input: str | None = None
-    enabled: bool = True
-    scheduler: bool = False  # ScheduleV2: EventBridge Scheduler rather than a rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +111,15 @@ class Function:
     name: str
     code_dir: Path
     handler: str  # "app.lambda_handler"
-    timeout_s: int
-    memory_mb: int
-    environment: dict[str, str]
+    timeout_s: int = 3
+    memory_mb: int = 128
+    environment: dict[str, str] = field(default_factory=dict)
     dropped_environment: tuple[str, ...] = ()
+    runtime: str = ""
+    architecture: str = "x86_64"
+    layers: tuple[str, ...] = ()  # logical ids of the template's own layers, in order
     routes: tuple[HttpRoute, ...] = ()
-    url: FunctionUrl | None = None
+    url_path: str | None = None  # its function URL, served locally at this path
     sqs_sources: tuple[SqsSource, ...] = ()
     schedules: tuple[Schedule, ...] = ()
 
@@ -165,13 +137,18 @@ class Function:
 
 
 @dataclass(frozen=True, slots=True)
+class Layer:
+    logical_id: str
+    content_dir: Path
+
+
+@dataclass(frozen=True, slots=True)
 class Queue:
     logical_id: str
     name: str
     url: str
     arn: str
     visibility_timeout_s: int = 30
-    fifo: bool = False
     dead_letter_queue: str | None = None  # logical id of the DLQ
     max_receive_count: int | None = None
 
@@ -191,7 +168,6 @@ class Cors:
     allow_headers: tuple[str, ...] = ()
     expose_headers: tuple[str, ...] = ()
     max_age: int | None = None
-    allow_credentials: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +175,12 @@ class Template:
     path: Path
     region: str
     endpoint_url: str
-    parameters: dict[str, str]
+    document: dict[str, Any]  # as written, long-form intrinsics (the builder rewrites it)
     functions: dict[str, Function] = field(default_factory=dict)
+    layers: dict[str, Layer] = field(default_factory=dict)
     queues: dict[str, Queue] = field(default_factory=dict)
     buckets: dict[str, Bucket] = field(default_factory=dict)
-    cors: dict[str, Cors] = field(default_factory=dict)  # by HttpApi logical id ("" = the implicit API)
+    cors: dict[str, Cors] = field(default_factory=dict)  # by HttpApi logical id
 
     def function(self, name: str) -> Function:
         """A function by logical id, or by a case-insensitive prefix of it ("submit")."""
@@ -218,11 +195,7 @@ class Template:
         return [(route, fn) for fn in self.functions.values() for route in fn.routes]
 
 
-# ---------------------------------------------------------------- value resolution
-
-
-class Unresolvable(Exception):
-    """The value has no local meaning (and is dropped where it appears)."""
+# ---------------------------------------------------------------- resolving values
 
 
 class _NoValue:
@@ -230,92 +203,123 @@ class _NoValue:
 
 
 NO_VALUE = _NoValue()
-
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
-class Resolver:
-    """Evaluates intrinsic functions against the template, its parameters and the local resources."""
+class _Resolver:
+    """Evaluates the template's intrinsic functions against its parameters and the local resources."""
 
     def __init__(self, document: Mapping[str, Any], parameters: Mapping[str, str], region: str, endpoint: str) -> None:
         self.document = document
-        self.parameters = dict(parameters)
+        self.parameters = parameters
         self.region = region
-        self.endpoint = endpoint.rstrip("/")
-        self.resources: dict[str, Any] = document.get("Resources") or {}
-        self._functions: dict[str, Callable[[Any], Any]] = {
+        self.endpoint = endpoint
+        self.resources: dict[str, Any] = document["Resources"]
+        self.pseudo: dict[str, Any] = {
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": STACK_NAME,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NO_VALUE,
+        }
+        self.intrinsics: dict[str, Callable[[Any], Any]] = {
             "Ref": self._ref,
-            "Fn::GetAtt": self._get_att,
             "Fn::Sub": self._sub,
+            "Fn::GetAtt": lambda argument: self._get_att(*argument),
             "Fn::If": self._if,
-            "Fn::Join": self._join,
-            "Fn::Select": self._select,
-            "Fn::Split": self._split,
-            "Fn::FindInMap": self._find_in_map,
-            "Fn::Base64": lambda v: base64.b64encode(self.string(v).encode()).decode(),
-            "Fn::GetAZs": lambda _v: [f"{self.region}{zone}" for zone in "abc"],
-            "Fn::Equals": lambda v: self.value(v[0]) == self.value(v[1]),
-            "Fn::Not": lambda v: not self.condition_value(v[0]),
-            "Fn::And": lambda v: all(self.condition_value(c) for c in v),
-            "Fn::Or": lambda v: any(self.condition_value(c) for c in v),
-            "Condition": self.condition,
+            "Fn::Not": lambda argument: not self._boolean(argument[0]),
+            "Fn::Equals": lambda argument: self.value(argument[0]) == self.value(argument[1]),
         }
 
-    # -- entry points
-
     def value(self, node: Any) -> Any:
-        """The resolved value; raises Unresolvable, returns NO_VALUE for `AWS::NoValue`."""
+        """The resolved value; NO_VALUE for `AWS::NoValue`; Unresolvable when it has no local meaning."""
         if isinstance(node, dict) and len(node) == 1:
             ((key, argument),) = node.items()
-            if key in self._functions:
-                return self._functions[key](argument)
-            if key.startswith("Fn::"):
-                raise Unresolvable(key)
+            if key in self.intrinsics:
+                return self.intrinsics[key](argument)
+            if key == "Condition" or key.startswith("Fn::"):
+                raise TemplateError(
+                    f"{key} is not understood locally (only {', '.join(self.intrinsics)}): "
+                    "teach it to infra/reckoning_local/template.py"
+                )
         if isinstance(node, dict):
             return {k: v for k, v in ((k, self.value(v)) for k, v in node.items()) if v is not NO_VALUE}
         if isinstance(node, list):
-            return [v for v in (self.value(item) for item in node) if v is not NO_VALUE]
+            return [v for v in map(self.value, node) if v is not NO_VALUE]
         return node
 
-    def string(self, node: Any) -> str:
+    def text(self, node: Any) -> str:
         value = self.value(node)
         if value is NO_VALUE or isinstance(value, dict | list):
-            raise Unresolvable("not a string")
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return str(value)
+            raise TemplateError(f"{node!r} is not a string")
+        return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
-    def optional(self, node: Any) -> Any:
-        """The resolved value, or None when it is unresolvable or `AWS::NoValue`."""
-        try:
-            value = self.value(node)
-        except Unresolvable:
-            return None
-        return None if value is NO_VALUE else value
-
-    def condition(self, name: str) -> bool:
-        conditions = self.document.get("Conditions") or {}
-        if name not in conditions:
-            raise Unresolvable(f"condition {name}")
-        return self.condition_value(conditions[name])
-
-    def condition_value(self, node: Any) -> bool:
+    def _boolean(self, node: Any) -> bool:
         value = self.value(node)
         if not isinstance(value, bool):
-            raise Unresolvable("condition is not a boolean")
+            raise TemplateError(f"{node!r} is not a condition")
         return value
+
+    def _ref(self, name: str) -> Any:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        declared = (self.document.get("Parameters") or {}).get(name)
+        if declared is not None:
+            if "Default" not in declared:
+                raise Unresolvable(f"parameter {name} has no default")
+            return self.text(declared["Default"])
+        kind = self.type_of(name)
+        if kind == QUEUE:
+            return self.queue_url(name)
+        if kind == BUCKET:
+            return self.bucket_name(name)
+        if kind == FUNCTION:
+            return self.function_name(name)
+        raise TemplateError(f"Ref {name}: a {kind or 'missing resource'} has no local counterpart")
+
+    def _get_att(self, logical_id: str, attribute: str) -> str:
+        kind = self.type_of(logical_id)
+        if kind == QUEUE and attribute in ("Arn", "QueueName"):
+            return self.queue_arn(logical_id) if attribute == "Arn" else self.queue_name(logical_id)
+        if kind == BUCKET and attribute == "Arn":
+            return f"arn:aws:s3:::{self.bucket_name(logical_id)}"
+        raise TemplateError(f"GetAtt {logical_id}.{attribute} has no local counterpart")
+
+    def _sub(self, argument: Any) -> str:
+        if not isinstance(argument, str):
+            raise TemplateError("Fn::Sub with a variable map is not understood locally")
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1).strip()
+            if "." in name and not name.startswith("AWS::"):
+                return self._get_att(*name.split(".", 1))
+            return self.text({"Ref": name})
+
+        return _SUB_VARIABLE.sub(replace, argument).replace("${!", "${")
+
+    def _if(self, argument: Any) -> Any:
+        name, when_true, when_false = argument
+        conditions = self.document.get("Conditions") or {}
+        if name not in conditions:
+            raise TemplateError(f"condition {name} is not declared")
+        return self.value(when_true if self._boolean(conditions[name]) else when_false)
 
     # -- local names
 
+    def type_of(self, logical_id: str) -> str:
+        return str((self.resources.get(logical_id) or {}).get("Type", ""))
+
+    def _name(self, logical_id: str, key: str) -> str | None:
+        name = self.value((self.resources[logical_id].get("Properties") or {}).get(key))
+        return name if isinstance(name, str) and name else None
+
     def queue_name(self, logical_id: str) -> str:
-        props = self.resources[logical_id].get("Properties") or {}
-        name = self.optional(props.get("QueueName"))
-        if isinstance(name, str) and name:
-            return name
-        fifo = _truthy(self.optional(props.get("FifoQueue")))
-        return f"{STACK_NAME}-{logical_id}" + (".fifo" if fifo else "")
+        return self._name(logical_id, "QueueName") or f"{STACK_NAME}-{logical_id}"
 
     def queue_url(self, logical_id: str) -> str:
         return f"{self.endpoint}/{ACCOUNT_ID}/{self.queue_name(logical_id)}"
@@ -324,111 +328,10 @@ class Resolver:
         return f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:{self.queue_name(logical_id)}"
 
     def bucket_name(self, logical_id: str) -> str:
-        props = self.resources[logical_id].get("Properties") or {}
-        name = self.optional(props.get("BucketName"))
-        return name if isinstance(name, str) and name else f"{STACK_NAME}-{logical_id}".lower()
+        return self._name(logical_id, "BucketName") or f"{STACK_NAME}-{logical_id}".lower()
 
     def function_name(self, logical_id: str) -> str:
-        props = self.resources[logical_id].get("Properties") or {}
-        name = self.optional(props.get("FunctionName"))
-        return name if isinstance(name, str) and name else logical_id
-
-    def _type(self, logical_id: str) -> str:
-        return str((self.resources.get(logical_id) or {}).get("Type", ""))
-
-    # -- intrinsic functions
-
-    def _ref(self, name: str) -> Any:
-        pseudo = {
-            "AWS::Region": self.region,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::StackName": STACK_NAME,
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::NoValue": NO_VALUE,
-        }
-        if name in pseudo:
-            return pseudo[name]
-        if name in self.parameters:
-            return self.parameters[name]
-        declared = (self.document.get("Parameters") or {}).get(name)
-        if declared is not None:
-            if "Default" not in declared:
-                raise Unresolvable(f"parameter {name} has no default")
-            return self.string(declared["Default"])
-        return self._ref_resource(name)
-
-    def _ref_resource(self, logical_id: str) -> str:
-        kind = self._type(logical_id)
-        if kind == "AWS::SQS::Queue":
-            return self.queue_url(logical_id)
-        if kind == "AWS::S3::Bucket":
-            return self.bucket_name(logical_id)
-        if kind in {"AWS::Serverless::Function", "AWS::Lambda::Function"}:
-            return self.function_name(logical_id)
-        raise Unresolvable(f"Ref {logical_id} ({kind or 'unknown'})")
-
-    def _get_att(self, argument: Any) -> str:
-        logical_id, attribute = (self.string(part) for part in argument)
-        kind = self._type(logical_id)
-        if kind == "AWS::SQS::Queue":
-            queue_attributes = {
-                "Arn": self.queue_arn,
-                "QueueName": self.queue_name,
-                "QueueUrl": self.queue_url,
-            }
-            if attribute in queue_attributes:
-                return queue_attributes[attribute](logical_id)
-        if kind == "AWS::S3::Bucket":
-            name = self.bucket_name(logical_id)
-            bucket_attributes = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
-            if attribute in bucket_attributes:
-                return bucket_attributes[attribute]
-        raise Unresolvable(f"GetAtt {logical_id}.{attribute}")
-
-    def _sub(self, argument: Any) -> str:
-        text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1).strip()
-            if name in variables:
-                return self.string(variables[name])
-            if "." in name and not name.startswith("AWS::"):
-                return self._get_att(name.split(".", 1))
-            return self.string({"Ref": name})
-
-        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")
-
-    def _if(self, argument: Any) -> Any:
-        name, when_true, when_false = argument
-        return self.value(when_true if self.condition(name) else when_false)
-
-    def _join(self, argument: Any) -> str:
-        delimiter, items = argument
-        values = self.value(items)
-        if not isinstance(values, list):
-            raise Unresolvable("Join of a non-list")
-        return self.string(delimiter).join(self.string(v) for v in values)
-
-    def _select(self, argument: Any) -> Any:
-        index, items = argument
-        values = self.value(items)
-        position = int(self.string(index))
-        if not isinstance(values, list) or not 0 <= position < len(values):
-            raise Unresolvable("Select out of range")
-        return values[position]
-
-    def _split(self, argument: Any) -> list[str]:
-        delimiter, text = argument
-        return self.string(text).split(self.string(delimiter))
-
-    def _find_in_map(self, argument: Any) -> Any:
-        name, top, second = (self.string(part) for part in argument)
-        try:
-            return self.value(self.document["Mappings"][name][top][second])
-        except (KeyError, TypeError) as exc:
-            raise Unresolvable(f"FindInMap {name}") from exc
+        return self._name(logical_id, "FunctionName") or logical_id
 
 
 # ---------------------------------------------------------------- reading the template
@@ -442,7 +345,9 @@ def load(
     endpoint_url: str = DEFAULT_ENDPOINT,
 ) -> Template:
     """Read a SAM template; resources resolve to local names under `endpoint_url` (moto)."""
-    return parse(path.read_text(), path, parameters=parameters, region=region, endpoint_url=endpoint_url)
+    return parse(
+        path.read_text(encoding="utf-8"), path, parameters=parameters, region=region, endpoint_url=endpoint_url
+    )
 
 
 def parse(
@@ -453,171 +358,161 @@ def parse(
     region: str = "eu-west-1",
     endpoint_url: str = DEFAULT_ENDPOINT,
 ) -> Template:
-    document = load_yaml(text)
-    resolver = Resolver(document, parameters or {}, region, endpoint_url)
-    resources: dict[str, Any] = document.get("Resources") or {}
-    template = Template(path, region, endpoint_url.rstrip("/"), dict(parameters or {}))
-    globals_function = (document.get("Globals") or {}).get("Function") or {}
-    for logical_id, resource in resources.items():
-        kind = resource.get("Type")
-        if kind == "AWS::Serverless::Function":
-            template.functions[logical_id] = _function(resolver, path.parent, logical_id, resource, globals_function)
-        elif kind == "AWS::SQS::Queue":
-            template.queues[logical_id] = _queue(resolver, logical_id, resource.get("Properties") or {})
-        elif kind == "AWS::S3::Bucket":
+    document = load_document(text)
+    resolver = _Resolver(document, parameters or {}, region, endpoint_url.rstrip("/"))
+    template = Template(path, region, resolver.endpoint, document)
+    defaults = (document.get("Globals") or {}).get("Function") or {}
+    for logical_id, resource in document["Resources"].items():
+        kind, props = resource.get("Type"), resource.get("Properties") or {}
+        if kind == FUNCTION:
+            merged = merge_globals(defaults, props)
+            template.functions[logical_id] = _function(resolver, path.parent, logical_id, merged, resource)
+        elif kind == LAYER:
+            content_dir = (path.parent / _local_folder(props, "ContentUri", logical_id)).resolve()
+            template.layers[logical_id] = Layer(logical_id, content_dir)
+        elif kind == QUEUE:
+            template.queues[logical_id] = _queue(resolver, logical_id, props)
+        elif kind == BUCKET:
             template.buckets[logical_id] = Bucket(logical_id, resolver.bucket_name(logical_id))
         elif kind == "AWS::Serverless::HttpApi":
-            template.cors[logical_id] = _cors(resolver, (resource.get("Properties") or {}).get("CorsConfiguration"))
-    implicit = ((document.get("Globals") or {}).get("HttpApi") or {}).get("CorsConfiguration")
-    template.cors[""] = _cors(resolver, implicit)
+            template.cors[logical_id] = _cors(resolver.value(props.get("CorsConfiguration") or {}), logical_id)
     return template
 
 
+def merge_globals(defaults: Any, own: Any) -> Any:
+    """SAM's rule: maps merge key by key, lists append the function's own to the global ones, else own wins."""
+    if _plain_map(defaults) and _plain_map(own):
+        return {**defaults, **{k: merge_globals(defaults[k], v) if k in defaults else v for k, v in own.items()}}
+    if isinstance(defaults, list) and isinstance(own, list):
+        return [*defaults, *own]
+    return own
+
+
+def _plain_map(node: Any) -> bool:
+    """A mapping that is not an intrinsic function (those replace, never merge)."""
+    if not isinstance(node, dict):
+        return False
+    return not (len(node) == 1 and (next(iter(node)) == "Ref" or next(iter(node)).startswith("Fn::")))
+
+
+def _local_folder(props: Mapping[str, Any], key: str, logical_id: str) -> str:
+    value = props.get(key)
+    if not isinstance(value, str):
+        raise TemplateError(f"{logical_id}: {key} must be a local folder")
+    return value
+
+
 def _function(
-    resolver: Resolver, root: Path, logical_id: str, resource: Mapping[str, Any], defaults: Mapping[str, Any]
+    resolver: _Resolver, root: Path, logical_id: str, props: Mapping[str, Any], resource: Mapping[str, Any]
 ) -> Function:
-    props: dict[str, Any] = {**defaults, **(resource.get("Properties") or {})}
-    variables = {
-        **((defaults.get("Environment") or {}).get("Variables") or {}),
-        **(((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}),
-    }
-    environment, dropped = _environment(resolver, variables)
-    metadata = resource.get("Metadata") or {}
-    routes: list[HttpRoute] = []
-    sqs: list[SqsSource] = []
-    schedules: list[Schedule] = []
-    for event_name, event in (props.get("Events") or {}).items():
-        kind, event_props = event.get("Type"), event.get("Properties") or {}
-        if kind == "HttpApi":
-            routes.append(_route(resolver, event_name, event_props))
-        elif kind == "SQS":
-            sqs.append(_sqs_source(resolver, event_name, event_props))
-        elif kind in {"Schedule", "ScheduleV2"}:
-            schedules.append(_schedule(resolver, event_name, event_props, scheduler=kind == "ScheduleV2"))
-        else:
-            log.warning("%s: event %s of type %s is not run locally", logical_id, event_name, kind)
-    url_config = props.get("FunctionUrlConfig")
-    url = None
-    if url_config:
-        local_path = str(metadata.get("LocalUrlPath") or f"/_lambda-url/{logical_id}")
-        url = FunctionUrl(str(resolver.optional(url_config.get("AuthType")) or "NONE"), local_path.rstrip("/") or "/")
+    if props.get("PackageType", "Zip") != "Zip":
+        raise TemplateError(f"{logical_id}: only zip functions run locally and build here")
+    if "Handler" not in props:
+        raise TemplateError(f"{logical_id}: no Handler")
+    environment, dropped = _environment(resolver, (props.get("Environment") or {}).get("Variables") or {})
+    # Layers given by ARN come from elsewhere; only the template's own are built and mounted.
+    refs = [ref.get("Ref") for ref in props.get("Layers") or [] if isinstance(ref, dict)]
+    own_layers = tuple(str(ref) for ref in refs if resolver.type_of(str(ref)) == LAYER)
+    url_path = (resource.get("Metadata") or {}).get("LocalUrlPath") or f"/_lambda-url/{logical_id}"
+    routes, sqs, schedules = _events(resolver, logical_id, props.get("Events") or {})
     return Function(
         logical_id=logical_id,
         name=resolver.function_name(logical_id),
-        code_dir=(root / resolver.string(props.get("CodeUri", "."))).resolve(),
-        handler=resolver.string(props["Handler"]),
-        timeout_s=int(resolver.optional(props.get("Timeout")) or 3),
-        memory_mb=int(resolver.optional(props.get("MemorySize")) or 128),
+        code_dir=(root / _local_folder(props, "CodeUri", logical_id)).resolve(),
+        handler=resolver.text(props["Handler"]),
+        timeout_s=int(resolver.value(props.get("Timeout", 3))),
+        memory_mb=int(resolver.value(props.get("MemorySize", 128))),
         environment=environment,
         dropped_environment=dropped,
-        routes=tuple(routes),
-        url=url,
-        sqs_sources=tuple(sqs),
-        schedules=tuple(schedules),
+        runtime=resolver.text(props.get("Runtime", "")),
+        architecture=resolver.text((resolver.value(props.get("Architectures")) or ["x86_64"])[0]),
+        layers=own_layers,
+        routes=routes,
+        url_path=str(url_path).rstrip("/") if props.get("FunctionUrlConfig") else None,
+        sqs_sources=sqs,
+        schedules=schedules,
     )
 
 
-def _environment(resolver: Resolver, variables: Mapping[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
+def _environment(resolver: _Resolver, variables: Mapping[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
     resolved: dict[str, str] = {}
     dropped: list[str] = []
     for name, node in variables.items():
         try:
             value = resolver.value(node)
-            if value is not NO_VALUE:
-                resolved[name] = resolver.string(value)
         except Unresolvable:
             dropped.append(name)
+            continue
+        if value is not NO_VALUE:
+            resolved[name] = resolver.text(value)
     return resolved, tuple(dropped)
 
 
-def _route(resolver: Resolver, event_name: str, props: Mapping[str, Any]) -> HttpRoute:
-    path = resolver.optional(props.get("Path"))
-    method = resolver.optional(props.get("Method"))
-    api = props.get("ApiId")
-    api_id = api.get("Ref") if isinstance(api, dict) else None
-    if not path:  # no Path/Method: the API's $default route
-        return HttpRoute(event_name, "ANY", "$default", api_id)
-    method_name = str(method or "ANY").upper()
-    if method_name in {"*", "X-AMAZON-APIGATEWAY-ANY-METHOD"}:
-        method_name = "ANY"
-    return HttpRoute(event_name, method_name, str(path), api_id)
+def _events(
+    resolver: _Resolver, logical_id: str, events: Mapping[str, Any]
+) -> tuple[tuple[HttpRoute, ...], tuple[SqsSource, ...], tuple[Schedule, ...]]:
+    routes: list[HttpRoute] = []
+    sqs: list[SqsSource] = []
+    schedules: list[Schedule] = []
+    for name, event in events.items():
+        kind, props = event.get("Type"), event.get("Properties") or {}
+        try:
+            if kind == "HttpApi":
+                api = props.get("ApiId")
+                method, path = resolver.text(props["Method"]).upper(), resolver.text(props["Path"])
+                routes.append(HttpRoute(method, path, api["Ref"] if isinstance(api, dict) else ""))
+            elif kind == "SQS":
+                failures = "ReportBatchItemFailures" in (resolver.value(props.get("FunctionResponseTypes")) or [])
+                queue = _queue_target(props["Queue"], f"{logical_id}.{name}")
+                sqs.append(SqsSource(queue, int(resolver.value(props.get("BatchSize", 10))), failures))
+            elif kind == "ScheduleV2":
+                expression = resolver.text(props["ScheduleExpression"])
+                schedules.append(Schedule(name, expression, rate_seconds(expression)))
+            else:
+                log.warning("%s: event %s of type %s is not run locally", logical_id, name, kind)
+        except KeyError as exc:
+            raise TemplateError(f"{logical_id}.{name}: {kind} needs {exc}") from None
+    return tuple(routes), tuple(sqs), tuple(schedules)
 
 
-def _sqs_source(resolver: Resolver, event_name: str, props: Mapping[str, Any]) -> SqsSource:
-    queue = props.get("Queue")
-    if not (isinstance(queue, dict) and "Fn::GetAtt" in queue):
-        raise ValueError(f"{event_name}: SQS Queue must be !GetAtt <Queue>.Arn to run locally")
-    target = queue["Fn::GetAtt"]
-    return SqsSource(
-        event_name=event_name,
-        queue=str(target[0]),
-        batch_size=int(resolver.optional(props.get("BatchSize")) or 10),
-        batching_window_s=int(resolver.optional(props.get("MaximumBatchingWindowInSeconds")) or 0),
-        report_batch_item_failures="ReportBatchItemFailures"
-        in (resolver.optional(props.get("FunctionResponseTypes")) or ()),
-        enabled=_truthy(resolver.optional(props.get("Enabled", True))),
-    )
-
-
-def _schedule(resolver: Resolver, event_name: str, props: Mapping[str, Any], *, scheduler: bool) -> Schedule:
-    expression = str(resolver.optional(props.get("Schedule") or props.get("ScheduleExpression")) or "")
-    state = str(resolver.optional(props.get("State")) or "ENABLED")
-    return Schedule(
-        event_name=event_name,
-        expression=expression,
-        period_s=rate_seconds(expression),
-        input=resolver.optional(props.get("Input")),
-        enabled=_truthy(resolver.optional(props.get("Enabled", True))) and state.upper() == "ENABLED",
-        scheduler=scheduler,
-    )
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).lower() == "true"
+def _queue_target(node: Any, where: str) -> str:
+    """The logical id of `!GetAtt <Queue>.Arn`: how the template names a queue to read from or redrive to."""
+    if not (isinstance(node, dict) and isinstance(node.get("Fn::GetAtt"), list)):
+        raise TemplateError(f"{where}: a queue must be given as !GetAtt <Queue>.Arn")
+    return str(node["Fn::GetAtt"][0])
 
 
 def rate_seconds(expression: str) -> float | None:
     """Seconds between runs of a `rate(...)` expression; None for cron or anything else."""
     match = _RATE.match(expression.strip())
-    if not match:
-        return None
-    return int(match.group(1)) * _RATE_UNITS[match.group(2).rstrip("s")]
+    return int(match.group(1)) * _RATE_UNITS[match.group(2).rstrip("s")] if match else None
 
 
-def _queue(resolver: Resolver, logical_id: str, props: Mapping[str, Any]) -> Queue:
-    redrive = resolver.optional(props.get("RedrivePolicy")) or {}
-    dlq = None
-    target = (props.get("RedrivePolicy") or {}).get("deadLetterTargetArn")
-    if isinstance(target, dict) and "Fn::GetAtt" in target:
-        dlq = str(target["Fn::GetAtt"][0])
+def _queue(resolver: _Resolver, logical_id: str, props: Mapping[str, Any]) -> Queue:
+    redrive = props.get("RedrivePolicy") or {}
+    dlq = _queue_target(redrive["deadLetterTargetArn"], logical_id) if redrive else None
     return Queue(
         logical_id=logical_id,
         name=resolver.queue_name(logical_id),
         url=resolver.queue_url(logical_id),
         arn=resolver.queue_arn(logical_id),
-        visibility_timeout_s=int(resolver.optional(props.get("VisibilityTimeout")) or 30),
-        fifo=_truthy(resolver.optional(props.get("FifoQueue"))),
+        visibility_timeout_s=int(resolver.value(props.get("VisibilityTimeout", 30))),
         dead_letter_queue=dlq,
-        max_receive_count=int(redrive["maxReceiveCount"]) if dlq and "maxReceiveCount" in redrive else None,
+        max_receive_count=int(resolver.value(redrive["maxReceiveCount"])) if dlq else None,
     )
 
 
-def _cors(resolver: Resolver, config: Any) -> Cors:
-    value = resolver.optional(config)
-    if _truthy(value):
-        return Cors(allow_origins=("*",), allow_methods=("*",), allow_headers=("*",))
-    if not isinstance(value, dict):
-        return Cors()
+def _cors(config: Any, logical_id: str) -> Cors:
+    if not isinstance(config, dict):
+        raise TemplateError(f"{logical_id}: CorsConfiguration must be a mapping locally")
 
     def strings(key: str) -> tuple[str, ...]:
-        items = value.get(key) or []
-        return tuple(str(item) for item in (items if isinstance(items, list) else [items]))
+        return tuple(str(item) for item in config.get(key) or [])
 
     return Cors(
         allow_origins=strings("AllowOrigins"),
         allow_methods=tuple(m.upper() for m in strings("AllowMethods")),
         allow_headers=tuple(h.lower() for h in strings("AllowHeaders")),
         expose_headers=tuple(h.lower() for h in strings("ExposeHeaders")),
-        max_age=int(value["MaxAge"]) if "MaxAge" in value else None,
-        allow_credentials=_truthy(value.get("AllowCredentials")),
+        max_age=int(config["MaxAge"]) if "MaxAge" in config else None,
     )

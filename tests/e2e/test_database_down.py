@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reckoning_local import client
-from tests.e2e.conftest import StartStack
+from tests.conftest import StartStack
 from tests.helpers import submission
 from tests.servers import free_port
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from schemathesis import APIOperation, Case, GenerationMode
 
 from reckoning_local.stack import Stack
-from tests.e2e.conftest import StartStack
+from tests.conftest import StartStack
 from tests.helpers import count, submission
 
 pytestmark = [

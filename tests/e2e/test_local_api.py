@@ -13,7 +13,7 @@ import pytest
 
 from reckoning_local import client
 from reckoning_local.stack import Stack
-from tests.e2e.conftest import StartStack
+from tests.conftest import StartStack
 from tests.helpers import count, submission
 
 pytestmark = [

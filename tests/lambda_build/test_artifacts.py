@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from reckoning_build import artifacts, plan, wheels
-from reckoning_build import template as tpl
+from reckoning_local import template as tpl
 from tests.lambda_build.support import EXPECTED_SDKS, ROOT, runtime_closure, shipped
 from tests.lambda_build.support import probe as probe_handler
 
 pytestmark = pytest.mark.slow
 
-FUNCTIONS = sorted(tpl.functions(tpl.read(ROOT / "template.yaml")))
+FUNCTIONS = sorted(tpl.load(ROOT / "template.yaml").functions)
 
 
 def timed_build(target: wheels.Target, work: Path) -> artifacts.Build:
@@ -47,7 +47,7 @@ def arm64_build(tmp_path_factory: pytest.TempPathFactory) -> artifacts.Build:
 
 def probe(result: artifacts.Build, function_id: str) -> dict[str, Any]:
     """Import the function's handler the way the Lambda runtime does, in an interpreter of its own."""
-    handler = tpl.functions(tpl.read(result.template))[function_id].handler
+    handler = tpl.load(result.template).functions[function_id].handler
     layer_sites = [result.layers[layer].path / "python" for layer in result.function_layers[function_id]]
     return probe_handler(result.functions[function_id].path, handler, layer_sites)
 
@@ -136,12 +136,12 @@ def files_under(root: Path) -> set[str]:
 
 
 def test_functions_carry_their_own_code_and_wheels_only(host_build: artifacts.Build) -> None:
-    sources = plan.load(ROOT).functions
+    sources = plan.load(ROOT).template.functions
     for function_id, artifact in host_build.functions.items():
         dists = importlib.metadata.distributions(path=[str(artifact.path)])
         from_wheels = {str(file) for dist in dists for file in dist.files or ()}
 
-        assert files_under(artifact.path) - from_wheels == files_under(sources[function_id].source), function_id
+        assert files_under(artifact.path) - from_wheels == files_under(sources[function_id].code_dir), function_id
 
 
 def test_no_bytecode_console_scripts_or_man_pages_are_shipped(host_build: artifacts.Build) -> None:
@@ -155,13 +155,14 @@ def test_no_bytecode_console_scripts_or_man_pages_are_shipped(host_build: artifa
 
 
 def test_the_built_template_points_at_the_built_folders(host_build: artifacts.Build) -> None:
-    document = tpl.read(host_build.template)
+    built = tpl.load(host_build.template)
 
-    for function_id, function in tpl.functions(document).items():
-        module = function.handler.rsplit(".", 1)[0] + ".py"
-        assert (host_build.out_dir / function.code_uri / module).is_file(), function_id
-    for layer_id, layer in tpl.layers(document).items():
-        assert (host_build.out_dir / layer.content_uri / "python" / "reckoning" / "__init__.py").is_file(), layer_id
+    for function_id, function in built.functions.items():
+        assert function.code_dir == host_build.out_dir.resolve() / function_id
+        assert function.source_file.is_file(), function_id
+    for layer_id, layer in built.layers.items():
+        assert layer.content_dir == host_build.out_dir.resolve() / layer_id
+        assert (layer.content_dir / "python" / "reckoning" / "__init__.py").is_file(), layer_id
     text = host_build.template.read_text()
     assert not [key for key in ("BuildMethod", "ContextPath", "WorkingDirectory", "BuildArchitecture") if key in text]
 

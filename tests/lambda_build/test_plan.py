@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import textwrap
 import tomllib
 from pathlib import Path
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 
 from reckoning_build import artifacts, plan, wheels
-from reckoning_build import template as tpl
 from reckoning_build.__main__ import main as build_main
+from reckoning_local import template as tpl
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +55,7 @@ Resources:
 
 
 def small_template() -> dict[str, Any]:
-    return tpl.load(textwrap.dedent(SMALL_TEMPLATE))
+    return tpl.load_document(textwrap.dedent(SMALL_TEMPLATE))
 
 
 def repo_pyproject() -> dict[str, Any]:
@@ -62,8 +63,8 @@ def repo_pyproject() -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-def repo_template() -> dict[str, Any]:
-    return tpl.read(ROOT / "template.yaml")
+def repo_template() -> tpl.Template:
+    return tpl.load(ROOT / "template.yaml")
 
 
 # ---------------------------------------------------------------- template
@@ -72,7 +73,7 @@ def repo_template() -> dict[str, Any]:
 def test_the_built_template_points_each_function_and_layer_at_its_built_folder() -> None:
     source = small_template()
 
-    built = tpl.rewrite(source, {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(source, {"Api": "Api", "Common": "Common"})
 
     assert built["Resources"]["Api"]["Properties"]["CodeUri"] == "Api"
     assert built["Resources"]["Common"]["Properties"]["ContentUri"] == "Common"
@@ -80,7 +81,7 @@ def test_the_built_template_points_each_function_and_layer_at_its_built_folder()
 
 
 def test_build_metadata_is_dropped_and_other_metadata_kept() -> None:
-    built = tpl.rewrite(small_template(), {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(small_template(), {"Api": "Api", "Common": "Common"})
 
     assert built["Resources"]["Api"]["Metadata"] == {"LocalUrlPath": "/hooks"}
     assert "Metadata" not in built["Resources"]["Common"]
@@ -88,7 +89,7 @@ def test_build_metadata_is_dropped_and_other_metadata_kept() -> None:
 
 def test_everything_but_code_locations_survives_the_rewrite_unchanged() -> None:
     source = small_template()
-    built = tpl.rewrite(source, {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(source, {"Api": "Api", "Common": "Common"})
 
     expected = copy.deepcopy(source)
     expected["Resources"]["Api"]["Properties"]["CodeUri"] = "Api"
@@ -101,26 +102,25 @@ def test_everything_but_code_locations_survives_the_rewrite_unchanged() -> None:
 def test_intrinsic_functions_are_written_in_long_form_and_read_back_identically() -> None:
     source = small_template()
 
-    text = tpl.dump(source)
+    text = artifacts.dump(source)
 
     assert "Ref: Queue" in text and "Fn::GetAtt:" in text and "Fn::Sub: api-${AWS::StackName}" in text
     assert "!Ref" not in text
-    assert tpl.load(text) == source
+    assert tpl.load_document(text) == source
 
 
 def test_functions_take_globals_and_only_the_templates_own_layers_count() -> None:
-    api = tpl.functions(small_template())["Api"]
+    api = tpl.parse(textwrap.dedent(SMALL_TEMPLATE), ROOT / "template.yaml").functions["Api"]
 
     assert (api.runtime, api.architecture, api.handler) == ("python3.13", "arm64", "app.lambda_handler")
     assert api.layers == ("Common",), "the global layer is kept; a layer ARN from elsewhere is not built here"
 
 
 def test_a_function_without_local_code_cannot_be_built() -> None:
-    document = small_template()
-    document["Resources"]["Api"]["Properties"]["CodeUri"] = {"Bucket": "b", "Key": "k"}
+    text = textwrap.dedent(SMALL_TEMPLATE).replace("CodeUri: functions/api/", "CodeUri: {Bucket: b, Key: k}")
 
-    with pytest.raises(tpl.TemplateError, match="Api"):
-        tpl.functions(document)
+    with pytest.raises(tpl.TemplateError, match="Api: CodeUri must be a local folder"):
+        plan.make(ROOT, tpl.parse(text, ROOT / "template.yaml"), repo_pyproject())
 
 
 # ---------------------------------------------------------------- the dependency table
@@ -133,30 +133,30 @@ def test_the_repository_plan_ships_stripe_and_anthropic_only_where_they_are_impo
         return {requirement.split("[")[0].split(">")[0].split("=")[0] for requirement in requirements}
 
     sdks = {"stripe", "anthropic"}
-    assert not names(the_plan.layers["SharedLayer"].requirements) & sdks
-    assert not names(the_plan.functions["SubmitFunction"].requirements) & sdks
-    assert not names(the_plan.functions["ReportFunction"].requirements) & sdks
-    assert names(the_plan.functions["CheckoutFunction"].requirements) == {"stripe"}
-    assert names(the_plan.functions["WebhookFunction"].requirements) == {"stripe"}
-    assert names(the_plan.functions["GenerateFunction"].requirements) == {"anthropic", "resend", "fpdf2"}
-    assert names(the_plan.functions["ReportFunction"].requirements) == {"fpdf2"}
+    assert not names(the_plan.requirements["SharedLayer"]) & sdks
+    assert not names(the_plan.requirements["SubmitFunction"]) & sdks
+    assert not names(the_plan.requirements["ReportFunction"]) & sdks
+    assert names(the_plan.requirements["CheckoutFunction"]) == {"stripe"}
+    assert names(the_plan.requirements["WebhookFunction"]) == {"stripe"}
+    assert names(the_plan.requirements["GenerateFunction"]) == {"anthropic", "resend", "fpdf2"}
+    assert names(the_plan.requirements["ReportFunction"]) == {"fpdf2"}
 
 
 def test_specifiers_come_verbatim_from_project_dependencies() -> None:
     the_plan = plan.load(ROOT)
     dependencies = set(repo_pyproject()["project"]["dependencies"])
 
-    assert set(the_plan.requirements) == dependencies, (
-        "every dependency is shipped, each with its own version range and extras"
-    )
-    assert any(r.startswith("psycopg[binary]") for r in the_plan.layers["SharedLayer"].requirements)
+    shipped = {requirement for requirements in the_plan.requirements.values() for requirement in requirements}
+    assert shipped == dependencies, "every dependency is shipped, each with its own version range and extras"
+    assert any(r.startswith("psycopg[binary]") for r in the_plan.requirements["SharedLayer"])
 
 
 def test_the_repository_plan_reads_runtime_architecture_and_layers_from_the_template() -> None:
     the_plan = plan.load(ROOT)
 
     assert (the_plan.python_version, the_plan.architecture) == ("3.13", "arm64")
-    assert set(the_plan.functions) == {
+    assert set(the_plan.requirements) == {
+        "SharedLayer",
         "SubmitFunction",
         "ReportFunction",
         "CheckoutFunction",
@@ -164,9 +164,9 @@ def test_the_repository_plan_reads_runtime_architecture_and_layers_from_the_temp
         "SweeperFunction",
         "GenerateFunction",
     }
-    assert all(f.layers == ("SharedLayer",) for f in the_plan.functions.values())
-    assert the_plan.functions["SubmitFunction"].source == ROOT / "functions/submit/"
-    assert the_plan.layers["SharedLayer"].source == ROOT / "shared/"
+    assert all(f.layers == ("SharedLayer",) for f in the_plan.template.functions.values())
+    assert the_plan.template.functions["SubmitFunction"].code_dir == ROOT / "functions/submit/"
+    assert the_plan.template.layers["SharedLayer"].content_dir == ROOT / "shared/"
 
 
 def edited_pyproject(section: str, logical_id: str, value: list[str] | None) -> dict[str, Any]:
@@ -197,11 +197,13 @@ def test_a_table_that_disagrees_with_the_template_or_the_dependencies_is_refused
 
 
 def test_functions_on_different_runtimes_are_refused() -> None:
-    document = repo_template()
-    document["Resources"]["SweeperFunction"]["Properties"]["Runtime"] = "python3.12"
+    template = repo_template()
+    template.functions["SweeperFunction"] = dataclasses.replace(
+        template.functions["SweeperFunction"], runtime="python3.12"
+    )
 
     with pytest.raises(plan.PlanError, match="one Runtime"):
-        plan.make(ROOT, document, repo_pyproject())
+        plan.make(ROOT, template, repo_pyproject())
 
 
 # ---------------------------------------------------------------- target and dependency closure
@@ -299,7 +301,7 @@ def test_the_project_folder_itself_is_never_taken_for_an_earlier_build(tmp_path:
     project = tmp_path / "project"
     (project / "functions").mkdir(parents=True)
     (project / "template.yaml").write_text((ROOT / "template.yaml").read_text())
-    the_plan = plan.make(project, repo_template(), repo_pyproject())
+    the_plan = plan.make(project, tpl.load(project / "template.yaml"), repo_pyproject())
 
     for out in (project, tmp_path):
         with pytest.raises(artifacts.BuildError, match="holds the project itself"):

@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 
 from reckoning_build import artifacts, plan, wheels
-from reckoning_build import template as tpl
+from reckoning_local import template as tpl
 from tests.lambda_build.support import EXPECTED_SDKS, ROOT, probe, runtime_closure, shipped
 
 pytestmark = pytest.mark.slow
 
 SAM = ROOT / ".local" / "tools" / "bin" / "sam"
-TEMPLATE = tpl.read(ROOT / "template.yaml")
-FUNCTIONS = sorted(tpl.functions(TEMPLATE))
-LAYERS = sorted(tpl.layers(TEMPLATE))
+TEMPLATE = tpl.load(ROOT / "template.yaml")
+FUNCTIONS = sorted(TEMPLATE.functions)
+LAYERS = sorted(TEMPLATE.layers)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,8 @@ def make_build(tmp_path_factory: pytest.TempPathFactory) -> artifacts.Build:
 
 def built_function(sam_build: Path, function_id: str) -> tuple[Path, str, list[Path]]:
     """The function folder, handler and layer sites as the template SAM wrote points at them."""
-    function = tpl.functions(tpl.read(sam_build / "template.yaml"))[function_id]
-    return sam_build / function.code_uri, function.handler, [sam_build / layer / "python" for layer in function.layers]
+    function = tpl.load(sam_build / "template.yaml").functions[function_id]
+    return function.code_dir, function.handler, [sam_build / layer / "python" for layer in function.layers]
 
 
 @pytest.mark.parametrize("function_id", FUNCTIONS)
@@ -102,7 +102,7 @@ def test_sam_build_and_make_build_produce_the_same_files(
 
 
 def test_the_template_sam_wrote_points_at_the_built_folders(sam_build: Path) -> None:
-    document = tpl.read(sam_build / "template.yaml")
+    built = tpl.load(sam_build / "template.yaml")
 
-    assert {f.code_uri for f in tpl.functions(document).values()} == set(FUNCTIONS)
-    assert {layer.content_uri for layer in tpl.layers(document).values()} == set(LAYERS)
+    assert {f.code_dir for f in built.functions.values()} == {sam_build.resolve() / fid for fid in FUNCTIONS}
+    assert {layer.content_dir for layer in built.layers.values()} == {sam_build.resolve() / lid for lid in LAYERS}

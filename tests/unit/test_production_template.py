@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from reckoning.cli import build_parser
-from reckoning_local.template import load_yaml
+from reckoning_local.template import load_document
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
+TEMPLATE = load_document((ROOT / "template.yaml").read_text())
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
 ALARMS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::CloudWatch::Alarm"}

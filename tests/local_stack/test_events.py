@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from reckoning_local import server
 from reckoning_local import template as tpl
 from reckoning_local.events import (
     LambdaContext,
@@ -21,7 +20,7 @@ from reckoning_local.events import (
     sqs_record,
 )
 from reckoning_local.pollers import deletable
-from reckoning_local.server import Gateway, Request, Response, lambda_response, register_local_route
+from reckoning_local.server import Gateway, Page, PageRequest, Request, Response, lambda_response
 
 # ---------------------------------------------------------------- payload 2.0
 
@@ -117,7 +116,7 @@ MESSAGE: dict[str, Any] = {
 
 
 def test_an_sqs_record_is_shaped_as_lambda_delivers_it() -> None:
-    record = sqs_record(MESSAGE, "arn:aws:sqs:eu-west-1:123456789012:q", "eu-west-1")
+    record = sqs_record(MESSAGE, "arn:aws:sqs:eu-west-1:123456789012:q")
 
     assert record == {
         "messageId": "m-1",
@@ -164,14 +163,11 @@ def test_without_report_batch_item_failures_a_returned_batch_succeeded_whole() -
     assert len(deletable(_messages("a", "b"), response, partial=False)) == 2
 
 
-def test_scheduled_events_name_their_rule_or_schedule() -> None:
-    rule = scheduled_event("Sweep", "eu-west-1")
-    schedule = scheduled_event("Sweep", "eu-west-1", scheduler=True)
+def test_scheduled_events_name_their_schedule() -> None:
+    event = scheduled_event("Sweep", "eu-west-1")
 
-    assert (rule["detail-type"], rule["source"], rule["detail"]) == ("Scheduled Event", "aws.events", {})
-    assert rule["resources"] == ["arn:aws:events:eu-west-1:123456789012:rule/Sweep"]
-    assert schedule["source"] == "aws.scheduler"
-    assert schedule["resources"] == ["arn:aws:scheduler:eu-west-1:123456789012:schedule/default/Sweep"]
+    assert (event["detail-type"], event["source"], event["detail"]) == ("Scheduled Event", "aws.scheduler", {})
+    assert event["resources"] == ["arn:aws:scheduler:eu-west-1:123456789012:schedule/default/Sweep"]
 
 
 def test_the_context_counts_down_from_the_function_timeout() -> None:
@@ -199,6 +195,7 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       Handler: app.h
+      CodeUri: .
       Events:
         One: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: "/items/{id}", Method: GET}}
         New: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /items/new, Method: GET}}
@@ -208,6 +205,7 @@ Resources:
     Metadata: {LocalUrlPath: /webhooks/stripe}
     Properties:
       Handler: app.h
+      CodeUri: .
       FunctionUrlConfig: {AuthType: NONE}
 """
 
@@ -231,10 +229,35 @@ def recorder() -> Recorder:
     return Recorder()
 
 
+def crashing_page(_: PageRequest) -> Response:
+    raise RuntimeError("boom: secret detail")
+
+
+def checkout_page(page: PageRequest) -> Response:
+    return Response(200, [("Content-Type", "text/html")], f"<h1>Pay {page.match['session']}</h1>".encode())
+
+
+def static_page(_: PageRequest) -> Response:
+    return Response(200, [("Content-Type", "text/plain")], b"page")
+
+
+PAGES = (
+    Page("*", re.compile(r"/_local/boom"), crashing_page),
+    Page("GET", re.compile(r"/_local/checkout/(?P<session>[\w-]+)"), checkout_page),
+    Page("GET", re.compile(r"/items/new"), static_page),  # a page shadows a template route
+)
+
+
 @pytest.fixture
 def gateway(recorder: Recorder) -> Gateway:
     template = tpl.parse(textwrap.dedent(TEMPLATE), Path("/nowhere/template.yaml"))
     return Gateway(template, recorder, "http://127.0.0.1:3000")
+
+
+@pytest.fixture
+def with_pages(recorder: Recorder) -> Gateway:
+    template = tpl.parse(textwrap.dedent(TEMPLATE), Path("/nowhere/template.yaml"))
+    return Gateway(template, recorder, "http://127.0.0.1:3000", PAGES)
 
 
 def request(method: str, path: str, query: str = "", body: bytes = b"", **headers: str) -> Request:
@@ -285,14 +308,19 @@ def test_unmatched_requests_get_api_gateways_own_404(
     assert recorder.calls == []
 
 
-def test_a_crashing_handler_becomes_a_500_envelope(gateway: Gateway, recorder: Recorder) -> None:
+def test_a_crashing_handler_becomes_the_apps_500_envelope(gateway: Gateway, recorder: Recorder) -> None:
     recorder.reply = RuntimeError("boom: secret detail")
 
     response = gateway.handle(request("GET", "/items/1"))
 
     assert response.status == 500
-    assert json.loads(response.body)["error"] == {"code": "INTERNAL_ERROR", "message": "Internal error."}
+    assert json.loads(response.body) == {
+        "success": False,
+        "error": {"code": "INTERNAL_ERROR", "message": "Internal error."},
+    }
     assert b"secret detail" not in response.body
+    assert (response.header("Content-Type"), response.header("Cache-Control")) == ("application/json", "no-store")
+    assert (response.header("X-Content-Type-Options"), response.header("Referrer-Policy")) == ("nosniff", "no-referrer")
 
 
 def test_a_function_url_gets_its_path_below_the_local_prefix(gateway: Gateway, recorder: Recorder) -> None:
@@ -340,6 +368,7 @@ def test_without_a_cors_configuration_a_preflight_is_routed_like_any_request(rec
             Type: AWS::Serverless::Function
             Properties:
               Handler: app.h
+              CodeUri: .
               Events:
                 All: {Type: HttpApi, Properties: {Path: "/x", Method: ANY}}
         """),
@@ -353,37 +382,27 @@ def test_without_a_cors_configuration_a_preflight_is_routed_like_any_request(rec
     assert event["routeKey"] == "ANY /x"
 
 
-def test_a_crashing_local_page_becomes_a_500_envelope(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server, "_local_routes", [])
-
-    def page(local: server.LocalRequest) -> Response:
-        raise RuntimeError("boom")
-
-    register_local_route("*", r"/_local/boom", page)
-
-    response = gateway.handle(request("POST", "/_local/boom"))
+def test_a_crashing_local_page_becomes_the_apps_500_envelope(with_pages: Gateway) -> None:
+    response = with_pages.handle(request("POST", "/_local/boom"))
 
     assert response.status == 500
-    assert json.loads(response.body)["error"]["code"] == "INTERNAL_ERROR"
+    assert json.loads(response.body)["error"] == {"code": "INTERNAL_ERROR", "message": "Internal error."}
+    assert b"secret detail" not in response.body
 
 
-def test_local_pages_are_served_before_template_routes(
-    gateway: Gateway, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+def test_pages_handed_to_the_gateway_are_served_before_template_routes(
+    with_pages: Gateway, gateway: Gateway, recorder: Recorder
 ) -> None:
-    monkeypatch.setattr(server, "_local_routes", [])
-    seen: list[str] = []
+    page = with_pages.handle(request("GET", "/_local/checkout/cs_1"))
+    shadowed = with_pages.handle(request("GET", "/items/new"))
+    wrong_method = with_pages.handle(request("POST", "/_local/checkout/cs_1"))
+    without_pages = gateway.handle(request("GET", "/_local/checkout/cs_1"))
 
-    def page(local: server.LocalRequest) -> Response:
-        seen.append(local.match.group("session"))
-        return Response(200, [("Content-Type", "text/html")], b"<h1>Pay</h1>")
-
-    register_local_route("GET", r"/_local/checkout/(?P<session>[\w-]+)", page)
-
-    response = gateway.handle(request("GET", "/_local/checkout/cs_1"))
-
-    assert (response.status, response.body, seen) == (200, b"<h1>Pay</h1>", ["cs_1"])
+    assert (page.status, page.body) == (200, b"<h1>Pay cs_1</h1>")
+    assert (shadowed.status, shadowed.body) == (200, b"page")
     assert recorder.calls == []
-    assert server.local_routes()[0][1] == re.compile(r"/_local/checkout/(?P<session>[\w-]+)")
+    assert (wrong_method.status, json.loads(wrong_method.body)) == (404, {"message": "Not Found"})
+    assert (without_pages.status, json.loads(without_pages.body)) == (404, {"message": "Not Found"})
 
 
 # ---------------------------------------------------------------- responses

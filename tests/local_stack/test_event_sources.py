@@ -23,7 +23,7 @@ from reckoning_local import client
 from reckoning_local.pollers import ScheduleRunner
 from reckoning_local.stack import StackOptions, invoke
 from reckoning_local.template import Schedule
-from tests.e2e.conftest import StartStack
+from tests.conftest import StartStack
 
 pytestmark = pytest.mark.e2e
 
@@ -333,8 +333,8 @@ def test_a_rate_schedule_invokes_with_a_scheduled_event_until_stopped() -> None:
 
     assert len(events) == count_after_stop
     assert events[0]["detail-type"] == "Scheduled Event"
-    assert events[0]["source"] == "aws.events"
-    assert events[0]["resources"] == ["arn:aws:events:eu-west-1:123456789012:rule/Sweeper-Every"]
+    assert events[0]["source"] == "aws.scheduler"
+    assert events[0]["resources"] == ["arn:aws:scheduler:eu-west-1:123456789012:schedule/default/Sweeper-Every"]
 
 
 def test_s3_objects_survive_a_restart_of_the_stack(start_stack: StartStack, tmp_path: Path) -> None:
