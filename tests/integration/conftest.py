@@ -44,9 +44,7 @@ def moto_server(_moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     }.items():
         monkeypatch.setenv(name, value)
     config.reset()
-    aws.reset()
     yield _moto_endpoint
-    aws.reset()
 
 
 @pytest.fixture

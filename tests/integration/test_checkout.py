@@ -40,7 +40,6 @@ def stripe_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStub]:
     config.reset()
     yield stub
     stub.server.stop()
-    checkout_provider.reset()
 
 
 class Logs:
@@ -360,7 +359,6 @@ def test_stripe_unreachable_is_503_and_records_nothing(
     monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # discard port: connection refused
     config.reset()
     headers, _ = refused_privately(logs, 503, "SERVICE_UNAVAILABLE")
-    checkout_provider.reset()
     assert int(headers["Retry-After"]) > 0
     assert count(pg, "payments") == 0
 

@@ -61,11 +61,9 @@ def configure(stub: AnthropicStub, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         monkeypatch.setenv("ANTHROPIC_MODEL", model)
         monkeypatch.setenv("ANTHROPIC_MAX_TOKENS", str(max_tokens))
         config.reset()
-        claude.reset()
 
     apply()
     yield apply
-    claude.reset()
 
 
 @pytest.fixture
@@ -231,7 +229,6 @@ class TestTransientFailures:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # discard port: connection refused
         monkeypatch.setenv("ANTHROPIC_MAX_RETRIES", "0")
         config.reset()
-        claude.reset()
 
         with pytest.raises(TransientFailure) as failure:
             ClaudeWriter().write(ada)

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from reckoning.config import secret, settings
-from reckoning.errors import PermanentFailure, ServiceUnavailable, TransientFailure
+from reckoning.errors import PermanentFailure, TransientFailure
 from reckoning.observability import logger
+from reckoning.providers import choose
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -261,12 +262,11 @@ def mailer() -> Mailer:
     """Resend when `RESEND_API_KEY` is set; else, outside production, the offline outbox."""
     s = settings()
     api_key = secret("RESEND_API_KEY")
-    if api_key:
-        return ResendMailer(api_key, sender=s.email_from, base_url=s.resend_base_url)
-    if not s.offline:
-        raise ServiceUnavailable("RESEND_API_KEY is not configured")
-    logger.info("RESEND_API_KEY not set: using the offline email outbox", extra={"outbox": s.local_outbox_dir})
-    return OutboxMailer(Path(s.local_outbox_dir), sender=s.email_from)
+
+    def resend() -> Mailer:
+        return ResendMailer(api_key or "", sender=s.email_from, base_url=s.resend_base_url)
+
+    return choose("RESEND_API_KEY", resend if api_key else None, lambda: OutboxMailer(Path(s.local_outbox_dir)))
 
 
 def _digest(value: str) -> str:
