@@ -30,10 +30,10 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from reckoning import db
-    from reckoning.domain import outbox
+    from reckoning.domain import sweep
     from reckoning.providers.queue import SqsQueue
 
-    result = outbox.drain(db.database(), SqsQueue())
+    result = sweep.sweep(db.database(), SqsQueue())
     print(f"sent {result.sent}, failed {result.failed}")
     return 0 if result.failed == 0 else 1
 
@@ -75,12 +75,12 @@ def _timeline(args: argparse.Namespace) -> int:
     from reckoning import db
     from reckoning.domain import operations
 
-    rows = operations.timeline(db.database(), args.reckoning_id)
+    entries = operations.timeline_of(db.database(), args.reckoning_id)
     if args.json:
-        print(json.dumps([{**row, "at": row["at"].isoformat()} for row in rows], indent=2))
+        print(json.dumps([entry.as_json() for entry in entries], indent=2))
     else:
-        for row in rows:
-            print(f"{row['at']:%Y-%m-%d %H:%M:%S}  {row['kind']:<8} {row['detail']}")
+        for entry in entries:
+            print(f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.kind:<8} {entry.detail}")
     return 0
 
 
@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reckoning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
-    sub.add_parser("sweep", help="relay unsent outbox messages to the report queue once").set_defaults(run=_sweep)
+    sub.add_parser("sweep", help="run the sweeper once: relay unsent outbox messages, prune counters").set_defaults(
+        run=_sweep
+    )
     replay = sub.add_parser("dlq-replay", help="move dead-letter messages back to the report queue")
     replay.add_argument("--max", type=int, default=100, help="at most this many messages")
     replay.set_defaults(run=_replay)

@@ -17,7 +17,8 @@ import pytest
 
 from reckoning import db, errors, pdf
 from reckoning.domain import generate
-from reckoning.domain.generate import Collaborators, Job
+from reckoning.domain.generate import Collaborators
+from reckoning.models.job import GenerateJob
 from reckoning.models.submission import Submission
 from reckoning.providers import aws, storage
 from reckoning.providers.email import Mailer, OutboxMailer, OutgoingEmail
@@ -84,7 +85,7 @@ def paid_reckoning(pg: psycopg.Connection[Any], **overrides: Any) -> UUID:
 
 
 def run(reckoning_id: UUID, deps: Collaborators, *, final: bool = False) -> str:
-    return generate.generate(db.database(), Job(reckoning_id=reckoning_id), deps, final_receive=final)
+    return generate.generate(db.database(), GenerateJob(reckoning_id=reckoning_id), deps, final_receive=final)
 
 
 def status_of(pg: psycopg.Connection[Any], reckoning_id: UUID) -> str:
@@ -384,7 +385,7 @@ def test_no_model_call_starts_that_could_outlast_the_invocation(
 
     rid = paid_reckoning(pg)
     with pytest.raises(errors.TransientFailure, match="time"):
-        generate.generate(db.database(), Job(reckoning_id=rid), deps, deadline=time.monotonic() + 10)
+        generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps, deadline=time.monotonic() + 10)
     assert status_of(pg, rid) == "paid"  # not even claimed: SQS redelivers it to a fresh invocation
 
 
@@ -406,6 +407,8 @@ def test_regeneration_stops_when_time_runs_short_and_keeps_the_best(
     rid = paid_reckoning(pg)
     writer = SlowWriter(script=[bad_report(), None])
     deadline = time.monotonic() + generate.attempt_budget_s() + 0.1  # room for one attempt, not two
-    outcome = generate.generate(db.database(), Job(reckoning_id=rid), replace(deps, writer=writer), deadline=deadline)
+    outcome = generate.generate(
+        db.database(), GenerateJob(reckoning_id=rid), replace(deps, writer=writer), deadline=deadline
+    )
     assert outcome == "needs_review"
     assert len(writer.feedback) == 1

@@ -10,7 +10,8 @@ import pytest
 
 from reckoning import config, db, pdf
 from reckoning.domain import generate, outbox
-from reckoning.domain.generate import Collaborators, Job
+from reckoning.domain.generate import Collaborators
+from reckoning.models.job import read_job
 from reckoning.providers import storage
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
@@ -34,7 +35,7 @@ def test_known_and_unknown_addresses_get_the_same_answer(database_url: str, pg: 
     known, unknown = ask("ada@example.com"), ask("nobody@example.com")
     assert known == unknown
     assert known[0] == 202
-    assert pg.execute("SELECT payload->>'reason' AS reason FROM outbox").fetchall() == [{"reason": "links"}]
+    assert pg.execute("SELECT payload->>'kind' AS kind FROM outbox").fetchall() == [{"kind": "links"}]
 
 
 def test_unpaid_reckonings_get_no_links(database_url: str, pg: psycopg.Connection[Any]) -> None:
@@ -82,8 +83,8 @@ def test_the_worker_mails_fresh_expiring_links_that_open_the_reports(
     assert outbox.drain(db.database(), _queue()).sent == 1
     mailer = OutboxMailer(tmp_path)
     deps = Collaborators(OfflineWriter(), mailer, storage, pdf.render)
-    assert generate.handle(db.database(), Job.model_validate(job), deps) == "links_sent"
-    assert generate.handle(db.database(), Job.model_validate(job), deps) == "links_sent"  # redelivery
+    assert generate.handle(db.database(), read_job(job), deps) == "links_sent"
+    assert generate.handle(db.database(), read_job(job), deps) == "links_sent"  # redelivery
     [eml] = list(tmp_path.glob("*.eml"))
     assert count(pg, "access_tokens") == old_token_count + 2
     expiring = pg.execute("SELECT count(*) AS n FROM access_tokens WHERE expires_at > now()").fetchone()

@@ -12,7 +12,8 @@ import pytest
 
 from reckoning import cli, config, db, pdf
 from reckoning.domain import generate
-from reckoning.domain.generate import Collaborators, Job
+from reckoning.domain.generate import Collaborators
+from reckoning.models.job import GenerateJob, read_job
 from reckoning.providers import aws, storage
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
@@ -31,7 +32,7 @@ def ready_reckoning(pg: psycopg.Connection[Any], outbox_dir: Path) -> UUID:
     row = pg.execute("UPDATE reckonings SET status = 'paid' RETURNING id").fetchone()
     assert row is not None
     deps = Collaborators(OfflineWriter(), OutboxMailer(outbox_dir), storage, pdf.render)
-    assert generate.generate(db.database(), Job(reckoning_id=row["id"]), deps) == "ready"
+    assert generate.generate(db.database(), GenerateJob(reckoning_id=row["id"]), deps) == "ready"
     return UUID(str(row["id"]))
 
 
@@ -71,9 +72,11 @@ def test_regenerate_withdraws_the_report_and_queues_a_new_version(
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "paid"}
     assert pg.execute("SELECT released FROM reports").fetchone() == {"released": False}
     messages = aws.sqs().receive_message(QueueUrl=report_queue, MaxNumberOfMessages=10)["Messages"]
-    assert [json.loads(m["Body"]) for m in messages] == [{"reckoningId": str(rid), "reason": "retry"}]
+    assert [json.loads(m["Body"]) for m in messages] == [
+        {"kind": "generate", "reckoningId": str(rid), "reason": "retry"}
+    ]
     deps = Collaborators(OfflineWriter(), OutboxMailer(outbox_dir), storage, pdf.render)
-    assert generate.handle(db.database(), Job.model_validate_json(messages[0]["Body"]), deps) == "ready"
+    assert generate.handle(db.database(), read_job(messages[0]["Body"]), deps) == "ready"
     assert pg.execute("SELECT version, released FROM reports").fetchone() == {"version": 2, "released": True}
     assert len(list(outbox_dir.glob("*.eml"))) == 2  # the new version is announced too
 

@@ -134,7 +134,7 @@ def test_twenty_concurrent_deliveries_have_one_effect(
     assert state(pg) == ("paid", "paid")
     assert count(pg, "stripe_events") == 1
     assert count(pg, "outbox") == 1
-    assert queued(report_queue) == [{"reckoningId": reckoning_id, "reason": "payment"}]
+    assert queued(report_queue) == [{"kind": "generate", "reckoningId": reckoning_id, "reason": "payment"}]
     assert queued(report_queue) == []
 
 
@@ -245,7 +245,6 @@ def test_sqs_down_still_answers_200_and_the_sweeper_delivers_later(
     _, rid, sid = paid_reckoning_setup()
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # SQS unreachable
     config.reset()
-    aws.reset()
     assert deliver(session_event("checkout.session.completed", sid, rid))[0] == 200
     assert state(pg) == ("paid", "paid")
     assert pg.execute("SELECT sent_at IS NULL AS pending, attempts FROM outbox").fetchone() == {
@@ -254,12 +253,11 @@ def test_sqs_down_still_answers_200_and_the_sweeper_delivers_later(
     }
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)  # SQS is back
     config.reset()
-    aws.reset()
     from reckoning_local.events import LambdaContext
 
     result = load_function("sweeper").lambda_handler({"source": "aws.scheduler"}, LambdaContext())
     assert result == {"sent": 1, "failed": 0}
-    assert queued(report_queue) == [{"reckoningId": rid, "reason": "payment"}]
+    assert queued(report_queue) == [{"kind": "generate", "reckoningId": rid, "reason": "payment"}]
     assert pg.execute("SELECT sent_at IS NOT NULL AS sent FROM outbox").fetchone() == {"sent": True}
 
 

@@ -1,11 +1,20 @@
-"""Named SQL, loaded once from `sql/*.sql` blocks that start with `-- name: <name>`."""
+"""Named SQL, loaded once from `sql/*.sql` blocks that start with `-- name: <name>`, and the ways to run it.
+
+Reads hand back typed rows built at the boundary (`build` is a row class's `from_row`); writes say whether
+they changed a row, so a caller can treat a no-op as the error it may be.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
-from typing import LiteralString
+from typing import Any, LiteralString
+
+from psycopg.rows import DictRow
+
+from reckoning.db.connection import Connection
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
@@ -35,3 +44,18 @@ def _all() -> dict[str, str]:
 def q(name: str) -> LiteralString:
     """The named statement (package files are trusted code, not user input)."""
     return _all()[name]
+
+
+def first[T](conn: Connection, name: str, build: Callable[[DictRow], T], **params: Any) -> T | None:
+    """The first row of a read, typed; None when there is none."""
+    row = conn.execute(q(name), params).fetchone()
+    return None if row is None else build(row)
+
+
+def every[T](conn: Connection, name: str, build: Callable[[DictRow], T], **params: Any) -> list[T]:
+    return [build(row) for row in conn.execute(q(name), params).fetchall()]
+
+
+def changed(conn: Connection, name: str, **params: Any) -> int:
+    """Run a write; the number of rows it changed (0: a conditional update that did not apply)."""
+    return conn.execute(q(name), params).rowcount

@@ -1,0 +1,61 @@
+"""The report queue's messages: what the outbox sends and the generation worker reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, model_validator
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+
+    reckoning_id: UUID = Field(alias="reckoningId")
+
+
+class GenerateJob(_Message):
+    """Write the report of a reckoning: after its payment, or again when on-call asks."""
+
+    kind: Literal["generate"] = "generate"
+    reason: Literal["payment", "retry"] = "payment"
+
+
+class LinksJob(_Message):
+    """Email fresh links to every paid reckoning of this reckoning's address (lost-link recovery), once per request."""
+
+    kind: Literal["links"] = "links"
+    request_id: str = Field(alias="requestId", max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_kind(cls, data: Any) -> Any:
+        # Queued before jobs had a kind: {"reckoningId", "reason": "links", "requestId"}.
+        if isinstance(data, dict) and data.get("reason") == "links":
+            return {key: value for key, value in data.items() if key != "reason"}
+        return data
+
+
+type Job = GenerateJob | LinksJob
+
+
+def _kind(data: Any) -> str:
+    if isinstance(data, dict):
+        # A message without a kind was queued before jobs had one: links jobs said so in their reason.
+        return str(data.get("kind") or ("links" if data.get("reason") == "links" else "generate"))
+    return str(getattr(data, "kind", ""))
+
+
+_JOB: TypeAdapter[Job] = TypeAdapter(
+    Annotated[Annotated[GenerateJob, Tag("generate")] | Annotated[LinksJob, Tag("links")], Discriminator(_kind)]
+)
+
+
+def read_job(body: str | bytes | dict[str, Any]) -> Job:
+    """A queue message body as a job (pydantic's ValidationError when it is not one)."""
+    return _JOB.validate_python(body) if isinstance(body, dict) else _JOB.validate_json(body)
+
+
+def message(job: Job) -> dict[str, Any]:
+    """The message body of a job."""
+    return job.model_dump(mode="json", by_alias=True)
