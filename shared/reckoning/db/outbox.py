@@ -9,14 +9,22 @@ from psycopg.types.json import Jsonb
 
 from reckoning.db.connection import Connection
 from reckoning.db.queries import changed, every
-from reckoning.models.job import Job, message
+from reckoning.models.job import Job
 
 TOPIC = "report_queue"
 
 
 def enqueue(conn: Connection, job: Job, dedupe_key: str) -> bool:
     """Add the job's message; False when one with the same dedupe key is already there."""
-    return bool(changed(conn, "insert_outbox", topic=TOPIC, dedupe_key=dedupe_key, payload=Jsonb(message(job))))
+    return bool(
+        changed(
+            conn,
+            "insert_outbox",
+            topic=TOPIC,
+            dedupe_key=dedupe_key,
+            payload=Jsonb(job.model_dump(mode="json", by_alias=True)),
+        )
+    )
 
 
 def pending(conn: Connection, limit: int) -> dict[int, dict[str, Any]]:

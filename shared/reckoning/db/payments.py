@@ -11,6 +11,7 @@ from uuid import UUID
 from reckoning.db.connection import Connection, one
 from reckoning.db.queries import changed, first, q
 from reckoning.models.status import PaymentStatus
+from reckoning.models.stripe import StripeEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,29 +80,11 @@ def flag(conn: Connection, payment_id: UUID, reason: str) -> None:
     changed(conn, "flag_payment", id=payment_id, reason=reason)
 
 
-def record_event(
-    conn: Connection,
-    *,
-    event_id: str,
-    event_type: str,
-    created: int,
-    livemode: bool,
-    session_id: str | None,
-    payment_intent_id: str | None,
-) -> bool:
+def record_event(conn: Connection, event: StripeEvent) -> bool:
     """Add the event to the ledger; False when it was already there (a duplicate delivery)."""
-    return bool(
-        changed(
-            conn,
-            "record_stripe_event",
-            id=event_id,
-            type=event_type,
-            created=created,
-            livemode=livemode,
-            checkout_session_id=session_id,
-            payment_intent_id=payment_intent_id,
-        )
-    )
+    params = {"id": event.id, "type": event.type, "created": event.created, "livemode": event.livemode}
+    ids = {"checkout_session_id": event.session_id, "payment_intent_id": event.payment_intent_id}
+    return bool(changed(conn, "record_stripe_event", **params, **ids))
 
 
 def finish_event(

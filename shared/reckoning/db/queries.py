@@ -21,23 +21,21 @@ _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
 def parse(text: str) -> dict[str, str]:
     parts = _NAME.split(text)
-    named: dict[str, str] = {}
-    for name, body in zip(parts[1::2], parts[2::2], strict=True):
-        if name in named:
-            raise ValueError(f"query {name!r} defined twice")
-        named[name] = body.strip()
+    named = {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+    if len(named) != len(parts) // 2:
+        raise ValueError("a query name is defined twice")
     return named
 
 
 @cache
 def _all() -> dict[str, str]:
+    """Every file's queries; a name is unique across files, so a query is found by its name alone."""
     named: dict[str, str] = {}
-    for resource in sorted(files("reckoning.db").joinpath("sql").iterdir(), key=lambda r: r.name):
-        if resource.name.endswith(".sql"):
-            for name, body in parse(resource.read_text()).items():
-                if name in named:
-                    raise ValueError(f"query {name!r} defined twice")
-                named[name] = body
+    sql = [resource for resource in files("reckoning.db").joinpath("sql").iterdir() if resource.name.endswith(".sql")]
+    for resource in sorted(sql, key=lambda r: r.name):
+        for name, body in parse(resource.read_text()).items():
+            if named.setdefault(name, body) is not body:
+                raise ValueError(f"query {name!r} defined twice")
     return named
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from reckoning import db, errors
 from reckoning.config import secret, settings
@@ -22,23 +22,9 @@ from reckoning.db.payments import Payment
 from reckoning.domain import outbox as relay
 from reckoning.models.job import GenerateJob
 from reckoning.models.status import PaymentStatus
+from reckoning.models.stripe import StripeEvent, intent_id
 from reckoning.observability import logger, metrics
 from reckoning.providers.queue import Queue
-
-
-class _EventData(BaseModel):
-    object: dict[str, Any]
-
-
-class StripeEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str
-    type: str
-    created: int
-    livemode: bool = False
-    data: _EventData
-
 
 # A payment that has not settled yet: still open, or waiting for a delayed method's money.
 _UNSETTLED = (PaymentStatus.OPEN, PaymentStatus.PROCESSING)
@@ -101,33 +87,15 @@ def parse(payload: str) -> StripeEvent:
 
 
 def apply(database: db.Database, event: StripeEvent) -> Outcome:
-    obj = event.data.object
-    is_session = obj.get("object") == "checkout.session"
     with database.transaction() as conn:
-        fresh = payments.record_event(
-            conn,
-            event_id=event.id,
-            event_type=event.type,
-            created=event.created,
-            livemode=event.livemode,
-            session_id=obj.get("id") if is_session else None,
-            payment_intent_id=_intent_id(obj),
-        )
-        if not fresh:
+        if not payments.record_event(conn, event):
             return Outcome("duplicate")
         handler = _HANDLERS.get(event.type)
-        outcome = handler(conn, obj) if handler else Outcome("ignored")
+        outcome = handler(conn, event.data.object) if handler else Outcome("ignored")
         payments.finish_event(conn, event.id, outcome.kind, outcome.reckoning_id, outcome.reason)
     log = logger.warning if outcome.kind in {"flagged", "unmatched"} else logger.info
     log("stripe event", extra={"event_type": event.type, "outcome": outcome.kind, "reason": outcome.reason})
     return outcome
-
-
-def _intent_id(obj: dict[str, Any]) -> str | None:
-    intent = obj.get("payment_intent")
-    if isinstance(intent, dict):
-        intent = intent.get("id")
-    return intent if isinstance(intent, str) else None
 
 
 def _session_payment(conn: Connection, session: dict[str, Any]) -> tuple[Payment | None, str | None]:
@@ -162,7 +130,7 @@ def _completed(conn: Connection, payment: Payment, session: dict[str, Any]) -> O
         case "paid":
             return _paid(conn, payment, session)
         case "unpaid":  # a delayed method (e.g. bank debit): async_payment_succeeded follows
-            payments.set_status(conn, payment.id, PaymentStatus.PROCESSING, [PaymentStatus.OPEN], _intent_id(session))
+            payments.set_status(conn, payment.id, PaymentStatus.PROCESSING, [PaymentStatus.OPEN], intent_id(session))
             return Outcome("applied", payment.reckoning_id)
         case other:
             reason = f"unexpected payment_status {other!r}"
@@ -176,7 +144,7 @@ def _paid(conn: Connection, payment: Payment, session: dict[str, Any]) -> Outcom
         reason = "amount or currency differ from the recorded session"
         payments.flag(conn, payment.id, reason)
         return Outcome("flagged", reckoning_id, reason)
-    intent = _intent_id(session)
+    intent = intent_id(session)
     newly_paid = payments.set_status(conn, payment.id, PaymentStatus.PAID, _UNSETTLED, intent)
     if newly_paid and reckonings.mark_paid(conn, reckoning_id):
         outbox.enqueue(conn, GenerateJob(reckoning_id=reckoning_id, reason="payment"), f"payment:{reckoning_id}")
@@ -202,7 +170,7 @@ def _expired(conn: Connection, payment: Payment, session: dict[str, Any]) -> Out
 def _charge_refunded(conn: Connection, charge: dict[str, Any]) -> Outcome:
     if not charge.get("refunded"):
         return Outcome("ignored", None, "partial refund")
-    intent = _intent_id(charge)
+    intent = intent_id(charge)
     payment = payments.by_intent_for_update(conn, intent) if intent else None
     if payment is None:  # kept as unmatched: applied when the payment's own event arrives
         return Outcome("unmatched", None, "no payment with this payment intent yet")
