@@ -17,18 +17,15 @@ from reckoning.models.job import GenerateJob
 from reckoning.providers import storage
 from reckoning.providers.claude import ClaudeWriter
 from reckoning.providers.email import OutboxMailer
-from tests.helpers import invoke, submission
+from tests.helpers import Env, invoke, submission
 from tests.stubs import anthropic as stubs
 from tests.stubs.anthropic import AnthropicStub
 
 
 @pytest.fixture
-def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[AnthropicStub]:
+def stub(env: Env) -> Iterator[AnthropicStub]:
     server = AnthropicStub().start()
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-    monkeypatch.setenv("ANTHROPIC_MAX_RETRIES", "1")
-    monkeypatch.setenv("ANTHROPIC_TIMEOUT_S", "0.5")
-    config.reset()
+    env(ANTHROPIC_BASE_URL=server.url, ANTHROPIC_MAX_RETRIES="1", ANTHROPIC_TIMEOUT_S="0.5")
     yield server
     server.stop()
 

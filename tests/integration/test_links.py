@@ -8,14 +8,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import config, db, pdf
+from reckoning import db, pdf
 from reckoning.domain import generate, outbox
 from reckoning.domain.generate import Collaborators
 from reckoning.models.job import read_job
 from reckoning.providers import storage
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
-from tests.helpers import count, invoke, submission
+from tests.helpers import Env, count, invoke, submission
 
 LINKS = ("report", "POST", "/api/report/links", "POST /api/report/links")
 
@@ -52,10 +52,9 @@ def test_repeated_requests_queue_one_email_per_window(database_url: str, pg: psy
 
 
 def test_per_ip_limit_is_visible_per_email_limit_is_not(
-    database_url: str, pg: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+    database_url: str, pg: psycopg.Connection[Any], env: Env
 ) -> None:
-    monkeypatch.setenv("RATE_LIMIT_LINKS", "2")
-    config.reset()
+    env(RATE_LIMIT_LINKS="2")
     assert [ask("x@example.com")[0] for _ in range(2)] == [202, 202]
     assert ask("x@example.com")[0] == 429  # this IP is over its limit
     assert ask("x@example.com", ip="198.51.100.4")[0] == 202  # another IP: same 202, silently not acted on

@@ -10,20 +10,19 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import cli, config, db, pdf
+from reckoning import cli, db, pdf
 from reckoning.domain import generate
 from reckoning.domain.generate import Collaborators
 from reckoning.models.job import GenerateJob, read_job
 from reckoning.providers import aws, storage
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
-from tests.helpers import count, invoke, submission
+from tests.helpers import Env, count, invoke, submission
 
 
 @pytest.fixture
-def outbox_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LOCAL_OUTBOX_DIR", str(tmp_path / "outbox"))
-    config.reset()
+def outbox_dir(tmp_path: Path, env: Env) -> Path:
+    env(LOCAL_OUTBOX_DIR=str(tmp_path / "outbox"))
     return tmp_path / "outbox"
 
 
@@ -99,7 +98,7 @@ def test_resend_link_refuses_an_unfinished_reckoning(database_url: str, pg: psyc
 
 
 def test_dlq_replay_moves_messages_back_and_reopens_failed_reckonings(
-    database_url: str, report_queue: str, monkeypatch: pytest.MonkeyPatch, pg: psycopg.Connection[Any]
+    database_url: str, report_queue: str, env: Env, pg: psycopg.Connection[Any]
 ) -> None:
     invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())
     row = pg.execute("UPDATE reckonings SET status = 'failed' RETURNING id").fetchone()
@@ -108,8 +107,7 @@ def test_dlq_replay_moves_messages_back_and_reopens_failed_reckonings(
     dlq = sqs.get_queue_url(QueueName="reckoning-reports-dlq-test")["QueueUrl"]
     sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"reckoningId": str(row["id"]), "reason": "payment"}))
     sqs.send_message(QueueUrl=dlq, MessageBody="garbage")
-    monkeypatch.setenv("REPORT_DLQ_URL", dlq)
-    config.reset()
+    env(REPORT_DLQ_URL=dlq)
     assert cli.main(["dlq-replay"]) == 0
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "paid"}
     moved = sqs.receive_message(QueueUrl=report_queue, MaxNumberOfMessages=10)["Messages"]
