@@ -19,6 +19,7 @@ from reckoning import db, errors, pdf
 from reckoning.domain import generate
 from reckoning.domain.generate import Collaborators
 from reckoning.models.job import GenerateJob
+from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.providers import aws, storage
 from reckoning.providers.email import Mailer, OutboxMailer, OutgoingEmail
@@ -370,6 +371,30 @@ def test_a_missing_pdf_object_is_rendered_again_on_demand(
         aws.s3().delete_object(Bucket=report_bucket, Key=key)
     assert get(f"/api/report/{token}/pdf", token)[0] == 302
     assert len(pdf_objects(report_bucket)) == 1
+
+
+def test_a_versions_pdf_is_the_same_whichever_path_renders_it(
+    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+) -> None:
+    # Given a report saved two days ago whose worker died before rendering it, and the redelivery that renders it
+    rid = paid_reckoning(pg)
+    with pytest.raises(Crash):
+        run(rid, replace(deps, store=CrashAfter(deps.store, "pdf_key")))
+    pg.execute("UPDATE reports SET updated_at = now() - interval '2 days'")
+    pg.execute("UPDATE reckonings SET lease_expires_at = now() - interval '1 second'")
+    assert run(rid, deps) == "ready"
+    [key] = pdf_objects(report_bucket)
+    by_worker = aws.s3().get_object(Bucket=report_bucket, Key=key)["Body"].read()
+    # When the object goes missing and the PDF route renders it again
+    aws.s3().delete_object(Bucket=report_bucket, Key=key)
+    token = link_token(deps)
+    assert get(f"/api/report/{token}/pdf", token)[0] == 302
+    by_route = aws.s3().get_object(Bucket=report_bucket, Key=key)["Body"].read()
+    # Then it is the same document, dated the day the version was written
+    assert by_route == by_worker
+    stored = pg.execute("SELECT content, updated_at FROM reports").fetchone()
+    assert stored is not None
+    assert by_worker == pdf.render(Report.model_validate(stored["content"]), "Ada", stored["updated_at"])
 
 
 def test_the_pdf_of_an_unfinished_reckoning_is_a_conflict(database_url: str, pg: psycopg.Connection[Any]) -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from reckoning import db, pdf
+from reckoning import db, errors, pdf
 from reckoning.domain import generate, outbox
 from reckoning.domain.generate import Collaborators
-from reckoning.models.job import read_job
+from reckoning.models.job import Job, read_job
 from reckoning.providers import storage
-from reckoning.providers.email import OutboxMailer
+from reckoning.providers.email import OutboxMailer, OutgoingEmail
 from reckoning.providers.offline_writer import OfflineWriter
 from tests.helpers import Env, count, invoke, submission
 
@@ -109,3 +110,51 @@ def _queue() -> Any:
     from reckoning.providers.queue import SqsQueue
 
     return SqsQueue()
+
+
+@dataclass
+class Refusing:
+    """A mailer whose provider fails: for now (transient) or for good (permanent)."""
+
+    failure: Exception
+    calls: int = 0
+
+    def send(self, email: OutgoingEmail, to: str, idempotency_key: str) -> str:
+        self.calls += 1
+        raise self.failure
+
+
+def queued_links_job(pg: psycopg.Connection[Any]) -> Job:
+    paid(pg)
+    ask("ada@example.com")
+    [payload] = [row["payload"] for row in pg.execute("SELECT payload FROM outbox")]
+    return read_job(payload)
+
+
+def test_a_links_email_refused_for_good_is_recorded_and_not_retried(
+    database_url: str, pg: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    job = queued_links_job(pg)
+    refusing = Refusing(errors.PermanentFailure("quota", kind="email_quota"))
+    deps = Collaborators(OfflineWriter(), refusing, storage, pdf.render)
+    assert generate.handle(db.database(), job, deps) == "links_sent"  # the job is done: retrying cannot help
+    assert pg.execute("SELECT status, error_class FROM emails").fetchall() == [
+        {"status": "failed", "error_class": "email_quota"}
+    ]
+    assert generate.handle(db.database(), job, deps) == "links_sent"  # a redelivery
+    assert refusing.calls == 1
+
+
+def test_a_links_email_that_fails_for_now_is_sent_once_by_the_redelivery(
+    database_url: str, pg: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    job = queued_links_job(pg)
+    down = Collaborators(OfflineWriter(), Refusing(errors.TransientFailure("429")), storage, pdf.render)
+    with pytest.raises(errors.TransientFailure):
+        generate.handle(db.database(), job, down)  # SQS redelivers
+    assert pg.execute("SELECT status FROM emails").fetchall() == [{"status": "pending"}]
+    deps = Collaborators(OfflineWriter(), OutboxMailer(tmp_path), storage, pdf.render)
+    for _ in range(2):
+        assert generate.handle(db.database(), job, deps) == "links_sent"
+    assert pg.execute("SELECT status FROM emails").fetchall() == [{"status": "sent"}]
+    assert len(list(tmp_path.glob("*.eml"))) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -10,14 +11,15 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import cli, db, pdf
-from reckoning.domain import generate
+from reckoning import cli, db, errors, pdf
+from reckoning.domain import generate, operations
 from reckoning.domain.generate import Collaborators
 from reckoning.models.job import GenerateJob, read_job
 from reckoning.providers import aws, storage
-from reckoning.providers.email import OutboxMailer
+from reckoning.providers.email import OutboxMailer, OutgoingEmail
 from reckoning.providers.offline_writer import OfflineWriter
-from tests.helpers import Env, count, invoke, submission
+from reckoning_local.events import LambdaContext
+from tests.helpers import Env, count, invoke, load_function, submission
 
 
 @pytest.fixture
@@ -122,3 +124,32 @@ def test_sweep_relays_pending_outbox_rows(
     assert cli.main(["sweep"]) == 0
     assert "sent 1" in capsys.readouterr().out
     assert pg.execute("SELECT sent_at IS NOT NULL AS sent FROM outbox").fetchone() == {"sent": True}
+
+
+@dataclass
+class QuotaExhausted:
+    def send(self, email: OutgoingEmail, to: str, idempotency_key: str) -> str:
+        raise errors.PermanentFailure("quota", kind="email_quota")
+
+
+def test_a_resend_the_provider_refuses_is_an_error_and_recorded(
+    database_url: str, report_bucket: str, outbox_dir: Path, pg: psycopg.Connection[Any]
+) -> None:
+    rid = ready_reckoning(pg, outbox_dir)
+    with pytest.raises(errors.PermanentFailure):
+        operations.resend_link(db.database(), QuotaExhausted(), rid)
+    assert pg.execute("SELECT status, error_class FROM emails ORDER BY id").fetchall() == [
+        {"status": "sent", "error_class": None},
+        {"status": "failed", "error_class": "email_quota"},
+    ]
+
+
+def test_the_sweeper_prunes_rate_limit_counters_of_windows_long_gone(
+    database_url: str, report_queue: str, pg: psycopg.Connection[Any]
+) -> None:
+    assert invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())[0] == 201
+    pg.execute("INSERT INTO rate_limits VALUES ('old', now() - interval '25 hours', 3), ('recent', now(), 1)")
+    result = load_function("sweeper").lambda_handler({"source": "aws.scheduler"}, LambdaContext())
+    assert result == {"sent": 0, "failed": 0}
+    buckets = {row["bucket"].split("|")[0] for row in pg.execute("SELECT bucket FROM rate_limits")}
+    assert buckets == {"recent", "POST /api/reckoning"}

@@ -1,5 +1,5 @@
--- Writes: payments and stripe_events, one aggregate: the Checkout sessions of a reckoning and the ledger of
--- the Stripe events about them. A payment's status only moves forward: callers name the states it may leave.
+-- Writes: payments, stripe_events. One aggregate: the Checkout sessions of a reckoning and the ledger of the
+-- Stripe events about them. A payment's status only moves forward: callers name the states it may leave.
 
 -- name: latest_payment
 SELECT id, reckoning_id, generation, checkout_session_id, checkout_url, payment_intent_id, amount, currency,

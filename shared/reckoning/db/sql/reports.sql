@@ -1,4 +1,4 @@
--- Writes: reports and generation_attempts, one aggregate: a reckoning's report (one row, versioned) and every
+-- Writes: reports, generation_attempts. One aggregate: a reckoning's report (one row, versioned) and every
 -- model call made to write it. `reports.updated_at` is when the current version was written: only save_report
 -- sets it, so a version's PDF carries the same date whichever path renders it.
 
