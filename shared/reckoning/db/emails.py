@@ -18,12 +18,12 @@ def status(conn: Connection, key: str) -> EmailStatus | None:
 
 
 def insert(conn: Connection, reckoning_id: UUID, kind: Kind, key: str) -> bool:
-    return bool(changed(conn, "insert_email", reckoning_id=reckoning_id, kind=kind, idempotency_key=key))
+    return changed(conn, "insert_email", reckoning_id=reckoning_id, kind=kind, idempotency_key=key)
 
 
 def mark_sent(conn: Connection, key: str, provider_id: str) -> bool:
-    return bool(changed(conn, "mark_email_sent", idempotency_key=key, provider_id=provider_id))
+    return changed(conn, "mark_email_sent", idempotency_key=key, provider_id=provider_id)
 
 
 def mark_failed(conn: Connection, key: str, error_class: str) -> bool:
-    return bool(changed(conn, "mark_email_failed", idempotency_key=key, error_class=error_class))
+    return changed(conn, "mark_email_failed", idempotency_key=key, error_class=error_class)

@@ -16,14 +16,12 @@ TOPIC = "report_queue"
 
 def enqueue(conn: Connection, job: Job, dedupe_key: str) -> bool:
     """Add the job's message; False when one with the same dedupe key is already there."""
-    return bool(
-        changed(
-            conn,
-            "insert_outbox",
-            topic=TOPIC,
-            dedupe_key=dedupe_key,
-            payload=Jsonb(job.model_dump(mode="json", by_alias=True)),
-        )
+    return changed(
+        conn,
+        "insert_outbox",
+        topic=TOPIC,
+        dedupe_key=dedupe_key,
+        payload=Jsonb(job.model_dump(mode="json", by_alias=True)),
     )
 
 

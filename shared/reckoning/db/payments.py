@@ -51,9 +51,7 @@ def latest(conn: Connection, reckoning_id: UUID) -> Payment | None:
 
 def insert(conn: Connection, payment: NewPayment) -> Payment:
     """Record a checkout session; a concurrent caller's row for the same generation wins silently."""
-    params = asdict(payment)
-    conn.execute(q("insert_payment"), params)
-    return Payment.from_row(one(conn.execute(q("payment_by_generation"), params)))
+    return Payment.from_row(one(conn.execute(q("insert_payment"), asdict(payment))))
 
 
 def by_session_for_update(conn: Connection, session_id: str) -> Payment | None:
@@ -73,7 +71,7 @@ def set_status(
 ) -> bool:
     """Move forward to `status` from one of the states it may leave; False when it was in none of them."""
     params = {"status": str(status), "from_statuses": [str(s) for s in leaving]}
-    return bool(changed(conn, "set_payment_status", id=payment_id, payment_intent_id=payment_intent_id, **params))
+    return changed(conn, "set_payment_status", id=payment_id, payment_intent_id=payment_intent_id, **params)
 
 
 def flag(conn: Connection, payment_id: UUID, reason: str) -> None:
@@ -84,7 +82,7 @@ def record_event(conn: Connection, event: StripeEvent) -> bool:
     """Add the event to the ledger; False when it was already there (a duplicate delivery)."""
     params = {"id": event.id, "type": event.type, "created": event.created, "livemode": event.livemode}
     ids = {"checkout_session_id": event.session_id, "payment_intent_id": event.payment_intent_id}
-    return bool(changed(conn, "record_stripe_event", **params, **ids))
+    return changed(conn, "record_stripe_event", **params, **ids)
 
 
 def finish_event(

@@ -54,6 +54,11 @@ def every[T](conn: Connection, name: str, build: Callable[[DictRow], T], **param
     return [build(row) for row in conn.execute(q(name), params).fetchall()]
 
 
-def changed(conn: Connection, name: str, **params: Any) -> int:
-    """Run a write; the number of rows it changed (0: a conditional update that did not apply)."""
+def changed(conn: Connection, name: str, **params: Any) -> bool:
+    """Run a write; whether it changed a row (False: a conditional update that did not apply)."""
+    return count(conn, name, **params) > 0
+
+
+def count(conn: Connection, name: str, **params: Any) -> int:
+    """Run a write; how many rows it changed."""
     return conn.execute(q(name), params).rowcount

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reckoning.db.connection import Connection, one
-from reckoning.db.queries import changed, q
+from reckoning.db.queries import count, q
 
 
 def hit(conn: Connection, bucket: str, window_s: int) -> tuple[int, int]:
@@ -14,4 +14,4 @@ def hit(conn: Connection, bucket: str, window_s: int) -> tuple[int, int]:
 
 def prune(conn: Connection, older_than_s: int) -> int:
     """Delete the counters of windows that started more than `older_than_s` ago; how many went."""
-    return changed(conn, "prune_rate_limits", older_than_s=older_than_s)
+    return count(conn, "prune_rate_limits", older_than_s=older_than_s)

@@ -52,7 +52,7 @@ def of_address(conn: Connection, email: str) -> list[Reckoning]:
 
 
 def mark_paid(conn: Connection, reckoning_id: UUID) -> bool:
-    return bool(changed(conn, "mark_paid", id=reckoning_id))
+    return changed(conn, "mark_paid", id=reckoning_id)
 
 
 def claim(conn: Connection, reckoning_id: UUID, lease_s: int, reason: str) -> Reckoning | None:
@@ -61,22 +61,22 @@ def claim(conn: Connection, reckoning_id: UUID, lease_s: int, reason: str) -> Re
 
 
 def release_lease(conn: Connection, reckoning_id: UUID) -> bool:
-    return bool(changed(conn, "release_lease", id=reckoning_id))
+    return changed(conn, "release_lease", id=reckoning_id)
 
 
 def finish(conn: Connection, reckoning_id: UUID, status: Status, reason: str | None = None) -> bool:
     """generating → ready or needs_review."""
-    return bool(changed(conn, "finish", id=reckoning_id, status=str(status), reason=reason))
+    return changed(conn, "finish", id=reckoning_id, status=str(status), reason=reason)
 
 
 def fail(conn: Connection, reckoning_id: UUID, reason: str) -> bool:
-    return bool(changed(conn, "fail", id=reckoning_id, reason=reason))
+    return changed(conn, "fail", id=reckoning_id, reason=reason)
 
 
 def refund(conn: Connection, reckoning_id: UUID) -> bool:
-    return bool(changed(conn, "refund", id=reckoning_id))
+    return changed(conn, "refund", id=reckoning_id)
 
 
 def reopen(conn: Connection, reckoning_id: UUID, reason: str, *, only_failed: bool = False) -> bool:
     """Back to paid, for a new report; `only_failed`: only a failed one (a replayed dead letter)."""
-    return bool(changed(conn, "reopen_failed" if only_failed else "reopen", id=reckoning_id, reason=reason))
+    return changed(conn, "reopen_failed" if only_failed else "reopen", id=reckoning_id, reason=reason)

@@ -83,11 +83,11 @@ def save(conn: Connection, reckoning_id: UUID, new: NewReport) -> StoredReport:
 
 
 def set_pdf_key(conn: Connection, reckoning_id: UUID, version: int, key: str) -> bool:
-    return bool(changed(conn, "set_pdf_key", reckoning_id=reckoning_id, version=version, pdf_key=key))
+    return changed(conn, "set_pdf_key", reckoning_id=reckoning_id, version=version, pdf_key=key)
 
 
 def withdraw(conn: Connection, reckoning_id: UUID) -> bool:
-    return bool(changed(conn, "withdraw_report", reckoning_id=reckoning_id))
+    return changed(conn, "withdraw_report", reckoning_id=reckoning_id)
 
 
 def record_attempt(conn: Connection, reckoning_id: UUID, attempt: Attempt) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from reckoning.db.connection import Connection
-from reckoning.db.queries import changed, first
+from reckoning.db.queries import changed, count, first
 from reckoning.db.reckonings import Reckoning
 
 
@@ -23,4 +23,4 @@ def reckoning_for(conn: Connection, token_hash: bytes) -> Reckoning | None:
 
 def revoke(conn: Connection, reckoning_id: UUID) -> int:
     """Revoke every live token of the reckoning; how many there were."""
-    return changed(conn, "revoke_tokens", reckoning_id=reckoning_id)
+    return count(conn, "revoke_tokens", reckoning_id=reckoning_id)

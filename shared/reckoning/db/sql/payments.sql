@@ -10,17 +10,13 @@ ORDER BY generation DESC
 LIMIT 1;
 
 -- name: insert_payment
--- A concurrent caller's row for the same generation wins; the caller reads back whichever is there.
-INSERT INTO payments (reckoning_id, generation, checkout_session_id, checkout_url, amount, currency, expires_at)
+-- A concurrent caller's row for the same generation wins: the no-op update hands it back.
+INSERT INTO payments AS p (reckoning_id, generation, checkout_session_id, checkout_url, amount, currency, expires_at)
 VALUES (%(reckoning_id)s, %(generation)s, %(checkout_session_id)s, %(checkout_url)s, %(amount)s, %(currency)s,
         %(expires_at)s)
-ON CONFLICT DO NOTHING;
-
--- name: payment_by_generation
-SELECT id, reckoning_id, generation, checkout_session_id, checkout_url, payment_intent_id, amount, currency,
-       status, expires_at
-FROM payments
-WHERE reckoning_id = %(reckoning_id)s AND generation = %(generation)s;
+ON CONFLICT (reckoning_id, generation) DO UPDATE SET generation = p.generation
+RETURNING id, reckoning_id, generation, checkout_session_id, checkout_url, payment_intent_id, amount, currency,
+          status, expires_at;
 
 -- name: payment_by_session_for_update
 SELECT id, reckoning_id, generation, checkout_session_id, checkout_url, payment_intent_id, amount, currency,
