@@ -79,7 +79,13 @@ def start_checkout(
         retry_after = max(1, math.ceil((slot.ends_at - now).total_seconds()))
         raise errors.ServiceUnavailable(str(exc), retry_after=retry_after) from None
     new = NewPayment(
-        reckoning.id, generation, session.id, session.url, session.amount, session.currency, session.expires_at
+        reckoning_id=reckoning.id,
+        generation=generation,
+        checkout_session_id=session.id,
+        checkout_url=session.url,
+        amount=session.amount,
+        currency=session.currency,
+        expires_at=session.expires_at,
     )
     with database.transaction() as conn:
         payment = payments.insert(conn, new)

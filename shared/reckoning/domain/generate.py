@@ -104,13 +104,13 @@ def _run(database: db.Database, reckoning: Reckoning, deps: Collaborators, deadl
         submission = Submission.of(reckoning.name, reckoning.answers, questionnaire)
         draft, result = _write_until_valid(database, reckoning.id, submission, deps.writer, deadline)
         new = NewReport(
-            draft.content,
-            result.confidence,
-            result.as_json(),
-            result.released,
-            draft.model,
-            draft.input_tokens,
-            draft.output_tokens,
+            content=draft.content,
+            confidence=result.confidence,
+            layer_results=result.as_json(),
+            released=result.released,
+            model=draft.model,
+            input_tokens=draft.input_tokens,
+            output_tokens=draft.output_tokens,
         )
         with database.transaction() as conn:
             report = reports.save(conn, reckoning.id, new)
@@ -139,13 +139,13 @@ def _write_until_valid(
         draft = _write(database, reckoning_id, submission, writer, feedback)
         result = validate(draft.content, submission, GenerationMeta(stop_reason=draft.stop_reason, model=draft.model))
         attempt = Attempt(
-            draft.model,
-            draft.latency_ms,
-            draft.input_tokens,
-            draft.output_tokens,
-            draft.stop_reason,
-            round(result.confidence, 3),
-            result.released,
+            model=draft.model,
+            latency_ms=draft.latency_ms,
+            input_tokens=draft.input_tokens,
+            output_tokens=draft.output_tokens,
+            stop_reason=draft.stop_reason,
+            confidence=round(result.confidence, 3),
+            passed=result.released,
         )
         with database.transaction() as conn:
             reports.record_attempt(conn, reckoning_id, attempt)
