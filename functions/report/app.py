@@ -34,7 +34,7 @@ def get_report(token: str) -> Response[str]:
         retry = view.body.retry_after_seconds
         return ok(view.body, headers={"Retry-After": str(retry)} if retry else None)
     body = view.body.model_copy(update={"pdf_url": f"/api/report/{token}/pdf"})
-    return http.revalidated(view.version, app.current_event.headers.get("if-none-match"), lambda: ok(body))
+    return http.revalidated(ok(body), view.version, app.current_event.headers.get("if-none-match"))
 
 
 @app.post(

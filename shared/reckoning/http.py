@@ -80,12 +80,11 @@ def bodiless(status: int, description: str, header: str) -> dict[int, OpenAPIRes
     }
 
 
-def revalidated(version: str, if_none_match: str | None, fresh: Callable[[], Response[str]]) -> Response[str]:
+def revalidated(response: Response[str], version: str, if_none_match: str | None) -> Response[str]:
     """A representation a browser may keep and revalidate: ETag `"<version>"`, and 304 when it already holds it."""
     caching = {"ETag": f'"{version}"', "Cache-Control": "private, no-cache"}
     if if_none_match == caching["ETag"]:
         return Response(status_code=304, body="", headers=caching)
-    response = fresh()
     response.headers.update(caching)
     return response
 
