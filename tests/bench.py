@@ -262,7 +262,6 @@ def webhook_throughput(events: int = 400, duplicate_share: float = 0.3, workers:
 def stripe_trouble() -> None:
     """Time to a 503 when Stripe does not answer in time, or cannot be reached (default timeout and retries)."""
     from reckoning import config
-    from reckoning.providers import checkout
     from tests.helpers import invoke, submission
     from tests.stubs.stripe import StripeStub
 
@@ -274,7 +273,6 @@ def stripe_trouble() -> None:
     for label, base in (("no answer (timeout)", stub.url), ("connection refused", "http://127.0.0.1:9")):
         os.environ.update({"STRIPE_SECRET_KEY": "sk_test_reckoning", "STRIPE_API_BASE": base})
         config.reset()
-        checkout.reset()
         body = submission()
         token = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=body, source_ip="10.2.2.2")
         start = time.perf_counter()
@@ -287,7 +285,6 @@ def stripe_trouble() -> None:
     for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
         os.environ.pop(name)
     config.reset()
-    checkout.reset()
     stub.server.stop()
 
 
@@ -297,6 +294,7 @@ def generation_steps(runs: int = 5) -> None:
 
     from reckoning import config, db, pdf
     from reckoning.domain import generate
+    from reckoning.models.job import GenerateJob
     from reckoning.models.report import Report
     from reckoning.models.submission import Submission
     from reckoning.providers import aws, storage
@@ -312,7 +310,6 @@ def generation_steps(runs: int = 5) -> None:
         {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
     )
     config.reset()
-    aws.reset()
     aws.s3().create_bucket(
         Bucket=config.settings().report_bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
@@ -344,7 +341,7 @@ def generation_steps(runs: int = 5) -> None:
             row = conn.execute("UPDATE reckonings SET status = 'paid' WHERE status = 'awaiting_payment' RETURNING id")
             rid = row.fetchone()
         assert rid is not None
-        return generate.generate(db.database(), generate.Job(reckoning_id=rid["id"]), deps)
+        return generate.generate(db.database(), GenerateJob(reckoning_id=rid["id"]), deps)
 
     ms = _timed(whole, runs)
     say(f"{'whole worker, end to end':<24} {ms:>8.1f} ms")

@@ -24,6 +24,7 @@ from psycopg import sql
 
 from reckoning import config, db
 from reckoning.db.migrate import migrate
+from tests.helpers import Env
 from tests.servers import PgBouncer, pgbouncer_binary
 
 if TYPE_CHECKING:
@@ -121,21 +122,17 @@ def _copy_settings(conn: psycopg.Connection[tuple[object, ...]], template: str, 
 
 
 @pytest.fixture
-def database_url(
-    server_url: str, template_url: str, through_proxy: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+def database_url(server_url: str, template_url: str, through_proxy: Callable[[str], str], env: Env) -> Iterator[str]:
     """A migrated database of this test's own; the process-wide settings point at it."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with _admin(server_url) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE)))
         _copy_settings(conn, TEMPLATE, name)
     url = through_proxy(_with_database(server_url, name))
-    monkeypatch.setenv("DATABASE_URL", url)
-    config.reset()
+    env(DATABASE_URL=url)
     db.reset_database()
     yield url
     db.reset_database()
-    config.reset()
     with _admin(server_url) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -150,14 +147,22 @@ def pg(database_url: str) -> Iterator[psycopg.Connection[dict[str, object]]]:
 
 
 @pytest.fixture(autouse=True)
-def _test_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Offline defaults for every test; no real keys leak in from the shell."""
-    for name in ("STRIPE_SECRET_KEY", "ANTHROPIC_API_KEY", "RESEND_API_KEY", "DATABASE_SECRET_ARN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ENVIRONMENT", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    config.reset()
-    yield
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    """Sets environment variables for one test (`env(NAME="value", OTHER=None)`, None unsets) and has the
+    settings read again; everything is undone after the test. Every test starts with offline defaults, and no
+    real keys leak in from the shell."""
+
+    def setenv(**values: str | None) -> None:
+        for name, value in values.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        config.reset()  # the settings are read once per process, as in Lambda: read them again
+
+    secrets = dict.fromkeys(("STRIPE_SECRET_KEY", "ANTHROPIC_API_KEY", "RESEND_API_KEY", "DATABASE_SECRET_ARN"))
+    setenv(**secrets, ENVIRONMENT="test", AWS_DEFAULT_REGION="eu-west-1")
+    yield setenv
     config.reset()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
@@ -13,6 +13,13 @@ from reckoning_local.events import LambdaContext, http_event
 from reckoning_local.loader import import_file
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class Env(Protocol):
+    """The `env` fixture: set (or, with None, unset) environment variables for one test."""
+
+    def __call__(self, **values: str | None) -> None: ...
+
 
 SAMPLE_ANSWERS: dict[str, Any] = {
     "life_overall": 6,

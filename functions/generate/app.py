@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from reckoning import db
 from reckoning.config import DATABASE, require, settings
 from reckoning.domain import generate
+from reckoning.models.job import read_job
 from reckoning.observability import logger, metrics
 
 NEEDS = require(DATABASE, "ANTHROPIC_API_KEY", "RESEND_API_KEY", "REPORT_BUCKET", "APP_BASE_URL", "EMAIL_FROM")
@@ -31,7 +32,7 @@ _MARGIN_S = 60
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     try:
-        job = generate.Job.model_validate_json(record.body)
+        job = read_job(record.body)
     except ValidationError:
         # Retrying cannot fix a malformed message: log it (not its body) and let it go.
         logger.error("malformed report job dropped", extra={"message_id": record.message_id})

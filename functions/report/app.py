@@ -30,13 +30,11 @@ app = http.create_app(rate_limit.limiter(db.database))
 )
 def get_report(token: str) -> Response[str]:
     view = status.report_status(db.database(), token)
-    if view.etag is None:
+    if view.version is None:
         retry = view.body.retry_after_seconds
         return ok(view.body, headers={"Retry-After": str(retry)} if retry else None)
-    caching = {"ETag": view.etag, "Cache-Control": "private, no-cache"}
-    if app.current_event.headers.get("if-none-match") == view.etag:
-        return Response(status_code=304, body="", headers=caching)
-    return ok(view.body, headers=caching)
+    body = view.body.model_copy(update={"pdf_url": f"/api/report/{token}/pdf"})
+    return http.revalidated(ok(body), view.version, app.current_event.headers.get("if-none-match"))
 
 
 @app.post(

@@ -14,6 +14,7 @@ from reckoning.envelope import ok
 from reckoning.models import questionnaire
 from reckoning.models.api import SubmitRequest, SubmitResult
 from reckoning.models.questionnaire import Questionnaire
+from reckoning.models.status import Status
 from reckoning.observability import logger, metrics
 
 NEEDS = require(DATABASE, "CORS_ORIGIN")
@@ -38,9 +39,9 @@ def get_questionnaire() -> Response[str]:
     responses=http.documented(201, SubmitResult, "Stored; keep the token, it is the only way to the report."),
 )
 def post_reckoning(body: Annotated[SubmitRequest, Body()]) -> Response[str]:
-    result = submit.submit(db.database(), body)
+    token = submit.submit(db.database(), body)
     metrics.add_metric(name="ReckoningSubmitted", unit="Count", value=1)
-    return ok(result, status=201)
+    return ok(SubmitResult(token=token, status=Status.AWAITING_PAYMENT, report_url=f"/api/report/{token}"), status=201)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

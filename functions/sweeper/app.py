@@ -1,4 +1,4 @@
-"""Sweeper (every minute): relays outbox messages the webhook could not send."""
+"""Sweeper (every minute): relays outbox messages the webhook could not send, prunes old rate-limit counters."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db
 from reckoning.config import DATABASE, require
-from reckoning.domain import outbox
+from reckoning.domain import sweep
 from reckoning.observability import logger, metrics
 from reckoning.providers.queue import SqsQueue
 
@@ -16,8 +16,5 @@ NEEDS = require(DATABASE, "REPORT_QUEUE_URL")
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    result = outbox.drain(db.database(), SqsQueue())
-    metrics.add_metric(name="OutboxRelayed", unit="Count", value=result.sent)
-    if result.failed:
-        metrics.add_metric(name="OutboxRelayFailed", unit="Count", value=result.failed)
+    result = sweep.sweep(db.database(), SqsQueue())
     return {"sent": result.sent, "failed": result.failed}

@@ -14,34 +14,30 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from uuid import UUID
 
-from reckoning import config, errors
+from reckoning import config, db, errors
+from reckoning.db.migrate import migrate
+from reckoning.domain import operations, sweep
+from reckoning.providers.email import mailer
+from reckoning.providers.queue import SqsQueue
+from reckoning.validation import command as validate_command
 
 Command = Callable[[argparse.Namespace], int]
 LOCAL_ENV = Path(".local/stack.env")
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from reckoning.db.migrate import migrate
-
     applied = migrate(config.database_url())
     print("\n".join(f"applied {name}" for name in applied) or "database is up to date")
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from reckoning import db
-    from reckoning.domain import outbox
-    from reckoning.providers.queue import SqsQueue
-
-    result = outbox.drain(db.database(), SqsQueue())
+    result = sweep.sweep(db.database(), SqsQueue())
     print(f"sent {result.sent}, failed {result.failed}")
     return 0 if result.failed == 0 else 1
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from reckoning import db
-    from reckoning.domain import operations
-
     s = config.settings()
     if not (s.report_dlq_url and s.report_queue_url):
         print("set REPORT_QUEUE_URL and REPORT_DLQ_URL", file=sys.stderr)
@@ -52,35 +48,21 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _regenerate(args: argparse.Namespace) -> int:
-    from reckoning import db
-    from reckoning.domain import operations
-    from reckoning.providers.queue import SqsQueue
-
     operations.regenerate(db.database(), SqsQueue(), args.reckoning_id)
     print(f"queued a new report for {args.reckoning_id}")
     return 0
 
 
 def _resend(args: argparse.Namespace) -> int:
-    from reckoning import db
-    from reckoning.domain import operations
-    from reckoning.providers.email import mailer
-
     provider_id = operations.resend_link(db.database(), mailer(), args.reckoning_id)
     print(f"sent a fresh link (message {provider_id})")
     return 0
 
 
 def _timeline(args: argparse.Namespace) -> int:
-    from reckoning import db
-    from reckoning.domain import operations
-
-    rows = operations.timeline(db.database(), args.reckoning_id)
-    if args.json:
-        print(json.dumps([{**row, "at": row["at"].isoformat()} for row in rows], indent=2))
-    else:
-        for row in rows:
-            print(f"{row['at']:%Y-%m-%d %H:%M:%S}  {row['kind']:<8} {row['detail']}")
+    entries = operations.timeline_of(db.database(), args.reckoning_id)
+    lines = [f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.kind:<8} {entry.detail}" for entry in entries]
+    print(json.dumps([entry.as_json() for entry in entries], indent=2) if args.json else "\n".join(lines))
     return 0
 
 
@@ -88,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reckoning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
-    sub.add_parser("sweep", help="relay unsent outbox messages to the report queue once").set_defaults(run=_sweep)
+    sub.add_parser("sweep", help="run the sweeper once: relay the outbox, prune counters").set_defaults(run=_sweep)
     replay = sub.add_parser("dlq-replay", help="move dead-letter messages back to the report queue")
     replay.add_argument("--max", type=int, default=100, help="at most this many messages")
     replay.set_defaults(run=_replay)
@@ -102,8 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "timeline":
             command.add_argument("--json", action="store_true")
         command.set_defaults(run=run)
-    from reckoning.validation import command as validate_command
-
     validate_command.register(sub)
     return parser
 

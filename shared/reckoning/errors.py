@@ -80,3 +80,7 @@ class PermanentFailure(ReckoningError):
         super().__init__(cause)
         # What an alert metric is named after, e.g. "spend_limit", "auth", "invalid_request".
         self.kind = kind
+
+
+class WebhookFailed(ReckoningError):
+    """A webhook delivery was not processed; the sender delivers it again."""

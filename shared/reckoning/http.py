@@ -34,7 +34,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-# The one table from domain errors to HTTP: (status, code).
+INTERNAL = (500, "INTERNAL_ERROR")
+
+# The one table from domain errors to HTTP: (status, code). Every error of `reckoning.errors` has its line.
 ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     errors.ValidationFailed: (400, "VALIDATION_ERROR"),
     errors.InvalidSignature: (400, "INVALID_SIGNATURE"),
@@ -45,8 +47,13 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     errors.RateLimited: (429, "RATE_LIMITED"),
     errors.ServiceUnavailable: (503, "SERVICE_UNAVAILABLE"),
     errors.TransientFailure: (503, "SERVICE_UNAVAILABLE"),
+    # Stripe retries any 5xx: a delivery that failed before its commit is delivered again.
+    errors.WebhookFailed: INTERNAL,
+    # Our configuration or our bug (a spent idempotency key is turned into a 503 where it can be retried).
+    errors.PermanentFailure: INTERNAL,
+    errors.IdempotencyKeySpent: INTERNAL,
+    errors.ReckoningError: INTERNAL,
 }
-INTERNAL = (500, "INTERNAL_ERROR")
 
 # Our bodies nest three levels (body → answers → a list); this leaves room and stops a body that nests
 # thousands of levels before it reaches pydantic, whose errors would then name a field thousands long.
@@ -71,6 +78,15 @@ def bodiless(status: int, description: str, header: str) -> dict[int, OpenAPIRes
             "content": {},
         }
     }
+
+
+def revalidated(response: Response[str], version: str, if_none_match: str | None) -> Response[str]:
+    """A representation a browser may keep and revalidate: ETag `"<version>"`, and 304 when it already holds it."""
+    caching = {"ETag": f'"{version}"', "Cache-Control": "private, no-cache"}
+    if if_none_match == caching["ETag"]:
+        return Response(status_code=304, body="", headers=caching)
+    response.headers.update(caching)
+    return response
 
 
 RateLimiter = Callable[[str, str], None]

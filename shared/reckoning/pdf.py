@@ -27,20 +27,8 @@ HORIZONS: dict[Horizon, str] = {
     "this_month": "This month",
     "this_year": "This year",
 }
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+# Month names spelled here: strftime's %B follows the process locale.
+MONTHS = "January February March April May June July August September October November December".split()
 
 # Layout, in millimetres and points.
 MARGIN = 24.0
@@ -210,5 +198,4 @@ def _keep_room(pdf: FPDF, height: float) -> None:
 
 
 def _long_date(moment: datetime) -> str:
-    # Month names spelled here: strftime's %B follows the process locale.
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"

@@ -10,6 +10,7 @@ import pytest
 
 from reckoning import config
 from reckoning.providers import aws
+from tests.helpers import Env
 
 
 def _free_port() -> int:
@@ -31,26 +32,17 @@ def _moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def moto_server(_moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def moto_server(_moto_endpoint: str, env: Env) -> Iterator[str]:
     """A moto server (shared by the session, emptied for each test); settings and boto3 point at it."""
     request = urllib.request.Request(f"{_moto_endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback
     urllib.request.urlopen(request).close()  # noqa: S310
-    for name, value in {
-        "AWS_ENDPOINT_URL": _moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "eu-west-1",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    config.reset()
-    aws.reset()
+    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env(AWS_ENDPOINT_URL=_moto_endpoint, AWS_REGION="eu-west-1", AWS_DEFAULT_REGION="eu-west-1", **credentials)
     yield _moto_endpoint
-    aws.reset()
 
 
 @pytest.fixture
-def report_queue(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def report_queue(moto_server: str, env: Env) -> str:
     """The report queue (with its dead-letter queue) created in moto; REPORT_QUEUE_URL points at it."""
     sqs = aws.sqs()
     dlq_url = sqs.create_queue(QueueName="reckoning-reports-dlq-test")["QueueUrl"]
@@ -59,8 +51,7 @@ def report_queue(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
         QueueName="reckoning-reports-test",
         Attributes={"RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}'},
     )["QueueUrl"]
-    monkeypatch.setenv("REPORT_QUEUE_URL", url)
-    config.reset()
+    env(REPORT_QUEUE_URL=url)
     return url
 
 

@@ -15,8 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import config
-from tests.helpers import count, invoke, submission
+from tests.helpers import Env, count, invoke, submission
 
 ROUTES = {
     "submit": ("submit", "/api/reckoning"),
@@ -187,11 +186,10 @@ def test_nesting_up_to_the_bound_reaches_the_field_checks(pg: psycopg.Connection
 
 
 def test_a_webhook_body_that_is_not_utf8_is_an_invalid_signature(
-    database_url: str, pg: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    database_url: str, pg: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture, env: Env
 ) -> None:
     secret = "whsec_test_reckoning"
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", secret)
-    config.reset()
+    env(STRIPE_WEBHOOK_SECRET=secret)
     payload = b'{"id": "evt_1", "type": "checkout.session.completed", "note": "\xff"}'
     # Signed over the exact bytes, as a sender that ignores encodings would; Stripe signs UTF-8 text only.
     timestamp = int(time.time())

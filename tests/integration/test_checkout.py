@@ -16,11 +16,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import config, db, errors
+from reckoning import db, errors
 from reckoning.domain import checkout as checkout_domain
 from reckoning.observability import logger
 from reckoning.providers import checkout as checkout_provider
-from tests.helpers import count, invoke, submission
+from tests.helpers import Env, count, invoke, submission
 from tests.stubs.stripe import StripeStub
 
 CHECKOUT = ("checkout", "POST", "/api/checkout", "POST /api/checkout")
@@ -31,16 +31,12 @@ PRIVATE = ("zelda.private", "zelda..private")
 
 
 @pytest.fixture
-def stripe_stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeStub]:
+def stripe_stub(env: Env) -> Iterator[StripeStub]:
     stub = StripeStub()
     stub.server.start()
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_reckoning")
-    monkeypatch.setenv("STRIPE_API_BASE", stub.url)
-    monkeypatch.setenv("STRIPE_TIMEOUT_S", "0.3")  # short, so that timeout tests stay fast
-    config.reset()
+    env(STRIPE_SECRET_KEY="sk_test_reckoning", STRIPE_API_BASE=stub.url, STRIPE_TIMEOUT_S="0.3")  # fast timeouts
     yield stub
     stub.server.stop()
-    checkout_provider.reset()
 
 
 class Logs:
@@ -288,15 +284,14 @@ def test_a_key_reused_with_other_parameters_is_a_503_until_the_next_slot(
     stripe_stub: StripeStub,
     pg: psycopg.Connection[Any],
     logs: Logs,
-    monkeypatch: pytest.MonkeyPatch,
+    env: Env,
 ) -> None:
     # Given a lost answer, then a deploy that changes the price within the same slot
     token = submitted_token()
     stripe_stub.delay_s = 1.0
     assert checkout(token)[0] == 503
     stripe_stub.delay_s = 0
-    monkeypatch.setenv("PRICE_AMOUNT", "3900")
-    config.reset()
+    env(PRICE_AMOUNT="3900")
     logs.start()
     # When the person retries, Stripe refuses the key with other parameters
     status, headers, body = checkout(token)
@@ -354,22 +349,18 @@ def test_stripe_timing_out_is_a_503_and_logs_nothing_personal(
 
 
 def test_stripe_unreachable_is_503_and_records_nothing(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, pg: psycopg.Connection[Any], logs: Logs
+    database_url: str, env: Env, pg: psycopg.Connection[Any], logs: Logs
 ) -> None:
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_reckoning")
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # discard port: connection refused
-    config.reset()
+    env(STRIPE_SECRET_KEY="sk_test_reckoning", STRIPE_API_BASE="http://127.0.0.1:9")  # discard port: refused
     headers, _ = refused_privately(logs, 503, "SERVICE_UNAVAILABLE")
-    checkout_provider.reset()
     assert int(headers["Retry-After"]) > 0
     assert count(pg, "payments") == 0
 
 
 def test_a_wrong_secret_key_is_an_internal_error(
-    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any], logs: Logs, monkeypatch: pytest.MonkeyPatch
+    database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any], logs: Logs, env: Env
 ) -> None:
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_rotated_away")
-    config.reset()
+    env(STRIPE_SECRET_KEY="sk_test_rotated_away")
     _, body = refused_privately(logs, 500, "INTERNAL_ERROR")
     assert body["error"]["message"] == "Internal error."
     assert count(pg, "payments") == 0

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from reckoning import config
 from reckoning.errors import PermanentFailure, TransientFailure
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
@@ -22,7 +21,7 @@ from reckoning.providers.claude import ClaudeWriter
 from reckoning.providers.offline_writer import OfflineWriter
 from reckoning.providers.prompt import SYSTEM_PROMPT
 from reckoning.providers.writer import writer
-from tests.helpers import SAMPLE_ANSWERS
+from tests.helpers import SAMPLE_ANSWERS, Env
 from tests.stubs import anthropic as stubs
 from tests.stubs.anthropic import AnthropicStub
 
@@ -49,23 +48,22 @@ def stub(stub_server: AnthropicStub) -> AnthropicStub:
 
 
 @pytest.fixture
-def configure(stub: AnthropicStub, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def configure(stub: AnthropicStub, env: Env) -> Iterator[Any]:
     """Point the writer at the stub with the given settings (fresh settings and SDK client each time)."""
 
     def apply(
         *, retries: int = 2, timeout_s: float = 5.0, model: str = "claude-test-model", max_tokens: int = 3000
     ) -> None:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", stub.url)
-        monkeypatch.setenv("ANTHROPIC_MAX_RETRIES", str(retries))
-        monkeypatch.setenv("ANTHROPIC_TIMEOUT_S", str(timeout_s))
-        monkeypatch.setenv("ANTHROPIC_MODEL", model)
-        monkeypatch.setenv("ANTHROPIC_MAX_TOKENS", str(max_tokens))
-        config.reset()
-        claude.reset()
+        env(
+            ANTHROPIC_BASE_URL=stub.url,
+            ANTHROPIC_MAX_RETRIES=str(retries),
+            ANTHROPIC_TIMEOUT_S=str(timeout_s),
+            ANTHROPIC_MODEL=model,
+            ANTHROPIC_MAX_TOKENS=str(max_tokens),
+        )
 
     apply()
     yield apply
-    claude.reset()
 
 
 @pytest.fixture
@@ -227,11 +225,8 @@ class TestTransientFailures:
         assert len(stub.requests) == 1
         assert time.monotonic() - started < 2.0
 
-    def test_an_unreachable_api_fails_transiently(self, configure: Any, ada: Submission, monkeypatch: Any) -> None:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # discard port: connection refused
-        monkeypatch.setenv("ANTHROPIC_MAX_RETRIES", "0")
-        config.reset()
-        claude.reset()
+    def test_an_unreachable_api_fails_transiently(self, configure: Any, ada: Submission, env: Env) -> None:
+        env(ANTHROPIC_BASE_URL="http://127.0.0.1:9", ANTHROPIC_MAX_RETRIES="0")  # discard port: refused
 
         with pytest.raises(TransientFailure) as failure:
             ClaudeWriter().write(ada)
@@ -287,9 +282,8 @@ class TestPermanentFailures:
 
 
 class TestWriterChoice:
-    def test_no_key_and_no_base_url_means_the_offline_writer(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
-        config.reset()
+    def test_no_key_and_no_base_url_means_the_offline_writer(self, env: Env) -> None:
+        env(ANTHROPIC_BASE_URL=None)
 
         assert isinstance(writer(), OfflineWriter)
 
@@ -299,9 +293,7 @@ class TestWriterChoice:
         assert isinstance(chosen, ClaudeWriter)
         assert chosen.model == "claude-test-model"
 
-    def test_a_key_means_claude(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
-        config.reset()
+    def test_a_key_means_claude(self, env: Env) -> None:
+        env(ANTHROPIC_BASE_URL=None, ANTHROPIC_API_KEY="sk-ant-test-key")
 
         assert isinstance(writer(), ClaudeWriter)

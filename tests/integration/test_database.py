@@ -8,10 +8,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from reckoning import config, db, errors
+from reckoning import db, errors
 from reckoning.db.connection import Database
 from reckoning.db.migrate import discover, migrate
-from tests.helpers import invoke, submission
+from tests.helpers import Env, invoke, submission
 from tests.servers import StartupRecorder, free_port
 
 TOKEN = "x" * 43  # well-formed, so each route must ask the database
@@ -24,14 +24,11 @@ BROWSER_ROUTES = {  # (function, method, path, route key, body, path parameters)
 }
 
 
-def test_no_connection_sends_startup_parameters_beyond_user_and_database(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_connection_sends_startup_parameters_beyond_user_and_database(env: Env) -> None:
     with StartupRecorder() as recorder:
         url = f"postgresql://app@127.0.0.1:{recorder.port}/reckoning"
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("DB_CONNECT_TIMEOUT_S", "1")  # the pool's wait, bounded by it
         for pool_size in ("1", "4"):  # Lambda's single connection, the local stack's pool
-            monkeypatch.setenv("DB_POOL_SIZE", pool_size)
-            config.reset()
+            env(DATABASE_URL=url, DB_CONNECT_TIMEOUT_S="1", DB_POOL_SIZE=pool_size)  # the pool's wait: bounded
             db.reset_database()
             with pytest.raises(errors.ServiceUnavailable), db.database().transaction():
                 pass
@@ -74,9 +71,8 @@ def test_the_pool_waits_for_a_connection_no_longer_than_the_connect_timeout() ->
     assert elapsed < 5
 
 
-def test_with_the_database_down_every_browser_route_of_a_lambda_answers_503(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"postgresql://app@127.0.0.1:{free_port()}/reckoning")  # nothing listens
-    config.reset()
+def test_with_the_database_down_every_browser_route_of_a_lambda_answers_503(env: Env) -> None:
+    env(DATABASE_URL=f"postgresql://app@127.0.0.1:{free_port()}/reckoning")  # nothing listens
     print("\n503 with the database down (Lambda: one connection per container, default settings):")
     for name, (function, method, path, route_key, body, parameters) in BROWSER_ROUTES.items():
         db.reset_database()

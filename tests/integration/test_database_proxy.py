@@ -15,7 +15,7 @@ import pytest
 from reckoning import config, db
 from reckoning.db.connection import Database
 from tests.conftest import PROXY
-from tests.helpers import invoke, submission
+from tests.helpers import Env, invoke, submission
 from tests.servers import PgBouncer, pgbouncer_binary
 
 
@@ -56,14 +56,13 @@ def session_state(conn: psycopg.Connection[Any]) -> dict[str, Any]:
 
 
 def test_session_state_set_by_one_client_reaches_the_next_so_we_set_none(
-    one_session: PgBouncer, database_url: str, monkeypatch: pytest.MonkeyPatch
+    one_session: PgBouncer, database_url: str, env: Env
 ) -> None:
     url = one_session.url(database_url)
     with psycopg.connect(url, autocommit=True) as other:
         pid = other.execute("SELECT pg_backend_pid()").fetchone()
         # A whole request of ours through the proxy leaves the server session as it found it.
-        monkeypatch.setenv("DATABASE_URL", url)
-        config.reset()
+        env(DATABASE_URL=url)
         db.reset_database()
         assert invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())[0] == 201
         db.reset_database()

@@ -20,7 +20,7 @@ from psycopg import sql
 
 from reckoning import config, db, errors
 from reckoning.db.connection import Database
-from tests.helpers import invoke, submission
+from tests.helpers import Env, invoke, submission
 from tests.servers import PgBouncer, pgbouncer_binary
 
 
@@ -106,17 +106,14 @@ def test_the_proxy_refuses_a_connection_without_tls(url: Callable[..., str]) -> 
 
 
 def test_production_defaults_verify_against_the_bundle_the_artifact_ships(
-    tls_proxy: PgBouncer, url: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+    tls_proxy: PgBouncer, url: Callable[..., str], env: Env
 ) -> None:
-    monkeypatch.setenv("ENVIRONMENT", "production")
-    monkeypatch.setenv("DATABASE_URL", url())
-    config.reset()
+    env(ENVIRONMENT="production", DATABASE_URL=url())
     db.reset_database()
     # certifi's public roots do not know the test CA: the default bundle is really used, and is no kinder.
     with pytest.raises(errors.ServiceUnavailable), db.database().transaction():
         pass
-    monkeypatch.setenv("DB_SSLROOTCERT", verified(tls_proxy)["sslrootcert"])
-    config.reset()
+    env(DB_SSLROOTCERT=verified(tls_proxy)["sslrootcert"])
     db.reset_database()
     with db.database().transaction() as conn:
         assert conn.pgconn.ssl_in_use
@@ -125,7 +122,7 @@ def test_production_defaults_verify_against_the_bundle_the_artifact_ships(
 
 @pytest.fixture
 def secret_reads(
-    tls_proxy: PgBouncer, role: Role, database_url: str, moto_server: str, monkeypatch: pytest.MonkeyPatch
+    env: Env, tls_proxy: PgBouncer, role: Role, database_url: str, moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Callable[[str], None], list[bool]]]:
     """The database reached through an RDS-style secret in Secrets Manager (moto); yields a function that
     rotates the secret's password, and the `fresh` flag of every read of the secret."""
@@ -138,10 +135,8 @@ def secret_reads(
 
     arn = client.create_secret(Name=f"rds-{role.name}", SecretString=value(role.password))["ARN"]
     monkeypatch.delitem(DEFAULT_PROVIDERS, "secrets", raising=False)  # a provider (and cache) of this test's own
-    monkeypatch.delenv("DATABASE_URL")
-    monkeypatch.setenv("DATABASE_SECRET_ARN", arn)
-    for name, setting in verified(tls_proxy).items():
-        monkeypatch.setenv(f"DB_{name.upper()}", setting)
+    tls = {f"DB_{name.upper()}": setting for name, setting in verified(tls_proxy).items()}
+    env(DATABASE_URL=None, DATABASE_SECRET_ARN=arn, **tls)
     reads: list[bool] = []
     read = config._from_secrets_manager
 
@@ -150,7 +145,6 @@ def secret_reads(
         return read(secret_arn, fresh=fresh)
 
     monkeypatch.setattr(config, "_from_secrets_manager", counted)
-    config.reset()
     db.reset_database()
 
     def rotate(password: str) -> None:

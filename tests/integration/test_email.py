@@ -22,6 +22,7 @@ from reckoning.providers.email import (
     compose_report_ready,
     mailer,
 )
+from tests.helpers import Env
 from tests.stubs import resend as resend_stub
 from tests.stubs.resend import Failure, ResendStub
 
@@ -36,22 +37,25 @@ def _resend_server() -> Iterator[ResendStub]:
         yield stub
 
 
+SENDER = "Reckoning <reports@reckoning.example>"
+
+
 @pytest.fixture
-def resend(_resend_server: ResendStub, monkeypatch: pytest.MonkeyPatch) -> ResendStub:
+def resend(_resend_server: ResendStub, env: Env) -> ResendStub:
     """A fresh Resend stub; RESEND_API_KEY and RESEND_BASE_URL point the app at it."""
     _resend_server.reset()
-    monkeypatch.setenv("RESEND_API_KEY", "re_test_key")
-    monkeypatch.setenv("RESEND_BASE_URL", _resend_server.url)
-    monkeypatch.setenv("EMAIL_FROM", "Reckoning <reports@reckoning.example>")
-    config.reset()
+    env(
+        RESEND_API_KEY="re_test_key",
+        RESEND_BASE_URL=_resend_server.url,
+        EMAIL_FROM="Reckoning <reports@reckoning.example>",
+    )
     return _resend_server
 
 
 @pytest.fixture
-def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def outbox(tmp_path: Path, env: Env) -> Path:
     directory = tmp_path / "outbox"
-    monkeypatch.setenv("LOCAL_OUTBOX_DIR", str(directory))
-    config.reset()
+    env(LOCAL_OUTBOX_DIR=str(directory))
     return directory
 
 
@@ -298,10 +302,8 @@ def test_the_outbox_logs_say_so_without_the_address(outbox: Path, caplog: pytest
     assert "Ada" not in everything
 
 
-def test_production_without_a_key_refuses_rather_than_writing_files(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ENVIRONMENT", "production")
-    monkeypatch.setenv("DATABASE_URL", "postgresql://unused")
-    config.reset()
+def test_production_without_a_key_refuses_rather_than_writing_files(env: Env) -> None:
+    env(ENVIRONMENT="production", DATABASE_URL="postgresql://unused")
 
     with pytest.raises(ServiceUnavailable):
         mailer()

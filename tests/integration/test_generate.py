@@ -17,7 +17,9 @@ import pytest
 
 from reckoning import db, errors, pdf
 from reckoning.domain import generate
-from reckoning.domain.generate import Collaborators, Job
+from reckoning.domain.generate import Collaborators
+from reckoning.models.job import GenerateJob
+from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.providers import aws, storage
 from reckoning.providers.email import Mailer, OutboxMailer, OutgoingEmail
@@ -84,7 +86,7 @@ def paid_reckoning(pg: psycopg.Connection[Any], **overrides: Any) -> UUID:
 
 
 def run(reckoning_id: UUID, deps: Collaborators, *, final: bool = False) -> str:
-    return generate.generate(db.database(), Job(reckoning_id=reckoning_id), deps, final_receive=final)
+    return generate.generate(db.database(), GenerateJob(reckoning_id=reckoning_id), deps, final_receive=final)
 
 
 def status_of(pg: psycopg.Connection[Any], reckoning_id: UUID) -> str:
@@ -371,6 +373,30 @@ def test_a_missing_pdf_object_is_rendered_again_on_demand(
     assert len(pdf_objects(report_bucket)) == 1
 
 
+def test_a_versions_pdf_is_the_same_whichever_path_renders_it(
+    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+) -> None:
+    # Given a report saved two days ago whose worker died before rendering it, and the redelivery that renders it
+    rid = paid_reckoning(pg)
+    with pytest.raises(Crash):
+        run(rid, replace(deps, store=CrashAfter(deps.store, "pdf_key")))
+    pg.execute("UPDATE reports SET updated_at = now() - interval '2 days'")
+    pg.execute("UPDATE reckonings SET lease_expires_at = now() - interval '1 second'")
+    assert run(rid, deps) == "ready"
+    [key] = pdf_objects(report_bucket)
+    by_worker = aws.s3().get_object(Bucket=report_bucket, Key=key)["Body"].read()
+    # When the object goes missing and the PDF route renders it again
+    aws.s3().delete_object(Bucket=report_bucket, Key=key)
+    token = link_token(deps)
+    assert get(f"/api/report/{token}/pdf", token)[0] == 302
+    by_route = aws.s3().get_object(Bucket=report_bucket, Key=key)["Body"].read()
+    # Then it is the same document, dated the day the version was written
+    assert by_route == by_worker
+    stored = pg.execute("SELECT content, updated_at FROM reports").fetchone()
+    assert stored is not None
+    assert by_worker == pdf.render(Report.model_validate(stored["content"]), "Ada", stored["updated_at"])
+
+
 def test_the_pdf_of_an_unfinished_reckoning_is_a_conflict(database_url: str, pg: psycopg.Connection[Any]) -> None:
     token = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())[2]["data"]["token"]
     status, _, body = get(f"/api/report/{token}/pdf", token)
@@ -384,7 +410,7 @@ def test_no_model_call_starts_that_could_outlast_the_invocation(
 
     rid = paid_reckoning(pg)
     with pytest.raises(errors.TransientFailure, match="time"):
-        generate.generate(db.database(), Job(reckoning_id=rid), deps, deadline=time.monotonic() + 10)
+        generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps, deadline=time.monotonic() + 10)
     assert status_of(pg, rid) == "paid"  # not even claimed: SQS redelivers it to a fresh invocation
 
 
@@ -406,6 +432,8 @@ def test_regeneration_stops_when_time_runs_short_and_keeps_the_best(
     rid = paid_reckoning(pg)
     writer = SlowWriter(script=[bad_report(), None])
     deadline = time.monotonic() + generate.attempt_budget_s() + 0.1  # room for one attempt, not two
-    outcome = generate.generate(db.database(), Job(reckoning_id=rid), replace(deps, writer=writer), deadline=deadline)
+    outcome = generate.generate(
+        db.database(), GenerateJob(reckoning_id=rid), replace(deps, writer=writer), deadline=deadline
+    )
     assert outcome == "needs_review"
     assert len(writer.feedback) == 1

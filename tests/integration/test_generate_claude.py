@@ -12,25 +12,21 @@ import pytest
 
 from reckoning import config, db, errors, pdf
 from reckoning.domain import generate
-from reckoning.domain.generate import Collaborators, Job
-from reckoning.providers import claude, storage
+from reckoning.domain.generate import Collaborators
+from reckoning.models.job import GenerateJob
+from reckoning.providers import storage
 from reckoning.providers.claude import ClaudeWriter
 from reckoning.providers.email import OutboxMailer
-from tests.helpers import invoke, submission
+from tests.helpers import Env, invoke, submission
 from tests.stubs import anthropic as stubs
 from tests.stubs.anthropic import AnthropicStub
 
 
 @pytest.fixture
-def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[AnthropicStub]:
+def stub(env: Env) -> Iterator[AnthropicStub]:
     server = AnthropicStub().start()
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-    monkeypatch.setenv("ANTHROPIC_MAX_RETRIES", "1")
-    monkeypatch.setenv("ANTHROPIC_TIMEOUT_S", "0.5")
-    config.reset()
-    claude.reset()
+    env(ANTHROPIC_BASE_URL=server.url, ANTHROPIC_MAX_RETRIES="1", ANTHROPIC_TIMEOUT_S="0.5")
     yield server
-    claude.reset()
     server.stop()
 
 
@@ -58,7 +54,7 @@ def status(pg: psycopg.Connection[Any]) -> str:
 
 
 def run(rid: UUID, deps: Collaborators, final: bool = False) -> str:
-    return generate.generate(db.database(), Job(reckoning_id=rid), deps, final_receive=final)
+    return generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps, final_receive=final)
 
 
 def test_a_good_answer_is_released_with_its_usage_recorded(

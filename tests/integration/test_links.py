@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from reckoning import config, db, pdf
+from reckoning import db, errors, pdf
 from reckoning.domain import generate, outbox
-from reckoning.domain.generate import Collaborators, Job
+from reckoning.domain.generate import Collaborators
+from reckoning.models.job import Job, read_job
 from reckoning.providers import storage
-from reckoning.providers.email import OutboxMailer
+from reckoning.providers.email import OutboxMailer, OutgoingEmail
 from reckoning.providers.offline_writer import OfflineWriter
-from tests.helpers import count, invoke, submission
+from tests.helpers import Env, count, invoke, submission
 
 LINKS = ("report", "POST", "/api/report/links", "POST /api/report/links")
 
@@ -34,7 +36,7 @@ def test_known_and_unknown_addresses_get_the_same_answer(database_url: str, pg: 
     known, unknown = ask("ada@example.com"), ask("nobody@example.com")
     assert known == unknown
     assert known[0] == 202
-    assert pg.execute("SELECT payload->>'reason' AS reason FROM outbox").fetchall() == [{"reason": "links"}]
+    assert pg.execute("SELECT payload->>'kind' AS kind FROM outbox").fetchall() == [{"kind": "links"}]
 
 
 def test_unpaid_reckonings_get_no_links(database_url: str, pg: psycopg.Connection[Any]) -> None:
@@ -51,10 +53,9 @@ def test_repeated_requests_queue_one_email_per_window(database_url: str, pg: psy
 
 
 def test_per_ip_limit_is_visible_per_email_limit_is_not(
-    database_url: str, pg: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+    database_url: str, pg: psycopg.Connection[Any], env: Env
 ) -> None:
-    monkeypatch.setenv("RATE_LIMIT_LINKS", "2")
-    config.reset()
+    env(RATE_LIMIT_LINKS="2")
     assert [ask("x@example.com")[0] for _ in range(2)] == [202, 202]
     assert ask("x@example.com")[0] == 429  # this IP is over its limit
     assert ask("x@example.com", ip="198.51.100.4")[0] == 202  # another IP: same 202, silently not acted on
@@ -82,8 +83,8 @@ def test_the_worker_mails_fresh_expiring_links_that_open_the_reports(
     assert outbox.drain(db.database(), _queue()).sent == 1
     mailer = OutboxMailer(tmp_path)
     deps = Collaborators(OfflineWriter(), mailer, storage, pdf.render)
-    assert generate.handle(db.database(), Job.model_validate(job), deps) == "links_sent"
-    assert generate.handle(db.database(), Job.model_validate(job), deps) == "links_sent"  # redelivery
+    assert generate.handle(db.database(), read_job(job), deps) == "links_sent"
+    assert generate.handle(db.database(), read_job(job), deps) == "links_sent"  # redelivery
     [eml] = list(tmp_path.glob("*.eml"))
     assert count(pg, "access_tokens") == old_token_count + 2
     expiring = pg.execute("SELECT count(*) AS n FROM access_tokens WHERE expires_at > now()").fetchone()
@@ -109,3 +110,51 @@ def _queue() -> Any:
     from reckoning.providers.queue import SqsQueue
 
     return SqsQueue()
+
+
+@dataclass
+class Refusing:
+    """A mailer whose provider fails: for now (transient) or for good (permanent)."""
+
+    failure: Exception
+    calls: int = 0
+
+    def send(self, email: OutgoingEmail, to: str, idempotency_key: str) -> str:
+        self.calls += 1
+        raise self.failure
+
+
+def queued_links_job(pg: psycopg.Connection[Any]) -> Job:
+    paid(pg)
+    ask("ada@example.com")
+    [payload] = [row["payload"] for row in pg.execute("SELECT payload FROM outbox")]
+    return read_job(payload)
+
+
+def test_a_links_email_refused_for_good_is_recorded_and_not_retried(
+    database_url: str, pg: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    job = queued_links_job(pg)
+    refusing = Refusing(errors.PermanentFailure("quota", kind="email_quota"))
+    deps = Collaborators(OfflineWriter(), refusing, storage, pdf.render)
+    assert generate.handle(db.database(), job, deps) == "links_sent"  # the job is done: retrying cannot help
+    assert pg.execute("SELECT status, error_class FROM emails").fetchall() == [
+        {"status": "failed", "error_class": "email_quota"}
+    ]
+    assert generate.handle(db.database(), job, deps) == "links_sent"  # a redelivery
+    assert refusing.calls == 1
+
+
+def test_a_links_email_that_fails_for_now_is_sent_once_by_the_redelivery(
+    database_url: str, pg: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    job = queued_links_job(pg)
+    down = Collaborators(OfflineWriter(), Refusing(errors.TransientFailure("429")), storage, pdf.render)
+    with pytest.raises(errors.TransientFailure):
+        generate.handle(db.database(), job, down)  # SQS redelivers
+    assert pg.execute("SELECT status FROM emails").fetchall() == [{"status": "pending"}]
+    deps = Collaborators(OfflineWriter(), OutboxMailer(tmp_path), storage, pdf.render)
+    for _ in range(2):
+        assert generate.handle(db.database(), job, deps) == "links_sent"
+    assert pg.execute("SELECT status FROM emails").fetchall() == [{"status": "sent"}]
+    assert len(list(tmp_path.glob("*.eml"))) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -10,19 +11,20 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import cli, config, db, pdf
-from reckoning.domain import generate
-from reckoning.domain.generate import Collaborators, Job
+from reckoning import cli, db, errors, pdf
+from reckoning.domain import generate, operations
+from reckoning.domain.generate import Collaborators
+from reckoning.models.job import GenerateJob, read_job
 from reckoning.providers import aws, storage
-from reckoning.providers.email import OutboxMailer
+from reckoning.providers.email import OutboxMailer, OutgoingEmail
 from reckoning.providers.offline_writer import OfflineWriter
-from tests.helpers import count, invoke, submission
+from reckoning_local.events import LambdaContext
+from tests.helpers import Env, count, invoke, load_function, submission
 
 
 @pytest.fixture
-def outbox_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LOCAL_OUTBOX_DIR", str(tmp_path / "outbox"))
-    config.reset()
+def outbox_dir(tmp_path: Path, env: Env) -> Path:
+    env(LOCAL_OUTBOX_DIR=str(tmp_path / "outbox"))
     return tmp_path / "outbox"
 
 
@@ -31,7 +33,7 @@ def ready_reckoning(pg: psycopg.Connection[Any], outbox_dir: Path) -> UUID:
     row = pg.execute("UPDATE reckonings SET status = 'paid' RETURNING id").fetchone()
     assert row is not None
     deps = Collaborators(OfflineWriter(), OutboxMailer(outbox_dir), storage, pdf.render)
-    assert generate.generate(db.database(), Job(reckoning_id=row["id"]), deps) == "ready"
+    assert generate.generate(db.database(), GenerateJob(reckoning_id=row["id"]), deps) == "ready"
     return UUID(str(row["id"]))
 
 
@@ -71,9 +73,11 @@ def test_regenerate_withdraws_the_report_and_queues_a_new_version(
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "paid"}
     assert pg.execute("SELECT released FROM reports").fetchone() == {"released": False}
     messages = aws.sqs().receive_message(QueueUrl=report_queue, MaxNumberOfMessages=10)["Messages"]
-    assert [json.loads(m["Body"]) for m in messages] == [{"reckoningId": str(rid), "reason": "retry"}]
+    assert [json.loads(m["Body"]) for m in messages] == [
+        {"kind": "generate", "reckoningId": str(rid), "reason": "retry"}
+    ]
     deps = Collaborators(OfflineWriter(), OutboxMailer(outbox_dir), storage, pdf.render)
-    assert generate.handle(db.database(), Job.model_validate_json(messages[0]["Body"]), deps) == "ready"
+    assert generate.handle(db.database(), read_job(messages[0]["Body"]), deps) == "ready"
     assert pg.execute("SELECT version, released FROM reports").fetchone() == {"version": 2, "released": True}
     assert len(list(outbox_dir.glob("*.eml"))) == 2  # the new version is announced too
 
@@ -96,7 +100,7 @@ def test_resend_link_refuses_an_unfinished_reckoning(database_url: str, pg: psyc
 
 
 def test_dlq_replay_moves_messages_back_and_reopens_failed_reckonings(
-    database_url: str, report_queue: str, monkeypatch: pytest.MonkeyPatch, pg: psycopg.Connection[Any]
+    database_url: str, report_queue: str, env: Env, pg: psycopg.Connection[Any]
 ) -> None:
     invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())
     row = pg.execute("UPDATE reckonings SET status = 'failed' RETURNING id").fetchone()
@@ -105,8 +109,7 @@ def test_dlq_replay_moves_messages_back_and_reopens_failed_reckonings(
     dlq = sqs.get_queue_url(QueueName="reckoning-reports-dlq-test")["QueueUrl"]
     sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"reckoningId": str(row["id"]), "reason": "payment"}))
     sqs.send_message(QueueUrl=dlq, MessageBody="garbage")
-    monkeypatch.setenv("REPORT_DLQ_URL", dlq)
-    config.reset()
+    env(REPORT_DLQ_URL=dlq)
     assert cli.main(["dlq-replay"]) == 0
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "paid"}
     moved = sqs.receive_message(QueueUrl=report_queue, MaxNumberOfMessages=10)["Messages"]
@@ -121,3 +124,32 @@ def test_sweep_relays_pending_outbox_rows(
     assert cli.main(["sweep"]) == 0
     assert "sent 1" in capsys.readouterr().out
     assert pg.execute("SELECT sent_at IS NOT NULL AS sent FROM outbox").fetchone() == {"sent": True}
+
+
+@dataclass
+class QuotaExhausted:
+    def send(self, email: OutgoingEmail, to: str, idempotency_key: str) -> str:
+        raise errors.PermanentFailure("quota", kind="email_quota")
+
+
+def test_a_resend_the_provider_refuses_is_an_error_and_recorded(
+    database_url: str, report_bucket: str, outbox_dir: Path, pg: psycopg.Connection[Any]
+) -> None:
+    rid = ready_reckoning(pg, outbox_dir)
+    with pytest.raises(errors.PermanentFailure):
+        operations.resend_link(db.database(), QuotaExhausted(), rid)
+    assert pg.execute("SELECT status, error_class FROM emails ORDER BY id").fetchall() == [
+        {"status": "sent", "error_class": None},
+        {"status": "failed", "error_class": "email_quota"},
+    ]
+
+
+def test_the_sweeper_prunes_rate_limit_counters_of_windows_long_gone(
+    database_url: str, report_queue: str, pg: psycopg.Connection[Any]
+) -> None:
+    assert invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())[0] == 201
+    pg.execute("INSERT INTO rate_limits VALUES ('old', now() - interval '25 hours', 3), ('recent', now(), 1)")
+    result = load_function("sweeper").lambda_handler({"source": "aws.scheduler"}, LambdaContext())
+    assert result == {"sent": 0, "failed": 0}
+    buckets = {row["bucket"].split("|")[0] for row in pg.execute("SELECT bucket FROM rate_limits")}
+    assert buckets == {"recent", "POST /api/reckoning"}

@@ -12,7 +12,8 @@ import pytest
 from reckoning import db, pdf
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning.domain import checkout, generate
-from reckoning.domain.generate import Collaborators, Job
+from reckoning.domain.generate import Collaborators
+from reckoning.models.job import GenerateJob
 from reckoning.providers import storage
 from reckoning.providers.checkout import OfflineCheckout
 from reckoning.providers.email import OutboxMailer
@@ -43,7 +44,7 @@ def test_the_whole_flow_logs_nothing_personal(
     headers = {"stripe-signature": sign(payload, DEV_WEBHOOK_SECRET)}
     assert invoke("webhook", "POST", "/webhooks/stripe", "$default", body=payload, headers=headers)[0] == 200
     deps = Collaborators(OfflineWriter(), OutboxMailer(tmp_path), storage, pdf.render)
-    assert generate.generate(db.database(), Job(reckoning_id=row["id"]), deps) == "ready"
+    assert generate.generate(db.database(), GenerateJob(reckoning_id=row["id"]), deps) == "ready"
     status, _, body = invoke(
         "report", "GET", f"/api/report/{token}", "GET /api/report/{token}", path_parameters={"token": token}
     )

@@ -15,8 +15,9 @@ import pytest
 
 from reckoning import db, errors, pdf
 from reckoning.domain import generate, submit
-from reckoning.domain.generate import Collaborators, Job
+from reckoning.domain.generate import Collaborators
 from reckoning.models.api import SubmitRequest
+from reckoning.models.job import GenerateJob
 from reckoning.models.submission import Submission
 from reckoning.providers import storage
 from reckoning.providers.email import OutboxMailer
@@ -69,7 +70,7 @@ def test_a_new_version_runs_from_submission_to_a_released_report(
     assert stored["questionnaire_version"] == SECOND_EDITION
     pay(pg, stored["id"])
 
-    assert generate.generate(db.database(), Job(reckoning_id=stored["id"]), deps) == "ready"
+    assert generate.generate(db.database(), GenerateJob(reckoning_id=stored["id"]), deps) == "ready"
 
     assert report_areas(pg, stored["id"]) == ["body", "craft", "kin"]
     assert isinstance(deps.writer, RecordingWriter) and deps.writer.versions == [SECOND_EDITION]
@@ -99,7 +100,7 @@ def test_a_stored_reckoning_is_written_and_judged_against_its_own_version_after_
     pay(pg, stored["id"])
 
     # The worker's registry now has 2027-01-v2 as its current version.
-    assert generate.generate(db.database(), Job(reckoning_id=stored["id"]), deps) == "ready"
+    assert generate.generate(db.database(), GenerateJob(reckoning_id=stored["id"]), deps) == "ready"
 
     assert isinstance(deps.writer, RecordingWriter) and deps.writer.versions == ["2026-11-v1"]
     assert report_areas(pg, stored["id"])[:3] == ["work", "health", "relationships"]
@@ -113,7 +114,7 @@ def test_a_stored_version_missing_from_the_build_fails_the_reckoning_and_sends_n
     pg.execute("UPDATE reckonings SET status = 'paid', questionnaire_version = '2020-01-v0' WHERE id = %s",
                (stored["id"],))  # fmt: skip
 
-    outcome = generate.generate(db.database(), Job(reckoning_id=stored["id"]), deps)
+    outcome = generate.generate(db.database(), GenerateJob(reckoning_id=stored["id"]), deps)
 
     assert outcome == "failed"
     assert latest(pg)["status"] == "failed"

@@ -5,8 +5,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import config
-from tests.helpers import count, invoke, submission
+from tests.helpers import Env, count, invoke, submission
 
 SUBMIT = ("submit", "POST", "/api/reckoning", "POST /api/reckoning")
 
@@ -112,9 +111,8 @@ def test_bodies_over_64_kib_are_413(pg: psycopg.Connection[Any]) -> None:
     assert nothing_written(pg)
 
 
-def test_submissions_are_rate_limited_per_ip(pg: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RATE_LIMIT_SUBMIT", "2")
-    config.reset()
+def test_submissions_are_rate_limited_per_ip(pg: psycopg.Connection[Any], env: Env) -> None:
+    env(RATE_LIMIT_SUBMIT="2")
     assert [post(submission())[0] for _ in range(2)] == [201, 201]
     status, headers, response = post(submission())
     assert (status, response["error"]["code"]) == (429, "RATE_LIMITED")
@@ -123,11 +121,10 @@ def test_submissions_are_rate_limited_per_ip(pg: psycopg.Connection[Any], monkey
     assert count(pg, "reckonings") == 3
 
 
-def test_database_down_is_503_with_retry_after(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+def test_database_down_is_503_with_retry_after(env: Env, database_url: str) -> None:
     from reckoning import db
 
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=1")
-    config.reset()
+    env(DATABASE_URL="postgresql://nobody@127.0.0.1:9/none?connect_timeout=1")
     db.reset_database()
     status, headers, response = post(submission())
     assert (status, response["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")

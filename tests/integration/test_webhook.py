@@ -10,22 +10,21 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import config, db
+from reckoning import db
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning.domain import checkout as checkout_domain
 from reckoning.domain.tokens import hash_token
 from reckoning.providers import aws
 from reckoning.providers.checkout import OfflineCheckout
-from tests.helpers import count, invoke, load_function, submission
+from tests.helpers import Env, count, invoke, load_function, submission
 from tests.stubs.stripe import refund_event, session_event, sign
 
 SECRET = "whsec_test_reckoning"
 
 
 @pytest.fixture(autouse=True)
-def webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
-    config.reset()
+def webhook_secret(env: Env) -> None:
+    env(STRIPE_WEBHOOK_SECRET=SECRET)
 
 
 def deliver(
@@ -120,10 +119,9 @@ def test_the_offline_default_secret_is_not_accepted_when_another_is_configured(
 
 
 def test_twenty_concurrent_deliveries_have_one_effect(
-    database_url: str, report_queue: str, pg: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+    database_url: str, report_queue: str, pg: psycopg.Connection[Any], env: Env
 ) -> None:
-    monkeypatch.setenv("DB_POOL_SIZE", "10")
-    config.reset()
+    env(DB_POOL_SIZE="10")
     db.reset_database()
     load_function("webhook")
     _, reckoning_id, session_id = paid_reckoning_setup()
@@ -134,7 +132,7 @@ def test_twenty_concurrent_deliveries_have_one_effect(
     assert state(pg) == ("paid", "paid")
     assert count(pg, "stripe_events") == 1
     assert count(pg, "outbox") == 1
-    assert queued(report_queue) == [{"reckoningId": reckoning_id, "reason": "payment"}]
+    assert queued(report_queue) == [{"kind": "generate", "reckoningId": reckoning_id, "reason": "payment"}]
     assert queued(report_queue) == []
 
 
@@ -240,35 +238,30 @@ def test_an_unknown_session_is_recorded_as_unmatched(database_url: str, pg: psyc
 
 
 def test_sqs_down_still_answers_200_and_the_sweeper_delivers_later(
-    database_url: str, moto_server: str, report_queue: str, pg: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+    database_url: str, moto_server: str, report_queue: str, pg: psycopg.Connection[Any], env: Env
 ) -> None:
     _, rid, sid = paid_reckoning_setup()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # SQS unreachable
-    config.reset()
-    aws.reset()
+    env(AWS_ENDPOINT_URL="http://127.0.0.1:9")  # SQS unreachable
     assert deliver(session_event("checkout.session.completed", sid, rid))[0] == 200
     assert state(pg) == ("paid", "paid")
     assert pg.execute("SELECT sent_at IS NULL AS pending, attempts FROM outbox").fetchone() == {
         "pending": True,
         "attempts": 1,
     }
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)  # SQS is back
-    config.reset()
-    aws.reset()
+    env(AWS_ENDPOINT_URL=moto_server)  # SQS is back
     from reckoning_local.events import LambdaContext
 
     result = load_function("sweeper").lambda_handler({"source": "aws.scheduler"}, LambdaContext())
     assert result == {"sent": 1, "failed": 0}
-    assert queued(report_queue) == [{"reckoningId": rid, "reason": "payment"}]
+    assert queued(report_queue) == [{"kind": "generate", "reckoningId": rid, "reason": "payment"}]
     assert pg.execute("SELECT sent_at IS NOT NULL AS sent FROM outbox").fetchone() == {"sent": True}
 
 
 def test_database_down_is_500_and_writes_nothing(
-    database_url: str, report_queue: str, pg: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+    database_url: str, report_queue: str, pg: psycopg.Connection[Any], env: Env
 ) -> None:
     _, rid, sid = paid_reckoning_setup()
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=1")
-    config.reset()
+    env(DATABASE_URL="postgresql://nobody@127.0.0.1:9/none?connect_timeout=1")
     db.reset_database()
     status, body = deliver(session_event("checkout.session.completed", sid, rid))
     assert (status, body["error"]["code"]) == (500, "INTERNAL_ERROR")

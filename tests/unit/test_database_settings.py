@@ -9,13 +9,12 @@ from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
 from reckoning import config
+from tests.helpers import Env
 
 
 @pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ENVIRONMENT", "production")
-    monkeypatch.setenv("DATABASE_URL", "postgresql://app@proxy.example/reckoning")
-    config.reset()
+def production(env: Env) -> None:
+    env(ENVIRONMENT="production", DATABASE_URL="postgresql://app@proxy.example/reckoning")
 
 
 @pytest.mark.usefixtures("production")
@@ -24,19 +23,15 @@ def test_production_verifies_the_server_against_certifis_bundle_by_default() -> 
 
 
 @pytest.mark.usefixtures("production")
-def test_production_takes_another_bundle_when_told(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DB_SSLROOTCERT", "/etc/pki/tls/certs/ca-bundle.crt")
-    config.reset()
+def test_production_takes_another_bundle_when_told(env: Env) -> None:
+    env(DB_SSLROOTCERT="/etc/pki/tls/certs/ca-bundle.crt")
     assert config.database_tls() == {"sslmode": "verify-full", "sslrootcert": "/etc/pki/tls/certs/ca-bundle.crt"}
 
 
 @pytest.mark.usefixtures("production")
 @pytest.mark.parametrize("mode", ["disable", "allow", "prefer", "require", "verify-ca"])
-def test_production_refuses_a_connection_that_does_not_verify_the_server(
-    monkeypatch: pytest.MonkeyPatch, mode: str
-) -> None:
-    monkeypatch.setenv("DB_SSLMODE", mode)
-    config.reset()
+def test_production_refuses_a_connection_that_does_not_verify_the_server(env: Env, mode: str) -> None:
+    env(DB_SSLMODE=mode)
     with pytest.raises(ValidationError, match=f"DB_SSLMODE={mode}"):
         config.settings()
 
@@ -45,18 +40,15 @@ def test_locally_the_url_or_libpq_decides() -> None:
     assert config.database_tls() == {}  # libpq's default, prefer (the embedded server is a Unix socket)
 
 
-def test_locally_a_setting_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DB_SSLMODE", "verify-full")
-    config.reset()
+def test_locally_a_setting_is_honoured(env: Env) -> None:
+    env(DB_SSLMODE="verify-full")
     assert config.database_tls() == {"sslmode": "verify-full", "sslrootcert": certifi.where()}
-    monkeypatch.setenv("DB_SSLMODE", "disable")
-    config.reset()
+    env(DB_SSLMODE="disable")
     assert config.database_tls() == {"sslmode": "disable"}
 
 
-def test_an_unknown_sslmode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DB_SSLMODE", "verify_full")
-    config.reset()
+def test_an_unknown_sslmode_is_refused(env: Env) -> None:
+    env(DB_SSLMODE="verify_full")
     with pytest.raises(ValidationError, match="db_sslmode"):
         config.settings()
 

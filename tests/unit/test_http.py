@@ -49,9 +49,39 @@ def test_retry_after_is_set_for_rate_limits_and_outages() -> None:
     assert error_response(errors.ServiceUnavailable("x", retry_after=9)).headers["Retry-After"] == "9"
 
 
-def test_the_table_covers_every_public_domain_error() -> None:
-    public = {errors.ValidationFailed, errors.NotFound, errors.Conflict, errors.RateLimited, errors.ServiceUnavailable}
-    assert public <= set(ERROR_TABLE)
+def _error_classes() -> list[type[errors.ReckoningError]]:
+    """Every error class `reckoning.errors` defines, found by looking, not listed by hand."""
+    found = [
+        value for value in vars(errors).values() if isinstance(value, type) and value.__module__ == errors.__name__
+    ]
+    return [cls for cls in found if issubclass(cls, errors.ReckoningError)]
+
+
+def test_the_error_classes_are_found() -> None:
+    assert {errors.ReckoningError, errors.NotFound, errors.WebhookFailed} <= set(_error_classes())
+    found: list[type] = list(_error_classes())
+    assert errors.FieldError not in found  # a dataclass of that module, not an error
+
+
+@pytest.mark.parametrize("cls", _error_classes(), ids=lambda cls: cls.__name__)
+def test_the_table_covers_every_public_domain_error(cls: type[errors.ReckoningError]) -> None:
+    assert cls in ERROR_TABLE, f"add {cls.__name__} to reckoning.http.ERROR_TABLE"
+    arguments: dict[type, tuple[Any, ...]] = {
+        errors.ValidationFailed: ([errors.FieldError("f", "m")],),
+        errors.RateLimited: (3,),
+    }
+    exc = cls(*arguments.get(cls, ("cause",)))
+    status, code = ERROR_TABLE[cls]
+    response = error_response(exc)
+    assert (response.status_code, body_of(response)["error"]["code"]) == (status, code)
+
+
+def test_a_webhook_failure_is_a_500_so_that_stripe_delivers_again() -> None:
+    response = error_response(errors.WebhookFailed("ServiceUnavailable"))
+    assert (response.status_code, body_of(response)["error"]) == (
+        500,
+        {"code": "INTERNAL_ERROR", "message": "Internal error."},
+    )
 
 
 def test_field_errors_drop_the_location_prefix_and_keep_one_per_field() -> None:

@@ -20,6 +20,7 @@ from reckoning import config, errors
 from reckoning.providers import checkout, email, writer
 from reckoning_local import template as tpl
 from reckoning_local.loader import import_file
+from tests.helpers import Env
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = tpl.load(ROOT / "template.yaml")
@@ -68,15 +69,9 @@ def production_environment(name: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], None]:
-    def use(variables: dict[str, str]) -> None:
-        for name in _ALL:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        config.reset()
-
-    return use
+def environment(env: Env) -> Callable[[dict[str, str]], None]:
+    """Exactly these variables of the ones any function reads."""
+    return lambda variables: env(**{**dict.fromkeys(_ALL), **variables})
 
 
 def boot(name: str) -> ModuleType:

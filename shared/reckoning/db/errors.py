@@ -17,7 +17,7 @@ def translated() -> Iterator[None]:
         yield
     except pg.UniqueViolation as exc:
         raise errors.Conflict(exc.diag.constraint_name or "unique violation") from exc
-    except (pg.QueryCanceled, pg.LockNotAvailable, pg.DeadlockDetected, pg.SerializationFailure) as exc:
-        raise errors.ServiceUnavailable(type(exc).__name__) from exc
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        # Down, slow, or refused for now (timeouts, lock waits, deadlocks and serialisation failures are
+        # OperationalErrors too): trying again later can succeed.
         raise errors.ServiceUnavailable(type(exc).__name__) from exc

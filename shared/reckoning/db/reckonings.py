@@ -1,7 +1,13 @@
-"""Reckonings, their access tokens and the rate-limit counters."""
+"""The reckonings table: a submitted questionnaire and its lifecycle (sql/reckonings.sql, docs/lifecycle.md).
+
+Every lifecycle write returns whether it changed the row: False means the reckoning was not in a state the
+transition may leave (a duplicate event or message, or another worker got there first).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -9,45 +15,68 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from reckoning.db.connection import Connection, one
-from reckoning.db.queries import q
+from reckoning.db.queries import changed, every, first, q
+from reckoning.models.status import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Reckoning:
+    id: UUID
+    email: str
+    name: str | None
+    status: Status
+    status_reason: str | None
+    questionnaire_version: str
+    answers: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    status_changed_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Reckoning:
+        return cls(**{**row, "status": Status(row["status"])})
 
 
 def insert(conn: Connection, email: str, name: str | None, version: str, answers: dict[str, Any]) -> UUID:
     params = {"email": email, "name": name, "questionnaire_version": version, "answers": Jsonb(answers)}
-    row = one(conn.execute(q("insert_reckoning"), params))
-    return UUID(str(row["id"]))
+    return UUID(str(one(conn.execute(q("insert_reckoning"), params))["id"]))
 
 
-def insert_token(
-    conn: Connection, token_hash: bytes, reckoning_id: UUID, purpose: str, expires_at: datetime | None
-) -> None:
-    conn.execute(
-        q("insert_access_token"),
-        {"token_hash": token_hash, "reckoning_id": reckoning_id, "purpose": purpose, "expires_at": expires_at},
-    )
+def by_id(conn: Connection, reckoning_id: UUID) -> Reckoning | None:
+    return first(conn, "reckoning_by_id", Reckoning.from_row, id=reckoning_id)
 
 
-def by_token(conn: Connection, token_hash: bytes) -> dict[str, Any] | None:
-    return conn.execute(q("reckoning_by_token"), {"token_hash": token_hash}).fetchone()
+def of_address(conn: Connection, email: str) -> list[Reckoning]:
+    """The address's paid reckonings (the ones with a report to link), oldest first."""
+    return every(conn, "reckonings_of_address", Reckoning.from_row, email=email)
 
 
-def by_id(conn: Connection, reckoning_id: UUID) -> dict[str, Any] | None:
-    return conn.execute(q("reckoning_by_id"), {"id": reckoning_id}).fetchone()
+def mark_paid(conn: Connection, reckoning_id: UUID) -> bool:
+    return changed(conn, "mark_paid", id=reckoning_id)
 
 
-def revoke_tokens(conn: Connection, reckoning_id: UUID) -> int:
-    return conn.execute(q("revoke_tokens"), {"reckoning_id": reckoning_id}).rowcount
+def claim(conn: Connection, reckoning_id: UUID, lease_s: int, reason: str) -> Reckoning | None:
+    """The reckoning, now generating under a lease of this worker's; None when it is not claimable."""
+    return first(conn, "claim", Reckoning.from_row, id=reckoning_id, lease_s=lease_s, reason=reason)
 
 
-def hit_rate_limit(conn: Connection, bucket: str, window_s: int) -> tuple[int, int]:
-    """Count one request in the bucket's current window: (count so far, seconds until the window resets)."""
-    row = one(conn.execute(q("hit_rate_limit"), {"bucket": bucket, "window_s": window_s}))
-    return int(row["count"]), max(1, int(row["resets_in"]))
+def release_lease(conn: Connection, reckoning_id: UUID) -> bool:
+    return changed(conn, "release_lease", id=reckoning_id)
 
 
-def released_report(conn: Connection, reckoning_id: UUID) -> dict[str, Any] | None:
-    return conn.execute(q("released_report"), {"reckoning_id": reckoning_id}).fetchone()
+def finish(conn: Connection, reckoning_id: UUID, status: Status, reason: str | None = None) -> bool:
+    """generating → ready or needs_review."""
+    return changed(conn, "finish", id=reckoning_id, status=str(status), reason=reason)
 
 
-def with_access_for_email(conn: Connection, email: str) -> list[dict[str, Any]]:
-    return conn.execute(q("reckonings_with_access_for_email"), {"email": email}).fetchall()
+def fail(conn: Connection, reckoning_id: UUID, reason: str) -> bool:
+    return changed(conn, "fail", id=reckoning_id, reason=reason)
+
+
+def refund(conn: Connection, reckoning_id: UUID) -> bool:
+    return changed(conn, "refund", id=reckoning_id)
+
+
+def reopen(conn: Connection, reckoning_id: UUID, reason: str, *, only_failed: bool = False) -> bool:
+    """Back to paid, for a new report; `only_failed`: only a failed one (a replayed dead letter)."""
+    return changed(conn, "reopen_failed" if only_failed else "reopen", id=reckoning_id, reason=reason)

@@ -1,92 +1,94 @@
-"""Claims and leases, reports, generation attempts and emails."""
+"""A reckoning's report (one row, versioned) and every model call made to write it (sql/reports.sql)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
 from reckoning.db.connection import Connection, one
-from reckoning.db.queries import q
-
-Row = dict[str, Any]
-
-
-def claim(conn: Connection, reckoning_id: UUID, lease_s: int, reason: str) -> Row | None:
-    return conn.execute(q("claim_reckoning"), {"id": reckoning_id, "lease_s": lease_s, "reason": reason}).fetchone()
+from reckoning.db.queries import changed, first, q
+from reckoning.models.report import Report
 
 
-def release_lease(conn: Connection, reckoning_id: UUID) -> None:
-    conn.execute(q("release_lease"), {"id": reckoning_id})
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    id: UUID
+    reckoning_id: UUID
+    version: int
+    content: dict[str, Any]
+    confidence: float
+    released: bool
+    pdf_key: str | None
+    written_at: datetime  # when this version was written: the date its PDF shows
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> StoredReport:
+        return cls(**{**row, "confidence": float(row["confidence"])})
+
+    @property
+    def report(self) -> Report:
+        return Report.model_validate(self.content)
 
 
-def finish(conn: Connection, reckoning_id: UUID, status: str, reason: str | None = None) -> bool:
-    params = {"id": reckoning_id, "status": status, "reason": reason}
-    return conn.execute(q("finish_reckoning"), params).fetchone() is not None
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    content: dict[str, Any]
+    confidence: float
+    layer_results: dict[str, Any]
+    released: bool
+    model: str
+    input_tokens: int | None
+    output_tokens: int | None
 
 
-def fail(conn: Connection, reckoning_id: UUID, reason: str) -> bool:
-    return conn.execute(q("fail_reckoning"), {"id": reckoning_id, "reason": reason}).fetchone() is not None
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One model call: what it cost and how it ended."""
+
+    model: str
+    latency_ms: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    stop_reason: str | None = None
+    confidence: float | None = None
+    passed: bool | None = None
+    error_class: str | None = None
 
 
-def report_for(conn: Connection, reckoning_id: UUID) -> Row | None:
-    return conn.execute(q("report_for"), {"reckoning_id": reckoning_id}).fetchone()
+def current(conn: Connection, reckoning_id: UUID) -> StoredReport | None:
+    """The current version, released or not."""
+    return first(conn, "report_for", StoredReport.from_row, reckoning_id=reckoning_id)
 
 
-def save_report(
-    conn: Connection,
-    reckoning_id: UUID,
-    *,
-    content: dict[str, Any],
-    confidence: float,
-    layer_results: dict[str, Any],
-    released: bool,
-    model: str,
-    input_tokens: int | None,
-    output_tokens: int | None,
-) -> int:
-    """Insert the report, or replace it as the next version; returns the version."""
+def released(conn: Connection, reckoning_id: UUID) -> StoredReport | None:
+    report = current(conn, reckoning_id)
+    return report if report is not None and report.released else None
+
+
+def save(conn: Connection, reckoning_id: UUID, new: NewReport) -> StoredReport:
+    """Insert the report, or replace it as the next version."""
     params = {
+        **asdict(new),
         "reckoning_id": reckoning_id,
-        "content": Jsonb(content),
-        "confidence": round(confidence, 3),
-        "layer_results": Jsonb(layer_results),
-        "released": released,
-        "model": model,
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
+        "content": Jsonb(new.content),
+        "layer_results": Jsonb(new.layer_results),
+        "confidence": round(new.confidence, 3),
     }
-    return int(one(conn.execute(q("save_report"), params))["version"])
+    return StoredReport.from_row(one(conn.execute(q("save_report"), params)))
 
 
-def set_pdf_key(conn: Connection, reckoning_id: UUID, version: int, key: str) -> None:
-    conn.execute(q("set_pdf_key"), {"reckoning_id": reckoning_id, "version": version, "pdf_key": key})
+def set_pdf_key(conn: Connection, reckoning_id: UUID, version: int, key: str) -> bool:
+    return changed(conn, "set_pdf_key", reckoning_id=reckoning_id, version=version, pdf_key=key)
 
 
-def withdraw(conn: Connection, reckoning_id: UUID) -> None:
-    conn.execute(q("withdraw_report"), {"reckoning_id": reckoning_id})
+def withdraw(conn: Connection, reckoning_id: UUID) -> bool:
+    return changed(conn, "withdraw_report", reckoning_id=reckoning_id)
 
 
-def record_attempt(conn: Connection, reckoning_id: UUID, **fields: Any) -> None:
-    number = one(conn.execute(q("next_attempt_number"), {"reckoning_id": reckoning_id}))["n"]
-    defaults = dict.fromkeys(
-        ("model", "latency_ms", "input_tokens", "output_tokens", "stop_reason", "confidence", "passed", "error_class")
-    )
-    conn.execute(q("insert_attempt"), {**defaults, **fields, "reckoning_id": reckoning_id, "attempt": number})
-
-
-def email_by_key(conn: Connection, key: str) -> Row | None:
-    return conn.execute(q("email_by_key"), {"idempotency_key": key}).fetchone()
-
-
-def insert_email(conn: Connection, reckoning_id: UUID | None, kind: str, key: str) -> None:
-    conn.execute(q("insert_email"), {"reckoning_id": reckoning_id, "kind": kind, "idempotency_key": key})
-
-
-def mark_email_sent(conn: Connection, key: str, provider_id: str) -> None:
-    conn.execute(q("mark_email_sent"), {"idempotency_key": key, "provider_id": provider_id})
-
-
-def mark_email_failed(conn: Connection, key: str, error_class: str) -> None:
-    conn.execute(q("mark_email_failed"), {"idempotency_key": key, "error_class": error_class})
+def record_attempt(conn: Connection, reckoning_id: UUID, attempt: Attempt) -> None:
+    changed(conn, "insert_attempt", reckoning_id=reckoning_id, **asdict(attempt))

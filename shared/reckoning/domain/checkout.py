@@ -13,12 +13,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
 
 from reckoning import db, errors
-from reckoning.db import payments, reckonings
+from reckoning.db import payments
+from reckoning.db.payments import NewPayment, Payment
 from reckoning.domain import tokens
 from reckoning.models.api import CheckoutResult
+from reckoning.models.status import PaymentStatus, Status
 from reckoning.observability import logger
 from reckoning.providers.checkout import Checkout
 
@@ -52,27 +53,23 @@ def slot_at(created_at: datetime, now: datetime) -> Slot:
 def start_checkout(
     database: db.Database, provider: Checkout, token: str, now: datetime | None = None
 ) -> CheckoutResult:
-    token_hash = tokens.token_hash_or_not_found(token)
     now = now or datetime.now(UTC)
     with database.transaction() as conn:
-        reckoning = reckonings.by_token(conn, token_hash)
-        if reckoning is None:
-            raise errors.NotFound("unknown token")
-        if reckoning["status"] != "awaiting_payment":
-            raise errors.Conflict(f"reckoning is {reckoning['status']}")
-        latest = payments.latest(conn, reckoning["id"])
+        reckoning = tokens.reckoning_for(conn, token)
+        if reckoning.status != Status.AWAITING_PAYMENT:
+            raise errors.Conflict(f"reckoning is {reckoning.status}")
+        latest = payments.latest(conn, reckoning.id)
     if latest is not None and _reusable(latest, now):
         return _result(latest)
-    generation = 1 if latest is None else latest["generation"] + 1
-    reckoning_id = UUID(str(reckoning["id"]))
-    slot = slot_at(reckoning["created_at"], now)
-    log = {"reckoning_id": str(reckoning_id), "generation": generation, "slot": slot.index}
+    generation = 1 if latest is None else latest.generation + 1
+    slot = slot_at(reckoning.created_at, now)
+    log = {"reckoning_id": str(reckoning.id), "generation": generation, "slot": slot.index}
     try:
         # Outside any transaction: no database connection is held across the Stripe call.
         session = provider.create_session(
-            reckoning_id=reckoning_id,
-            email=reckoning["email"],
-            idempotency_key=f"checkout:{reckoning_id}:{generation}:{slot.index}",
+            reckoning_id=reckoning.id,
+            email=reckoning.email,
+            idempotency_key=f"checkout:{reckoning.id}:{generation}:{slot.index}",
             expires_at=slot.expires_at,
         )
     except errors.IdempotencyKeySpent as exc:
@@ -81,32 +78,31 @@ def start_checkout(
         logger.error("checkout key spent at Stripe", extra={**log, "cause": str(exc)})
         retry_after = max(1, math.ceil((slot.ends_at - now).total_seconds()))
         raise errors.ServiceUnavailable(str(exc), retry_after=retry_after) from None
+    new = NewPayment(
+        reckoning_id=reckoning.id,
+        generation=generation,
+        checkout_session_id=session.id,
+        checkout_url=session.url,
+        amount=session.amount,
+        currency=session.currency,
+        expires_at=session.expires_at,
+    )
     with database.transaction() as conn:
-        row = payments.insert(
-            conn,
-            reckoning_id=reckoning_id,
-            generation=generation,
-            session_id=session.id,
-            url=session.url,
-            amount=session.amount,
-            currency=session.currency,
-            expires_at=session.expires_at,
-        )
+        payment = payments.insert(conn, new)
     logger.info("checkout session recorded", extra=log)
-    return _result(row)
+    return _result(payment)
 
 
-def _reusable(payment: payments.Row, now: datetime) -> bool:
-    if payment["status"] in {"paid", "processing"}:
-        raise errors.Conflict(f"payment is {payment['status']}")
-    open_long_enough: bool = payment["expires_at"] - now > _MIN_REMAINING
-    return payment["status"] == "open" and open_long_enough
+def _reusable(payment: Payment, now: datetime) -> bool:
+    if payment.status in {PaymentStatus.PAID, PaymentStatus.PROCESSING}:
+        raise errors.Conflict(f"payment is {payment.status}")
+    return payment.status == PaymentStatus.OPEN and payment.expires_at - now > _MIN_REMAINING
 
 
-def _result(payment: payments.Row) -> CheckoutResult:
+def _result(payment: Payment) -> CheckoutResult:
     return CheckoutResult(
-        checkout_url=payment["checkout_url"],
-        session_id=payment["checkout_session_id"],
-        amount=payment["amount"],
-        currency=payment["currency"],
+        checkout_url=payment.checkout_url,
+        session_id=payment.checkout_session_id,
+        amount=payment.amount,
+        currency=payment.currency,
     )

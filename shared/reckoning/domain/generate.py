@@ -9,43 +9,27 @@ any point ends with one report, one PDF object and one email.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal
 from uuid import UUID
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from reckoning import db, errors
 from reckoning.config import settings
-from reckoning.db import reports
-from reckoning.domain import links, tokens
+from reckoning.db import reckonings, reports
+from reckoning.db.reckonings import Reckoning
+from reckoning.db.reports import Attempt, NewReport
+from reckoning.domain import emails, links
+from reckoning.domain.pdfs import PdfStore, Render, ensure_pdf
+from reckoning.models.job import GenerateJob, Job, LinksJob
 from reckoning.models.questionnaire import Questionnaires, served
-from reckoning.models.report import Report
+from reckoning.models.status import Status
 from reckoning.models.submission import Submission
 from reckoning.observability import logger, metrics
-from reckoning.providers.email import Mailer, compose_report_ready
+from reckoning.providers.email import Mailer
 from reckoning.providers.writer import Draft, Writer
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 
 Outcome = Literal["ready", "needs_review", "failed", "skipped", "links_sent"]
-
-
-class Job(BaseModel):
-    """The report queue's message body."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
-
-    reckoning_id: UUID = Field(alias="reckoningId")
-    reason: Literal["payment", "retry", "links"] = "payment"
-    request_id: str | None = Field(default=None, alias="requestId", max_length=200)
-
-
-class PdfStore(Protocol):
-    def pdf_key(self, reckoning_id: UUID, version: int) -> str: ...
-    def exists(self, key: str) -> bool: ...
-    def put_pdf_if_absent(self, key: str, data: bytes) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +37,7 @@ class Collaborators:
     writer: Writer
     mailer: Mailer
     store: PdfStore
-    render: Callable[[Report, str | None, datetime], bytes]
+    render: Render
     questionnaires: Questionnaires = field(default_factory=served)  # to read each submission as it was answered
 
 
@@ -68,8 +52,8 @@ def handle(
     database: db.Database, job: Job, deps: Collaborators, *, final_receive: bool = False, deadline: float | None = None
 ) -> Outcome:
     """One queue message: a report to generate, or report links to send."""
-    if job.reason == "links":
-        links.send_links(database, job.reckoning_id, job.request_id or str(job.reckoning_id), deps.mailer)
+    if isinstance(job, LinksJob):
+        links.send_links(database, job, deps.mailer)
         return "links_sent"
     return generate(database, job, deps, final_receive=final_receive, deadline=deadline)
 
@@ -82,7 +66,7 @@ def attempt_budget_s() -> float:
 
 def generate(
     database: db.Database,
-    job: Job,
+    job: GenerateJob,
     deps: Collaborators,
     *,
     final_receive: bool = False,
@@ -93,59 +77,54 @@ def generate(
     if deadline is not None and time.monotonic() + attempt_budget_s() > deadline:
         raise errors.TransientFailure("not enough time left in this invocation")
     with database.transaction() as conn:
-        row = reports.claim(conn, reckoning_id, settings().generation_lease_s, job.reason)
-    if row is None:
+        reckoning = reckonings.claim(conn, reckoning_id, settings().generation_lease_s, job.reason)
+    if reckoning is None:
         logger.info("not claimable: a duplicate, or another worker has it", extra={"reckoning_id": str(reckoning_id)})
         return "skipped"
     try:
-        return _run(database, row, deps, deadline)
+        return _run(database, reckoning, deps, deadline)
     except errors.PermanentFailure as exc:
-        _fail(database, reckoning_id, f"permanent: {exc}", getattr(exc, "kind", "permanent"))
+        _fail(database, reckoning_id, f"permanent: {exc}", exc.kind)
         return "failed"
     except Exception as exc:
         with database.transaction() as conn:
             if final_receive:  # the message goes to the DLQ after this: say so in the status
-                reports.fail(conn, reckoning_id, f"gave up after the last receive: {type(exc).__name__}")
+                reckonings.fail(conn, reckoning_id, f"gave up after the last receive: {type(exc).__name__}")
                 metrics.add_metric(name="GenerationFailed", unit="Count", value=1)
             else:  # let the redelivery claim it at once
-                reports.release_lease(conn, reckoning_id)
+                reckonings.release_lease(conn, reckoning_id)
         raise
 
 
-def _run(database: db.Database, row: dict[str, Any], deps: Collaborators, deadline: float | None) -> Outcome:
-    reckoning_id: UUID = row["id"]
+def _run(database: db.Database, reckoning: Reckoning, deps: Collaborators, deadline: float | None) -> Outcome:
     with database.transaction() as conn:
-        existing = reports.report_for(conn, reckoning_id)
-    if existing is not None and existing["released"]:  # a redelivery after the report was saved
-        version, report = existing["version"], Report.model_validate(existing["content"])
-    else:
-        questionnaire = deps.questionnaires.version(row["questionnaire_version"])
-        submission = Submission.of(row["name"], row["answers"], questionnaire)
-        draft, result = _write_until_valid(database, reckoning_id, submission, deps.writer, deadline)
+        report = reports.current(conn, reckoning.id)
+    if report is None or not report.released:  # else a redelivery after the report was saved
+        questionnaire = deps.questionnaires.version(reckoning.questionnaire_version)
+        submission = Submission.of(reckoning.name, reckoning.answers, questionnaire)
+        draft, result = _write_until_valid(database, reckoning.id, submission, deps.writer, deadline)
+        new = NewReport(
+            content=draft.content,
+            confidence=result.confidence,
+            layer_results=result.as_json(),
+            released=result.released,
+            model=draft.model,
+            input_tokens=draft.input_tokens,
+            output_tokens=draft.output_tokens,
+        )
         with database.transaction() as conn:
-            version = reports.save_report(
-                conn,
-                reckoning_id,
-                content=draft.content,
-                confidence=result.confidence,
-                layer_results=result.as_json(),
-                released=result.released,
-                model=draft.model,
-                input_tokens=draft.input_tokens,
-                output_tokens=draft.output_tokens,
-            )
+            report = reports.save(conn, reckoning.id, new)
             if not result.released:
-                reports.finish(conn, reckoning_id, "needs_review", f"confidence {result.confidence:.2f}")
+                reckonings.finish(conn, reckoning.id, Status.NEEDS_REVIEW, f"confidence {result.confidence:.2f}")
         if not result.released:
             metrics.add_metric(name="NeedsReview", unit="Count", value=1)
             return "needs_review"
-        report = Report.model_validate(draft.content)
-    _ensure_pdf(database, reckoning_id, version, report, row["name"], deps)
-    _email_once(database, row, version, report, deps.mailer)
+    ensure_pdf(database, deps.store, deps.render, reckoning.name, report)
+    emails.announce_report(database, deps.mailer, reckoning, report, f"report-ready/{reckoning.id}/v{report.version}")
     with database.transaction() as conn:
-        reports.finish(conn, reckoning_id, "ready")
+        reckonings.finish(conn, reckoning.id, Status.READY)
     metrics.add_metric(name="ReportReady", unit="Count", value=1)
-    logger.info("report ready", extra={"reckoning_id": str(reckoning_id), "version": version})
+    logger.info("report ready", extra={"reckoning_id": str(reckoning.id), "version": report.version})
     return "ready"
 
 
@@ -159,18 +138,17 @@ def _write_until_valid(
             break  # no time for another attempt: keep the best so far
         draft = _write(database, reckoning_id, submission, writer, feedback)
         result = validate(draft.content, submission, GenerationMeta(stop_reason=draft.stop_reason, model=draft.model))
+        attempt = Attempt(
+            model=draft.model,
+            latency_ms=draft.latency_ms,
+            input_tokens=draft.input_tokens,
+            output_tokens=draft.output_tokens,
+            stop_reason=draft.stop_reason,
+            confidence=round(result.confidence, 3),
+            passed=result.released,
+        )
         with database.transaction() as conn:
-            reports.record_attempt(
-                conn,
-                reckoning_id,
-                model=draft.model,
-                latency_ms=draft.latency_ms,
-                input_tokens=draft.input_tokens,
-                output_tokens=draft.output_tokens,
-                stop_reason=draft.stop_reason,
-                confidence=round(result.confidence, 3),
-                passed=result.released,
-            )
+            reports.record_attempt(conn, reckoning_id, attempt)
         metrics.add_metric(name="GenerationAttempt", unit="Count", value=1)
         if best is None or result.confidence > best[1].confidence:
             best = (draft, result)
@@ -188,46 +166,13 @@ def _write(
         return writer.write(submission, feedback)
     except (errors.TransientFailure, errors.PermanentFailure) as exc:
         with database.transaction() as conn:
-            reports.record_attempt(conn, reckoning_id, model=writer.model, error_class=type(exc).__name__)
+            reports.record_attempt(conn, reckoning_id, Attempt(writer.model, error_class=type(exc).__name__))
         raise
-
-
-def _ensure_pdf(
-    database: db.Database, reckoning_id: UUID, version: int, report: Report, name: str | None, deps: Collaborators
-) -> None:
-    key = deps.store.pdf_key(reckoning_id, version)
-    if not deps.store.exists(key):
-        deps.store.put_pdf_if_absent(key, deps.render(report, name, datetime.now(UTC)))
-    with database.transaction() as conn:
-        reports.set_pdf_key(conn, reckoning_id, version, key)
-
-
-def _email_once(database: db.Database, row: dict[str, Any], version: int, report: Report, mailer: Mailer) -> None:
-    reckoning_id: UUID = row["id"]
-    key = f"report-ready/{reckoning_id}/v{version}"
-    ttl_days = settings().report_token_ttl_days
-    with database.transaction() as conn:
-        sent = reports.email_by_key(conn, key)
-        if sent is not None and sent["status"] in {"sent", "failed"}:
-            return
-        reports.insert_email(conn, reckoning_id, "report_ready", key)
-        token = tokens.mint(conn, reckoning_id, "email_link", timedelta(days=ttl_days) if ttl_days else None)
-    message = compose_report_ready(row["name"], tokens.report_link(token), report.title)
-    try:
-        provider_id = mailer.send(message, row["email"], key)
-    except errors.PermanentFailure as exc:  # e.g. quota exhausted: the report stays available, on-call resends
-        with database.transaction() as conn:
-            reports.mark_email_failed(conn, key, getattr(exc, "kind", type(exc).__name__))
-        metrics.add_metric(name="EmailFailed", unit="Count", value=1)
-        logger.error("report email not sent", extra={"reckoning_id": str(reckoning_id), "error_class": str(exc)})
-        return
-    with database.transaction() as conn:
-        reports.mark_email_sent(conn, key, provider_id)
 
 
 def _fail(database: db.Database, reckoning_id: UUID, reason: str, kind: str) -> None:
     with database.transaction() as conn:
-        reports.fail(conn, reckoning_id, reason)
+        reckonings.fail(conn, reckoning_id, reason)
     metrics.add_metric(name="GenerationFailed", unit="Count", value=1)
     if kind in {"spend_limit", "auth"}:
         metrics.add_metric(name="ProviderAlert", unit="Count", value=1)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import timedelta
-from uuid import UUID
 
 from reckoning import db
 from reckoning.config import settings
-from reckoning.db import payments, reckonings, reports
+from reckoning.db import outbox, reckonings
 from reckoning.domain import rate_limit, tokens
+from reckoning.domain.emails import Letter, send_once
+from reckoning.models.job import LinksJob
 from reckoning.observability import logger
 from reckoning.providers.email import Mailer, compose_report_links
 
@@ -31,38 +32,24 @@ def request_links(database: db.Database, email: str) -> bool:
     digest = _address_digest(email)
     if rate_limit.exceeded(database, "links-email", digest, settings().rate_limit_links):
         return False
-    window = int(time.time()) // _WINDOW_S
+    key = f"links:{digest}:{int(time.time()) // _WINDOW_S}"
     with database.transaction() as conn:
-        found = reckonings.with_access_for_email(conn, email.strip())
-        if not found:
-            return False
-        key = f"links:{digest}:{window}"
-        payload = {"reckoningId": str(found[0]["id"]), "reason": "links", "requestId": key}
-        return payments.enqueue(conn, key, payload)
+        found = reckonings.of_address(conn, email.strip())
+        return bool(found) and outbox.enqueue(conn, LinksJob(reckoning_id=found[0].id, request_id=key), key)
 
 
-def send_links(database: db.Database, reckoning_id: UUID, request_id: str, mailer: Mailer) -> None:
-    """Mint fresh, expiring links for every paid reckoning of this reckoning's address, and email them once."""
-    key = f"report-links/{request_id}"
+def send_links(database: db.Database, job: LinksJob, mailer: Mailer) -> None:
+    """Mint fresh, expiring links for every paid reckoning of the job's address, and email them once."""
     ttl = timedelta(hours=settings().link_token_ttl_hours)
-    with database.transaction() as conn:
-        owner = reckonings.by_id(conn, reckoning_id)
-        if owner is None:
-            return
-        existing = reports.email_by_key(conn, key)
-        if existing is not None and existing["status"] == "sent":
-            return
-        reports.insert_email(conn, reckoning_id, "report_links", key)
+
+    def letter(conn: db.Connection) -> Letter | None:
+        owner = reckonings.by_id(conn, job.reckoning_id)
+        found = reckonings.of_address(conn, owner.email) if owner else []
         links = [
-            (
-                f"Reckoning of {row['created_at']:%d %B %Y}",
-                tokens.report_link(tokens.mint(conn, row["id"], "email_link", ttl)),
-            )
-            for row in reckonings.with_access_for_email(conn, owner["email"])
+            (f"Reckoning of {r.created_at:%d %B %Y}", tokens.report_link(tokens.mint(conn, r.id, "email_link", ttl)))
+            for r in found
         ]
-    if not links:
-        return
-    provider_id = mailer.send(compose_report_links(links), owner["email"], key)
-    with database.transaction() as conn:
-        reports.mark_email_sent(conn, key, provider_id)
-    logger.info("report links sent", extra={"reckoning_id": str(reckoning_id), "links": len(links)})
+        return Letter(owner.email, compose_report_links(links)) if owner and links else None
+
+    if send_once(database, mailer, f"report-links/{job.request_id}", "report_links", job.reckoning_id, letter):
+        logger.info("report links sent", extra={"reckoning_id": str(job.reckoning_id)})

@@ -5,56 +5,52 @@ Timelines print ids, statuses, amounts and error classes only: never emails, nam
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from reckoning import db, errors
-from reckoning.config import settings
-from reckoning.db import operations, payments, reckonings, reports
-from reckoning.domain import outbox, tokens
-from reckoning.models.report import Report
-from reckoning.providers.email import Mailer, compose_report_ready
+from reckoning.db import outbox, reckonings, reports, timeline
+from reckoning.domain import emails
+from reckoning.domain import outbox as relay
+from reckoning.models.job import GenerateJob, read_job
+from reckoning.models.status import Status
+from reckoning.providers.email import Mailer
 from reckoning.providers.queue import Queue
 
 
 def regenerate(database: db.Database, queue: Queue, reckoning_id: UUID) -> None:
     """Withdraw the current report and queue a new generation (the next version replaces it)."""
     with database.transaction() as conn:
-        if not operations.reopen(conn, reckoning_id, "regenerate requested by an operator"):
+        if not reckonings.reopen(conn, reckoning_id, "regenerate requested by an operator"):
             raise errors.Conflict("only paid, generating, ready, failed or held reckonings can be regenerated")
         reports.withdraw(conn, reckoning_id)
-        key = f"retry:{reckoning_id}:{time.time_ns()}"
-        payments.enqueue(conn, key, {"reckoningId": str(reckoning_id), "reason": "retry"})
-    outbox.drain(database, queue)
+        job = GenerateJob(reckoning_id=reckoning_id, reason="retry")
+        outbox.enqueue(conn, job, f"retry:{reckoning_id}:{time.time_ns()}")
+    relay.drain(database, queue)
 
 
 def resend_link(database: db.Database, mailer: Mailer, reckoning_id: UUID) -> str:
     """Mint a fresh link to a ready report and email it again; returns the provider's message id."""
-    ttl_days = settings().report_token_ttl_days
     with database.transaction() as conn:
-        row = reckonings.by_id(conn, reckoning_id)
-        report = reckonings.released_report(conn, reckoning_id) if row else None
-        if row is None or report is None or row["status"] != "ready":
-            raise errors.Conflict("the reckoning has no released report")
-        key = f"report-ready/{reckoning_id}/resend/{time.time_ns()}"
-        reports.insert_email(conn, reckoning_id, "report_ready", key)
-        token = tokens.mint(conn, reckoning_id, "email_link", timedelta(days=ttl_days) if ttl_days else None)
-    title = Report.model_validate(report["content"]).title
-    provider_id = mailer.send(compose_report_ready(row["name"], tokens.report_link(token), title), row["email"], key)
-    with database.transaction() as conn:
-        reports.mark_email_sent(conn, key, provider_id)
+        reckoning = reckonings.by_id(conn, reckoning_id)
+        report = reports.released(conn, reckoning_id)
+    if reckoning is None or report is None or reckoning.status != Status.READY:
+        raise errors.Conflict("the reckoning has no released report")
+    key = f"report-ready/{reckoning_id}/resend/{time.time_ns()}"
+    provider_id = emails.announce_report(database, mailer, reckoning, report, key)
+    if provider_id is None:
+        raise errors.PermanentFailure("the email provider refused the email (see the log)")
     return provider_id
 
 
-def timeline(database: db.Database, reckoning_id: UUID) -> list[dict[str, Any]]:
+def timeline_of(database: db.Database, reckoning_id: UUID) -> list[timeline.Entry]:
     with database.transaction() as conn:
         if reckonings.by_id(conn, reckoning_id) is None:
             raise errors.NotFound("no such reckoning")
-        return operations.timeline(conn, reckoning_id)
+        return timeline.of(conn, reckoning_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +79,8 @@ def replay_dead_letters(database: db.Database, dlq_url: str, queue_url: str, lim
 
 def _reopen_failed(database: db.Database, body: str) -> int:
     try:
-        reckoning_id = UUID(json.loads(body)["reckoningId"])
-    except (ValueError, KeyError, TypeError):
+        job = read_job(body)
+    except ValidationError:
         return 0
     with database.transaction() as conn:
-        row = reckonings.by_id(conn, reckoning_id)
-        if row is None or row["status"] != "failed":
-            return 0
-        return int(operations.reopen(conn, reckoning_id, "replayed from the dead-letter queue"))
+        return int(reckonings.reopen(conn, job.reckoning_id, "replayed from the dead-letter queue", only_failed=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reckoning import db, errors
-from reckoning.db import payments
+from reckoning.db import outbox
 from reckoning.observability import logger
 from reckoning.providers.queue import Queue
 
@@ -23,18 +23,17 @@ class Relayed:
 def relay(database: db.Database, queue: Queue, batch: int = 50) -> Relayed:
     """Send one batch of pending messages; rows stay pending when SQS refuses them."""
     with database.transaction() as conn:
-        rows = payments.pending_outbox(conn, batch)
-        if not rows:
+        pending = outbox.pending(conn, batch)
+        if not pending:
             return Relayed(0, 0)
-        messages = {str(row["id"]): row["payload"] for row in rows}
         error: str | None = None
         try:
-            failed_keys = queue.send(messages)
+            refused = queue.send({str(key): body for key, body in pending.items()})
         except errors.TransientFailure as exc:
-            failed_keys, error = set(messages), str(exc)
-        sent = [row["id"] for row in rows if str(row["id"]) not in failed_keys]
-        failed = [row["id"] for row in rows if str(row["id"]) in failed_keys]
-        payments.mark_outbox(conn, sent, failed, error or ("rejected by SQS" if failed else None))
+            refused, error = {str(key) for key in pending}, str(exc)
+        sent = [key for key in pending if str(key) not in refused]
+        failed = [key for key in pending if str(key) in refused]
+        outbox.mark(conn, sent, failed, error or ("rejected by SQS" if failed else None))
     if failed:
         logger.warning("outbox messages left for the sweeper", extra={"failed": len(failed), "sent": len(sent)})
     return Relayed(len(sent), len(failed))

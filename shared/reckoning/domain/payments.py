@@ -12,26 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from reckoning import db, errors
-from reckoning.db import payments, reckonings
+from reckoning.config import secret, settings
+from reckoning.db import outbox, payments, reckonings, tokens
 from reckoning.db.connection import Connection
-from reckoning.observability import logger
+from reckoning.db.payments import Payment
+from reckoning.domain import outbox as relay
+from reckoning.models.job import GenerateJob
+from reckoning.models.status import PaymentStatus
+from reckoning.models.stripe import StripeEvent, intent_id
+from reckoning.observability import logger, metrics
+from reckoning.providers.queue import Queue
 
-
-class _EventData(BaseModel):
-    object: dict[str, Any]
-
-
-class StripeEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str
-    type: str
-    created: int
-    livemode: bool = False
-    data: _EventData
+# A payment that has not settled yet: still open, or waiting for a delayed method's money.
+_UNSETTLED = (PaymentStatus.OPEN, PaymentStatus.PROCESSING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +35,34 @@ class Outcome:
     kind: str  # applied | ignored | flagged | unmatched | duplicate
     reckoning_id: UUID | None = None
     reason: str | None = None
+
+
+def receive(database: db.Database, queue: Queue, payload: str, signature: str | None) -> Outcome:
+    """One webhook delivery: verified, recorded once and applied in one transaction, then what it queued relayed.
+
+    A delivery that is not Stripe's raises InvalidSignature or ValidationFailed (400: Stripe does not retry).
+    Any other failure raises WebhookFailed (500), so that Stripe delivers the event again: nothing was
+    committed, or what was is recorded and the repeat is a duplicate.
+    """
+    webhook_secret = secret("STRIPE_WEBHOOK_SECRET")
+    if not webhook_secret:
+        raise _failed(errors.ServiceUnavailable("STRIPE_WEBHOOK_SECRET is not configured"))
+    verify(payload, signature, webhook_secret, settings().webhook_tolerance_s)
+    event = parse(payload)
+    try:
+        outcome = apply(database, event)
+        if outcome.kind == "applied":
+            relay.relay(database, queue)  # after the commit; what SQS refuses, the sweeper sends
+    except Exception as exc:
+        raise _failed(exc) from exc
+    metrics.add_metric(name=f"StripeEvent_{outcome.kind}", unit="Count", value=1)
+    return outcome
+
+
+def _failed(cause: Exception) -> errors.WebhookFailed:
+    logger.error("webhook not processed", extra={"error_class": type(cause).__name__})
+    metrics.add_metric(name="WebhookFailed", unit="Count", value=1)
+    return errors.WebhookFailed(type(cause).__name__)
 
 
 def verify(payload: str, header: str | None, secret: str, tolerance_s: int, now: float | None = None) -> None:
@@ -63,41 +87,23 @@ def parse(payload: str) -> StripeEvent:
 
 
 def apply(database: db.Database, event: StripeEvent) -> Outcome:
-    obj = event.data.object
-    is_session = obj.get("object") == "checkout.session"
     with database.transaction() as conn:
-        fresh = payments.record_event(
-            conn,
-            event_id=event.id,
-            event_type=event.type,
-            created=event.created,
-            livemode=event.livemode,
-            session_id=obj.get("id") if is_session else None,
-            payment_intent_id=_intent_id(obj),
-        )
-        if not fresh:
+        if not payments.record_event(conn, event):
             return Outcome("duplicate")
         handler = _HANDLERS.get(event.type)
-        outcome = handler(conn, obj) if handler else Outcome("ignored")
+        outcome = handler(conn, event.data.object) if handler else Outcome("ignored")
         payments.finish_event(conn, event.id, outcome.kind, outcome.reckoning_id, outcome.reason)
     log = logger.warning if outcome.kind in {"flagged", "unmatched"} else logger.info
     log("stripe event", extra={"event_type": event.type, "outcome": outcome.kind, "reason": outcome.reason})
     return outcome
 
 
-def _intent_id(obj: dict[str, Any]) -> str | None:
-    intent = obj.get("payment_intent")
-    if isinstance(intent, dict):
-        intent = intent.get("id")
-    return intent if isinstance(intent, str) else None
-
-
-def _session_payment(conn: Connection, session: dict[str, Any]) -> tuple[payments.Row | None, str | None]:
+def _session_payment(conn: Connection, session: dict[str, Any]) -> tuple[Payment | None, str | None]:
     """The payment recorded for this session, and why it must not be trusted (if it must not)."""
     payment = payments.by_session_for_update(conn, str(session.get("id")))
     if payment is None:
         return None, "unknown checkout session"
-    expected = str(payment["reckoning_id"])
+    expected = str(payment.reckoning_id)
     claimed = {session.get("client_reference_id"), (session.get("metadata") or {}).get("reckoning_id")} - {None}
     if claimed - {expected}:
         return payment, "client_reference_id or metadata disagree with the recorded session"
@@ -105,78 +111,77 @@ def _session_payment(conn: Connection, session: dict[str, Any]) -> tuple[payment
 
 
 def _on_session(
-    act: Callable[[Connection, payments.Row, dict[str, Any]], Outcome],
+    act: Callable[[Connection, Payment, dict[str, Any]], Outcome],
 ) -> Callable[[Connection, dict[str, Any]], Outcome]:
     def handle(conn: Connection, session: dict[str, Any]) -> Outcome:
         payment, problem = _session_payment(conn, session)
         if payment is None:
             return Outcome("unmatched", None, problem)
         if problem:
-            payments.flag(conn, payment["id"], problem)
-            return Outcome("flagged", payment["reckoning_id"], problem)
+            payments.flag(conn, payment.id, problem)
+            return Outcome("flagged", payment.reckoning_id, problem)
         return act(conn, payment, session)
 
     return handle
 
 
-def _completed(conn: Connection, payment: payments.Row, session: dict[str, Any]) -> Outcome:
+def _completed(conn: Connection, payment: Payment, session: dict[str, Any]) -> Outcome:
     match session.get("payment_status"):
         case "paid":
             return _paid(conn, payment, session)
         case "unpaid":  # a delayed method (e.g. bank debit): async_payment_succeeded follows
-            payments.set_status(conn, payment["id"], "processing", ["open"], _intent_id(session))
-            return Outcome("applied", payment["reckoning_id"])
+            payments.set_status(conn, payment.id, PaymentStatus.PROCESSING, [PaymentStatus.OPEN], intent_id(session))
+            return Outcome("applied", payment.reckoning_id)
         case other:
             reason = f"unexpected payment_status {other!r}"
-            payments.flag(conn, payment["id"], reason)
-            return Outcome("flagged", payment["reckoning_id"], reason)
+            payments.flag(conn, payment.id, reason)
+            return Outcome("flagged", payment.reckoning_id, reason)
 
 
-def _paid(conn: Connection, payment: payments.Row, session: dict[str, Any]) -> Outcome:
-    reckoning_id = payment["reckoning_id"]
-    if session.get("amount_total") != payment["amount"] or session.get("currency") != payment["currency"]:
+def _paid(conn: Connection, payment: Payment, session: dict[str, Any]) -> Outcome:
+    reckoning_id = payment.reckoning_id
+    if session.get("amount_total") != payment.amount or session.get("currency") != payment.currency:
         reason = "amount or currency differ from the recorded session"
-        payments.flag(conn, payment["id"], reason)
+        payments.flag(conn, payment.id, reason)
         return Outcome("flagged", reckoning_id, reason)
-    intent = _intent_id(session)
-    newly_paid = payments.set_status(conn, payment["id"], "paid", ["open", "processing"], intent)
-    if newly_paid and payments.mark_reckoning_paid(conn, reckoning_id):
-        payments.enqueue(conn, f"payment:{reckoning_id}", {"reckoningId": str(reckoning_id), "reason": "payment"})
+    intent = intent_id(session)
+    newly_paid = payments.set_status(conn, payment.id, PaymentStatus.PAID, _UNSETTLED, intent)
+    if newly_paid and reckonings.mark_paid(conn, reckoning_id):
+        outbox.enqueue(conn, GenerateJob(reckoning_id=reckoning_id, reason="payment"), f"payment:{reckoning_id}")
     elif newly_paid:
         reason = "a second payment for a reckoning that was no longer awaiting payment; refund it"
-        payments.flag(conn, payment["id"], reason)
+        payments.flag(conn, payment.id, reason)
         return Outcome("flagged", reckoning_id, reason)
     if intent and payments.has_unmatched_refund(conn, intent):  # the refund arrived first
         _refund(conn, payment)
     return Outcome("applied", reckoning_id)
 
 
-def _async_failed(conn: Connection, payment: payments.Row, session: dict[str, Any]) -> Outcome:
-    payments.set_status(conn, payment["id"], "failed", ["open", "processing"])
-    return Outcome("applied", payment["reckoning_id"])
+def _async_failed(conn: Connection, payment: Payment, session: dict[str, Any]) -> Outcome:
+    payments.set_status(conn, payment.id, PaymentStatus.FAILED, _UNSETTLED)
+    return Outcome("applied", payment.reckoning_id)
 
 
-def _expired(conn: Connection, payment: payments.Row, session: dict[str, Any]) -> Outcome:
-    payments.set_status(conn, payment["id"], "expired", ["open"])
-    return Outcome("applied", payment["reckoning_id"])
+def _expired(conn: Connection, payment: Payment, session: dict[str, Any]) -> Outcome:
+    payments.set_status(conn, payment.id, PaymentStatus.EXPIRED, [PaymentStatus.OPEN])
+    return Outcome("applied", payment.reckoning_id)
 
 
 def _charge_refunded(conn: Connection, charge: dict[str, Any]) -> Outcome:
     if not charge.get("refunded"):
         return Outcome("ignored", None, "partial refund")
-    intent = _intent_id(charge)
+    intent = intent_id(charge)
     payment = payments.by_intent_for_update(conn, intent) if intent else None
     if payment is None:  # kept as unmatched: applied when the payment's own event arrives
         return Outcome("unmatched", None, "no payment with this payment intent yet")
     _refund(conn, payment)
-    return Outcome("applied", payment["reckoning_id"])
+    return Outcome("applied", payment.reckoning_id)
 
 
-def _refund(conn: Connection, payment: payments.Row) -> None:
-    payments.set_status(conn, payment["id"], "refunded", ["open", "processing", "paid"])
-    reckoning_id = payment["reckoning_id"]
-    if payments.mark_reckoning_refunded(conn, reckoning_id):
-        reckonings.revoke_tokens(conn, reckoning_id)
+def _refund(conn: Connection, payment: Payment) -> None:
+    payments.set_status(conn, payment.id, PaymentStatus.REFUNDED, [*_UNSETTLED, PaymentStatus.PAID])
+    if reckonings.refund(conn, payment.reckoning_id):
+        tokens.revoke(conn, payment.reckoning_id)
 
 
 _HANDLERS: dict[str, Callable[[Connection, dict[str, Any]], Outcome]] = {

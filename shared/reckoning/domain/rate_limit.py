@@ -7,7 +7,10 @@ from collections.abc import Callable
 
 from reckoning import db, errors
 from reckoning.config import settings
-from reckoning.db import reckonings
+from reckoning.db import rate_limits
+
+# Counters are pruned this long after their window started (or two windows, if windows are longer).
+KEEP_S = 24 * 3600
 
 
 def limit_for(route_key: str) -> int:
@@ -33,7 +36,7 @@ def bucket(route_key: str, client: str) -> str:
 
 def _hit(database: db.Database, scope: str, client: str) -> tuple[int, int]:
     with database.transaction() as conn:
-        return reckonings.hit_rate_limit(conn, bucket(scope, client), settings().rate_limit_window_s)
+        return rate_limits.hit(conn, bucket(scope, client), settings().rate_limit_window_s)
 
 
 def check(database: db.Database, route_key: str, client: str) -> None:
@@ -45,6 +48,12 @@ def check(database: db.Database, route_key: str, client: str) -> None:
 def exceeded(database: db.Database, scope: str, key: str, limit: int) -> bool:
     """Count one use of `key` in `scope`; True when over the limit (for limits that must not be visible)."""
     return _hit(database, scope, key)[0] > limit
+
+
+def prune(database: db.Database) -> int:
+    """Forget the counters of windows long gone; how many went."""
+    with database.transaction() as conn:
+        return rate_limits.prune(conn, max(KEEP_S, 2 * settings().rate_limit_window_s))
 
 
 def limiter(database: Callable[[], db.Database]) -> Callable[[str, str], None]:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from reckoning import db, errors
-from reckoning.config import settings
 from reckoning.db import reckonings
 from reckoning.domain import tokens
 from reckoning.models import questionnaire
-from reckoning.models.api import SubmitRequest, SubmitResult
+from reckoning.models.api import SubmitRequest
 from reckoning.observability import logger
 
 
 def submit(
     database: db.Database, request: SubmitRequest, questionnaires: questionnaire.Questionnaires | None = None
-) -> SubmitResult:
+) -> str:
+    """Store the reckoning (awaiting payment); returns its report token, the only way back to it."""
     current = (questionnaires or questionnaire.served()).current()
     if request.questionnaire_version not in {None, current.version}:
         raise errors.ValidationFailed(
@@ -24,9 +22,8 @@ def submit(
     problems = questionnaire.validate_answers(current, request.answers)
     if problems:
         raise errors.ValidationFailed(problems)
-    ttl_days = settings().report_token_ttl_days
     with database.transaction() as conn:
         reckoning_id = reckonings.insert(conn, request.email, request.name, current.version, request.answers)
-        token = tokens.mint(conn, reckoning_id, "report", timedelta(days=ttl_days) if ttl_days else None)
+        token = tokens.mint(conn, reckoning_id, "report")
     logger.info("reckoning submitted", extra={"reckoning_id": str(reckoning_id)})
-    return SubmitResult(token=token, status="awaiting_payment", report_url=f"/api/report/{token}")
+    return token

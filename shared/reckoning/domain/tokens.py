@@ -1,4 +1,4 @@
-"""Access tokens: 256 random bits, URL-safe; only their SHA-256 is stored."""
+"""Access tokens: 256 random bits, URL-safe; only their SHA-256 is stored. The one way from a token to a reckoning."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from uuid import UUID
 
 from reckoning import db, errors
 from reckoning.config import settings
-from reckoning.db import reckonings
+from reckoning.db import tokens
+from reckoning.db.reckonings import Reckoning
 
 Purpose = Literal["report", "email_link"]
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -32,14 +33,25 @@ def token_hash_or_not_found(token: str) -> bytes:
     return hash_token(token)
 
 
+def reckoning_for(conn: db.Connection, token: str) -> Reckoning:
+    """The reckoning a token opens. Malformed, unknown, expired and revoked tokens are one and the same 404."""
+    found = tokens.reckoning_for(conn, token_hash_or_not_found(token))
+    if found is None:
+        raise errors.NotFound("unknown token")
+    return found
+
+
 def report_link(token: str) -> str:
     """The link a person follows from an email (the frontend's report page)."""
     s = settings()
     return s.app_base_url + s.report_link_path.format(token=token)
 
 
-def mint(conn: db.Connection, reckoning_id: UUID, purpose: Purpose, ttl: timedelta | None) -> str:
+def mint(conn: db.Connection, reckoning_id: UUID, purpose: Purpose, ttl: timedelta | None = None) -> str:
+    """A new token for the reckoning, valid for `ttl` (by default a report token's lifetime, REPORT_TOKEN_TTL_DAYS)."""
+    days = settings().report_token_ttl_days
+    if ttl is None and days:
+        ttl = timedelta(days=days)
     token = new_token()
-    expires_at = datetime.now(UTC) + ttl if ttl else None
-    reckonings.insert_token(conn, hash_token(token), reckoning_id, purpose, expires_at)
+    tokens.insert(conn, hash_token(token), reckoning_id, purpose, datetime.now(UTC) + ttl if ttl else None)
     return token

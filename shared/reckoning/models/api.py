@@ -10,11 +10,10 @@ from pydantic import Field, JsonValue, field_validator
 
 from reckoning.models import ApiModel
 from reckoning.models.report import Report
+from reckoning.models.status import Status
 
 # Deliberately simple: one @, a dot in the domain, no spaces. Delivery is the real check.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-
-Status = Literal["awaiting_payment", "paid", "generating", "ready", "failed", "needs_review", "refunded"]
 
 
 def _no_control_chars(value: str) -> str:

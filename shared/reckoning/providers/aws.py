@@ -1,4 +1,4 @@
-"""boto3 clients, created lazily once per process (never at import: tests start moto first)."""
+"""boto3 clients, created lazily once per process and endpoint (never at import: tests start moto first)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
-def _client(service: str, signature_version: str | None = None) -> Any:
+@cache  # keyed by where the client talks to: a changed endpoint (moto in tests) gets a client of its own
+def _client(service: str, region: str, endpoint_url: str | None, signature_version: str | None = None) -> Any:
     import boto3
     from botocore.config import Config
 
-    s = settings()
     config = Config(
         connect_timeout=3,
         read_timeout=10,
@@ -24,24 +24,18 @@ def _client(service: str, signature_version: str | None = None) -> Any:
         signature_version=signature_version,
     )
     return boto3.client(  # type: ignore[call-overload]  # the stubs only type literal service names
-        service, region_name=s.aws_region, endpoint_url=s.aws_endpoint_url, config=config
+        service, region_name=region, endpoint_url=endpoint_url, config=config
     )
 
 
-@cache
 def s3() -> S3Client:
+    s = settings()
     # SigV4 explicitly: botocore still presigns S3 URLs with the legacy SigV2 otherwise.
-    client: S3Client = _client("s3", signature_version="s3v4")
+    client: S3Client = _client("s3", s.aws_region, s.aws_endpoint_url, "s3v4")
     return client
 
 
-@cache
 def sqs() -> SQSClient:
-    client: SQSClient = _client("sqs")
+    s = settings()
+    client: SQSClient = _client("sqs", s.aws_region, s.aws_endpoint_url)
     return client
-
-
-def reset() -> None:
-    """Forget clients (tests switch endpoints)."""
-    s3.cache_clear()
-    sqs.cache_clear()

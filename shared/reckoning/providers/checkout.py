@@ -20,7 +20,7 @@ from uuid import UUID
 
 from reckoning import errors
 from reckoning.config import secret, settings
-from reckoning.observability import logger
+from reckoning.providers import choose
 
 if TYPE_CHECKING:
     from stripe import StripeClient, StripeError
@@ -159,7 +159,7 @@ class OfflineCheckout:
         return CheckoutSession(session_id, url, s.price_amount, s.price_currency, expires_at)
 
 
-@cache
+@cache  # one client (and connection pool) per container; a rotated key gets a new one
 def _stripe_client(api_key: str, api_base: str | None, timeout_s: float, max_retries: int) -> StripeClient:
     from stripe import RequestsClient, StripeClient
 
@@ -178,14 +178,10 @@ def checkout() -> Checkout:
     """Stripe when STRIPE_SECRET_KEY is set; else, outside production only, the offline checkout page."""
     s = settings()
     api_key = secret("STRIPE_SECRET_KEY")
-    if api_key:
-        return StripeCheckout(_stripe_client(api_key, s.stripe_api_base, s.stripe_timeout_s, s.stripe_max_retries))
-    if not s.offline:
-        raise errors.ServiceUnavailable("STRIPE_SECRET_KEY is not configured")
-    logger.info("STRIPE_SECRET_KEY not set: using the offline checkout stand-in")
-    return OfflineCheckout()
 
+    def stripe() -> Checkout:
+        return StripeCheckout(
+            _stripe_client(api_key or "", s.stripe_api_base, s.stripe_timeout_s, s.stripe_max_retries)
+        )
 
-def reset() -> None:
-    """Forget clients (tests switch stubs; the local stack resets providers when its environment changes)."""
-    _stripe_client.cache_clear()
+    return choose("STRIPE_SECRET_KEY", stripe if api_key else None, OfflineCheckout)

@@ -198,11 +198,6 @@ def _client() -> Anthropic:
     return _client_for(api_key, s.anthropic_base_url, s.anthropic_timeout_s, s.anthropic_max_retries)
 
 
-def reset() -> None:
-    """Forget clients (tests switch stubs)."""
-    _client_for.cache_clear()
-
-
 def _json_body(response: APIResponse[Any]) -> object:
     try:
         return response.json()

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from reckoning.config import secret, settings
-from reckoning.errors import PermanentFailure, ServiceUnavailable, TransientFailure
+from reckoning.errors import PermanentFailure, TransientFailure
 from reckoning.observability import logger
+from reckoning.providers import choose
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -68,26 +69,17 @@ def compose_report_ready(name: str | None, report_link: str, title: str) -> Outg
     """The email that announces a finished report."""
     _check_link(report_link)
     greeting = f"Hi {name.strip()}," if name and name.strip() else "Hello,"
-    text = "\n\n".join(
-        [
-            greeting,
-            f"Your Reckoning is ready \u2014 \u201c{title}\u201d",
-            f"Open your report:\n{report_link}",
-            "You can read it there and download it as a PDF.",
-            KEY_NOTE,
-            "Take your time with it.\n\n\u2014 Reckoning",
-        ]
-    )
-    body = [
-        _p(escape(greeting)),
-        _p(f"Your Reckoning is ready \u2014 <strong>\u201c{escape(title)}\u201d</strong>"),
-        _button(report_link, "Open your report"),
-        _p("You can read it there and download it as a PDF."),
-        _p(escape(KEY_NOTE), small=True),
-        _fallback([report_link]),
-        _p("Take your time with it.<br>\u2014 Reckoning"),
+    ready = "Your Reckoning is ready \u2014 "
+    parts = [
+        _said(greeting),
+        (f"{ready}\u201c{title}\u201d", _p(f"{ready}<strong>\u201c{escape(title)}\u201d</strong>")),
+        (f"Open your report:\n{report_link}", _button(report_link, "Open your report")),
+        _said("You can read it there and download it as a PDF."),
+        _said(KEY_NOTE, small=True),
+        ("", _fallback([report_link])),
+        ("Take your time with it.\n\n\u2014 Reckoning", _p("Take your time with it.<br>\u2014 Reckoning")),
     ]
-    return OutgoingEmail(subject="Your Reckoning is ready", html=_page(body), text=text)
+    return _email("Your Reckoning is ready", parts)
 
 
 def compose_report_links(links: Sequence[tuple[str, str]]) -> OutgoingEmail:
@@ -100,28 +92,33 @@ def compose_report_links(links: Sequence[tuple[str, str]]) -> OutgoingEmail:
     opening = "We received a request for fresh links to your Reckoning reports. " + (
         "Here is the link to your report." if one else "Here is one for each of your reports."
     )
-    note = KEY_NOTE if one else KEYS_NOTE
-    text = "\n\n".join(
-        [
-            "Hello,",
-            opening,
-            "\n\n".join(f"{label}\n{link}" for label, link in links),
-            note,
-            IGNORE_NOTE,
-            "\u2014 Reckoning",
-        ]
-    )
-    body = [
-        _p("Hello,"),
-        _p(escape(opening)),
-        *(_p(f"<strong>{escape(label)}</strong>") + _button(link, "Open this report") for label, link in links),
-        _p(escape(note), small=True),
-        _p(escape(IGNORE_NOTE), small=True),
-        _fallback([link for _, link in links]),
-        _p("\u2014 Reckoning"),
+    parts = [
+        _said("Hello,"),
+        _said(opening),
+        *(_link(label, link) for label, link in links),
+        _said(KEY_NOTE if one else KEYS_NOTE, small=True),
+        _said(IGNORE_NOTE, small=True),
+        ("", _fallback([link for _, link in links])),
+        _said("\u2014 Reckoning"),
     ]
-    subject = "Your Reckoning report link" if one else "Your Reckoning report links"
-    return OutgoingEmail(subject=subject, html=_page(body), text=text)
+    return _email("Your Reckoning report link" if one else "Your Reckoning report links", parts)
+
+
+# One block of an email as plain text and as HTML ("": the block has no text part).
+type Part = tuple[str, str]
+
+
+def _said(text: str, small: bool = False) -> Part:
+    return text, _p(escape(text), small)
+
+
+def _link(label: str, link: str) -> Part:
+    return f"{label}\n{link}", _p(f"<strong>{escape(label)}</strong>") + _button(link, "Open this report")
+
+
+def _email(subject: str, parts: Sequence[Part]) -> OutgoingEmail:
+    text = "\n\n".join(plain for plain, _ in parts if plain)
+    return OutgoingEmail(subject=subject, html=_page([html for _, html in parts]), text=text)
 
 
 def _check_link(link: str) -> None:
@@ -261,12 +258,11 @@ def mailer() -> Mailer:
     """Resend when `RESEND_API_KEY` is set; else, outside production, the offline outbox."""
     s = settings()
     api_key = secret("RESEND_API_KEY")
-    if api_key:
-        return ResendMailer(api_key, sender=s.email_from, base_url=s.resend_base_url)
-    if not s.offline:
-        raise ServiceUnavailable("RESEND_API_KEY is not configured")
-    logger.info("RESEND_API_KEY not set: using the offline email outbox", extra={"outbox": s.local_outbox_dir})
-    return OutboxMailer(Path(s.local_outbox_dir), sender=s.email_from)
+
+    def resend() -> Mailer:
+        return ResendMailer(api_key or "", sender=s.email_from, base_url=s.resend_base_url)
+
+    return choose("RESEND_API_KEY", resend if api_key else None, lambda: OutboxMailer(Path(s.local_outbox_dir)))
 
 
 def _digest(value: str) -> str:

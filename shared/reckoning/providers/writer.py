@@ -2,7 +2,7 @@
 
 `writer()` picks Claude when a key (or, outside production, a local Messages-API
 stub address) is configured, else the deterministic offline writer outside
-production, and says which in the log.
+production (`providers.choose`), and says which in the log.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reckoning.config import secret, settings
-from reckoning.errors import ServiceUnavailable
 from reckoning.models.submission import Submission
 from reckoning.observability import logger
+from reckoning.providers import choose
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +42,21 @@ class Writer(Protocol):
 
 def writer() -> Writer:
     """Claude when ANTHROPIC_API_KEY is set (or, outside production, a local stub's ANTHROPIC_BASE_URL),
-    else, outside production only, the offline writer. Production never stands in: a paying customer
-    would get a template."""
+    else, outside production only, the offline writer."""
     s = settings()
-    base_url = s.anthropic_base_url
-    if secret("ANTHROPIC_API_KEY") or (base_url and s.offline):
+
+    def claude() -> Writer:
         from reckoning.providers.claude import ClaudeWriter
 
-        chosen: Writer = ClaudeWriter()
-        logger.info("report writer: Claude", extra={"model": chosen.model, "custom_base_url": bool(base_url)})
-        return chosen
-    if not s.offline:
-        raise ServiceUnavailable("ANTHROPIC_API_KEY is not configured")
-    from reckoning.providers.offline_writer import OfflineWriter
+        logger.info(
+            "report writer: Claude", extra={"model": s.anthropic_model, "custom_base_url": bool(s.anthropic_base_url)}
+        )
+        return ClaudeWriter()
 
-    logger.info("report writer: offline (no ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL)")
-    return OfflineWriter()
+    def offline() -> Writer:
+        from reckoning.providers.offline_writer import OfflineWriter
+
+        return OfflineWriter()
+
+    configured = secret("ANTHROPIC_API_KEY") or (s.anthropic_base_url and s.offline)
+    return choose("ANTHROPIC_API_KEY", claude if configured else None, offline)

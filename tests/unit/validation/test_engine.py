@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reckoning import config
 from reckoning.models.submission import Submission
 from reckoning.validation import LAYERS, GenerationMeta, LayerResult, ValidationResult, validate
 from reckoning.validation.facts import Facts, facts_of
 from reckoning.validation.view import ReportView
+from tests.helpers import Env
 from tests.unit.validation.corpus import good_report, person
 
 
@@ -46,15 +46,11 @@ def test_released_needs_the_threshold_and_no_blocking_failure() -> None:
     assert not ValidationResult(blocked, confidence=0.95, threshold=0.8).released
 
 
-def test_the_threshold_defaults_to_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONFIDENCE_THRESHOLD", "0.99")
-    config.reset()
-    try:
-        report = good_report("ada")  # confidence just under 0.99: grounding misses her money answer
-        assert validate(report, person("ada"), GenerationMeta()).threshold == 0.99
-        assert validate(report, person("ada"), GenerationMeta(), threshold=0.5).threshold == 0.5
-    finally:
-        config.reset()
+def test_the_threshold_defaults_to_the_setting(env: Env) -> None:
+    env(CONFIDENCE_THRESHOLD="0.99")
+    report = good_report("ada")  # confidence just under 0.99: grounding misses her money answer
+    assert validate(report, person("ada"), GenerationMeta()).threshold == 0.99
+    assert validate(report, person("ada"), GenerationMeta(), threshold=0.5).threshold == 0.5
 
 
 def test_one_run_reads_the_report_and_the_answers_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,48 +1,76 @@
+-- Writes: reckonings. Every change of a reckoning is here: its whole lifecycle on one screen (docs/lifecycle.md).
+-- A status moves only through a conditional update (WHERE status ...), so a repeated event or message never
+-- moves it twice; the caller learns from the row count whether it did. A trigger (migration 0001) records
+-- every change of status in reckoning_events.
+
 -- name: insert_reckoning
+-- submit: a new reckoning, awaiting_payment.
 INSERT INTO reckonings (email, name, questionnaire_version, answers)
 VALUES (%(email)s, %(name)s, %(questionnaire_version)s, %(answers)s)
-RETURNING id, status, created_at;
+RETURNING id;
 
--- name: insert_access_token
-INSERT INTO access_tokens (token_hash, reckoning_id, purpose, expires_at)
-VALUES (%(token_hash)s, %(reckoning_id)s, %(purpose)s, %(expires_at)s);
+-- name: mark_paid
+-- awaiting_payment -> paid: the webhook, when its checkout session is paid.
+UPDATE reckonings
+SET status = 'paid', paid_at = now(), status_reason = 'payment'
+WHERE id = %(id)s AND status = 'awaiting_payment';
 
--- name: reckoning_by_token
-SELECT r.id, r.email, r.name, r.status, r.status_reason, r.questionnaire_version, r.answers,
-       r.created_at, r.status_changed_at
-FROM access_tokens t
-JOIN reckonings r ON r.id = t.reckoning_id
-WHERE t.token_hash = %(token_hash)s
-  AND t.revoked_at IS NULL
-  AND (t.expires_at IS NULL OR t.expires_at > now());
+-- name: claim
+-- paid, or generating whose previous worker's lease ran out -> generating: the worker takes it for a lease.
+UPDATE reckonings
+SET status = 'generating', status_reason = %(reason)s, attempts = attempts + 1,
+    lease_expires_at = now() + make_interval(secs => %(lease_s)s)
+WHERE id = %(id)s
+  AND (status = 'paid' OR (status = 'generating' AND lease_expires_at < now()))
+RETURNING id, email, name, status, status_reason, questionnaire_version, answers, attempts, created_at,
+          status_changed_at;
+
+-- name: release_lease
+-- generating stays generating, its lease ended now: the redelivery of a failed attempt may claim it at once.
+UPDATE reckonings SET lease_expires_at = now()
+WHERE id = %(id)s AND status = 'generating';
+
+-- name: finish
+-- generating -> ready (report released, emailed) or needs_review (held for a person).
+UPDATE reckonings
+SET status = %(status)s, status_reason = %(reason)s, lease_expires_at = NULL,
+    ready_at = CASE WHEN %(status)s = 'ready' THEN now() ELSE ready_at END
+WHERE id = %(id)s AND status = 'generating' AND %(status)s IN ('ready', 'needs_review');
+
+-- name: fail
+-- paid or generating -> failed: a permanent failure, or the queue's last receive.
+UPDATE reckonings
+SET status = 'failed', status_reason = %(reason)s, lease_expires_at = NULL
+WHERE id = %(id)s AND status IN ('paid', 'generating');
+
+-- name: refund
+-- any but refunded -> refunded: the webhook, when the charge is refunded in full.
+UPDATE reckonings
+SET status = 'refunded', status_reason = 'charge refunded', lease_expires_at = NULL
+WHERE id = %(id)s AND status <> 'refunded';
+
+-- name: reopen
+-- paid, generating, ready, failed or needs_review -> paid: on-call asks for a new report.
+UPDATE reckonings
+SET status = 'paid', status_reason = %(reason)s, lease_expires_at = NULL
+WHERE id = %(id)s AND status IN ('paid', 'generating', 'ready', 'failed', 'needs_review');
+
+-- name: reopen_failed
+-- failed -> paid: on-call replays the dead-letter queue.
+UPDATE reckonings
+SET status = 'paid', status_reason = %(reason)s, lease_expires_at = NULL
+WHERE id = %(id)s AND status = 'failed';
 
 -- name: reckoning_by_id
-SELECT id, email, name, status, status_reason, questionnaire_version, answers, attempts,
-       lease_expires_at, created_at, status_changed_at
+SELECT id, email, name, status, status_reason, questionnaire_version, answers, attempts, created_at,
+       status_changed_at
 FROM reckonings
 WHERE id = %(id)s;
 
--- name: revoke_tokens
-UPDATE access_tokens SET revoked_at = now()
-WHERE reckoning_id = %(reckoning_id)s AND revoked_at IS NULL;
-
--- name: hit_rate_limit
-INSERT INTO rate_limits AS rl (bucket, window_start, count)
-VALUES (%(bucket)s, to_timestamp(floor(extract(epoch FROM now()) / %(window_s)s) * %(window_s)s), 1)
-ON CONFLICT (bucket, window_start) DO UPDATE SET count = rl.count + 1
-RETURNING count, ceil(extract(epoch FROM (rl.window_start + make_interval(secs => %(window_s)s) - now())))::int AS resets_in;
-
--- name: prune_rate_limits
-DELETE FROM rate_limits WHERE window_start < now() - interval '1 day';
-
--- name: released_report
-SELECT id, version, content, confidence, pdf_key, updated_at
-FROM reports
-WHERE reckoning_id = %(reckoning_id)s AND released;
-
--- name: reckonings_with_access_for_email
+-- name: reckonings_of_address
 -- Paid reckonings of an address, oldest first (awaiting payment and refunded ones have no report to link).
-SELECT id, created_at, status
+SELECT id, email, name, status, status_reason, questionnaire_version, answers, attempts, created_at,
+       status_changed_at
 FROM reckonings
 WHERE lower(email) = lower(%(email)s)
   AND status IN ('paid', 'generating', 'ready', 'needs_review', 'failed')

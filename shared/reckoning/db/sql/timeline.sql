@@ -1,9 +1,5 @@
--- name: reopen_for_generation
--- On-call: send a finished, failed or held reckoning back to the queue.
-UPDATE reckonings
-SET status = 'paid', status_reason = %(reason)s, lease_expires_at = NULL
-WHERE id = %(id)s AND status IN ('ready', 'failed', 'needs_review', 'paid', 'generating')
-RETURNING id;
+-- Writes: nothing. Read-only queries behind `reckoning timeline`: ids, statuses, amounts and error classes,
+-- never emails, names, answers or report text.
 
 -- name: timeline_status
 SELECT created_at AS at, 'status' AS kind,

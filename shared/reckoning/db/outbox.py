@@ -1,0 +1,38 @@
+"""The outbox table: queue messages committed with the change that caused them (sql/outbox.sql)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from reckoning.db.connection import Connection
+from reckoning.db.queries import changed, every
+from reckoning.models.job import Job
+
+TOPIC = "report_queue"
+
+
+def enqueue(conn: Connection, job: Job, dedupe_key: str) -> bool:
+    """Add the job's message; False when one with the same dedupe key is already there."""
+    return changed(
+        conn,
+        "insert_outbox",
+        topic=TOPIC,
+        dedupe_key=dedupe_key,
+        payload=Jsonb(job.model_dump(mode="json", by_alias=True)),
+    )
+
+
+def pending(conn: Connection, limit: int) -> dict[int, dict[str, Any]]:
+    """Unsent message bodies by outbox id, locked for this transaction (concurrent relays skip them)."""
+    rows = every(conn, "pending_outbox", lambda row: (int(row["id"]), row["payload"]), limit=limit)
+    return dict(rows)
+
+
+def mark(conn: Connection, sent: Sequence[int], failed: Sequence[int], error: str | None) -> None:
+    if sent:
+        changed(conn, "mark_outbox_sent", ids=list(sent))
+    if failed:
+        changed(conn, "mark_outbox_failed", ids=list(failed), error=error)

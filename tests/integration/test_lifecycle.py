@@ -1,0 +1,123 @@
+"""The status machine of a reckoning (docs/lifecycle.md): which write moves which status where, and that a
+write which does not apply says so and changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from reckoning import db
+from reckoning.db import reckonings
+from reckoning.models.status import Status
+
+S = Status
+EVERY = tuple(Status)
+Write = Callable[[db.Connection, UUID], bool]
+
+# write -> (the statuses it may leave, the status it leads to)
+TRANSITIONS: dict[str, tuple[Write, set[Status], Status]] = {
+    "mark_paid": (reckonings.mark_paid, {S.AWAITING_PAYMENT}, S.PAID),
+    "claim": (lambda c, r: reckonings.claim(c, r, 60, "payment") is not None, {S.PAID}, S.GENERATING),
+    "finish ready": (lambda c, r: reckonings.finish(c, r, S.READY), {S.GENERATING}, S.READY),
+    "finish held": (lambda c, r: reckonings.finish(c, r, S.NEEDS_REVIEW, "x"), {S.GENERATING}, S.NEEDS_REVIEW),
+    "fail": (lambda c, r: reckonings.fail(c, r, "x"), {S.PAID, S.GENERATING}, S.FAILED),
+    "refund": (reckonings.refund, set(EVERY) - {S.REFUNDED}, S.REFUNDED),
+    "reopen": (
+        lambda c, r: reckonings.reopen(c, r, "x"),
+        {S.PAID, S.GENERATING, S.READY, S.FAILED, S.NEEDS_REVIEW},
+        S.PAID,
+    ),
+    "reopen failed": (lambda c, r: reckonings.reopen(c, r, "x", only_failed=True), {S.FAILED}, S.PAID),
+}
+
+
+def one_in_each_status(pg: psycopg.Connection[Any]) -> dict[Status, UUID]:
+    """A reckoning in every status (a generating one holds a live lease)."""
+    made: dict[Status, UUID] = {}
+    for status in EVERY:
+        row = pg.execute(
+            "INSERT INTO reckonings (email, questionnaire_version, answers, status, lease_expires_at)"
+            " VALUES ('a@example.com', '2025-01', '{}', %s, now() + interval '1 hour') RETURNING id",
+            (status,),
+        ).fetchone()
+        assert row is not None
+        made[status] = row["id"]
+    return made
+
+
+def status_of(pg: psycopg.Connection[Any], reckoning_id: UUID) -> Status:
+    row = pg.execute("SELECT status FROM reckonings WHERE id = %s", (reckoning_id,)).fetchone()
+    assert row is not None
+    return Status(row["status"])
+
+
+@pytest.mark.parametrize("name", TRANSITIONS)
+def test_each_write_moves_only_the_statuses_it_may_leave(
+    name: str, database_url: str, pg: psycopg.Connection[Any]
+) -> None:
+    write, leaves, leads_to = TRANSITIONS[name]
+    reckoning_of = one_in_each_status(pg)
+    for status, reckoning_id in reckoning_of.items():
+        with db.database().transaction() as conn:
+            changed = write(conn, reckoning_id)
+        assert changed == (status in leaves), f"{name} from {status}"
+        assert status_of(pg, reckoning_id) == (leads_to if changed else status), f"{name} from {status}"
+
+
+@pytest.mark.parametrize("name", TRANSITIONS)
+def test_a_repeated_write_does_not_apply_twice(name: str, database_url: str, pg: psycopg.Connection[Any]) -> None:
+    write, leaves, _ = TRANSITIONS[name]
+    reckoning_id = one_in_each_status(pg)[next(iter(leaves))]
+    with db.database().transaction() as conn:
+        assert write(conn, reckoning_id)
+    with db.database().transaction() as conn:
+        again = write(conn, reckoning_id)
+    # Only a reopen lands on a status it may leave again (paid); a second one changes nothing visible either.
+    assert not again or name == "reopen"
+
+
+def test_a_generating_reckoning_is_claimed_again_once_its_lease_ran_out(
+    database_url: str, pg: psycopg.Connection[Any]
+) -> None:
+    reckoning_id = one_in_each_status(pg)[S.GENERATING]
+    with db.database().transaction() as conn:
+        assert reckonings.claim(conn, reckoning_id, 60, "retry") is None  # a live lease: another worker has it
+        assert reckonings.release_lease(conn, reckoning_id)
+    with db.database().transaction() as conn:
+        claimed = reckonings.claim(conn, reckoning_id, 60, "retry")
+    assert claimed is not None and claimed.status == S.GENERATING and claimed.attempts == 1
+
+
+def test_finishing_leads_only_to_ready_or_held(database_url: str, pg: psycopg.Connection[Any]) -> None:
+    reckoning_id = one_in_each_status(pg)[S.GENERATING]
+    for elsewhere in set(EVERY) - {S.READY, S.NEEDS_REVIEW}:
+        with db.database().transaction() as conn:
+            assert not reckonings.finish(conn, reckoning_id, elsewhere)
+    assert status_of(pg, reckoning_id) == S.GENERATING
+
+
+def test_only_a_generating_reckoning_has_a_lease_to_release(database_url: str, pg: psycopg.Connection[Any]) -> None:
+    for status, reckoning_id in one_in_each_status(pg).items():
+        with db.database().transaction() as conn:
+            assert reckonings.release_lease(conn, reckoning_id) == (status == S.GENERATING)
+
+
+def test_every_change_of_status_is_recorded_with_its_reason(database_url: str, pg: psycopg.Connection[Any]) -> None:
+    reckoning_id = one_in_each_status(pg)[S.AWAITING_PAYMENT]
+    with db.database().transaction() as conn:
+        reckonings.mark_paid(conn, reckoning_id)
+        reckonings.fail(conn, reckoning_id, "permanent: spend limit")
+        reckonings.fail(conn, reckoning_id, "a repeat changes nothing")
+    rows = pg.execute(
+        "SELECT from_status, to_status, reason FROM reckoning_events WHERE reckoning_id = %s ORDER BY id",
+        (reckoning_id,),
+    ).fetchall()
+    assert [(r["from_status"], r["to_status"], r["reason"]) for r in rows] == [
+        (None, "awaiting_payment", None),
+        ("awaiting_payment", "paid", "payment"),
+        ("paid", "failed", "permanent: spend limit"),
+    ]
