@@ -19,7 +19,6 @@ import dataclasses
 import logging
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,14 +262,11 @@ def local_environment(
 
 
 def reset_process_state() -> None:
-    """Forget cached settings, the database pool and SDK clients (the environment changed)."""
+    """Forget cached settings and the database pool (the environment changed; SDK clients follow the settings)."""
     from reckoning import config, db
 
     db.reset_database()
     config.reset()
-    for name, module in list(sys.modules.items()):
-        if name.startswith("reckoning.providers.") and callable(getattr(module, "reset", None)):
-            module.reset()
 
 
 def _runnable(fn: tpl.Function) -> list[tpl.Schedule]:
