@@ -6,11 +6,17 @@ The terminal gets the figures only; logs, warnings and anything else the code un
 
 1. Cold start: a fresh interpreter importing each function module, against a fresh interpreter
    importing only the third-party modules that function truly needs; and which heavy SDKs got imported.
-2. Warm request cost: submit and report fetch through the handler, against the same SQL sent directly.
+   Then, in paired rounds (each round runs every program once, in a rotating order): submit and report
+   against what a validating Powertools resolver imports anyway, and an all-SDK monolith against submit.
+2. Warm request cost: submit and report fetch through the handler, against the same named SQL sent
+   directly on a connection set up as the handler's (autocommit, no prepared statements: RDS Proxy),
+   the two interleaved call by call. Lost-link recovery for a known and an unknown address, interleaved.
 3. Webhook throughput: signed Stripe events with 30% duplicates, concurrent, exactly-once effects checked.
 4. Stripe trouble: how long POST /api/checkout takes to answer 503 with the deployed client settings.
 5. Statement timeout: a warm transaction as we run it (the timeout is a database default) against the same
    transaction setting it with SET LOCAL first, directly and through PgBouncer in transaction mode.
+
+Last, the goals of issue 12 as one table, every figure from this run.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / ".local" / "bench.log"
@@ -43,6 +49,28 @@ BASELINE = {
     "sweeper": ["aws_lambda_powertools", "pydantic", "psycopg"],
     "generate": ["aws_lambda_powertools.utilities.batch", "pydantic", "psycopg"],
 }
+
+# What a validating Powertools resolver imports anyway: pydantic, psycopg, the event handler, its OpenAPI
+# params and the validation middleware it loads for its first request.
+RESOLVER = (
+    "import pydantic, psycopg\n"
+    "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
+    "from aws_lambda_powertools.event_handler.openapi.params import Body, Header\n"
+    "from aws_lambda_powertools.event_handler.middlewares import openapi_validation\n"
+)
+FUNCTIONS = ("submit", "report", "checkout", "webhook", "sweeper", "generate")
+# One Lambda for everything: every function module and every SDK any of them calls.
+MONOLITH = "import anthropic, boto3, fpdf, resend, stripe\n" + "".join(
+    f"_load('functions/{name}/app.py', 'fn_{name}')\n" for name in FUNCTIONS
+)
+GOALS = (  # (label, section, row, value, goal, better): the table of issue 12
+    ("warm submit, handler / its SQL", "warm_request", "POST /api/reckoning", "ratio", 1.5, "lower"),
+    ("warm report fetch, handler / its SQL", "warm_request", "GET /api/report/{token}", "ratio", 2.0, "lower"),
+    ("webhook burst, events/s", "webhook_burst", "400 events", "events_per_s", 500.0, "higher"),
+    ("submit cold import / validating resolver", "cold_import_paired", "submit", "ratio", 1.2, "lower"),
+    ("report cold import / validating resolver", "cold_import_paired", "report", "ratio", 1.2, "lower"),
+    ("all-SDK monolith import / submit's", "cold_import_paired", "monolith", "ratio", 6.0, "higher"),
+)
 
 
 Figures = dict[str, dict[str, dict[str, float | str]]]
@@ -89,6 +117,42 @@ def cold_imports(repeat: int = 3) -> None:
         record("cold_import", name, module_s=seconds, deps_only_s=baseline, ratio=seconds / baseline, heavy=heavy)
 
 
+def _import_seconds(program: str) -> float:
+    """Seconds a fresh interpreter spends running `program` (imports), timed inside the interpreter."""
+    code = (
+        "import importlib.util,json,sys,time\n"
+        "def _load(path, name):\n"
+        "    s = importlib.util.spec_from_file_location(name, path)\n"
+        "    m = importlib.util.module_from_spec(s); s.loader.exec_module(m)\n"
+        "t = time.perf_counter()\n" + program + "print(json.dumps({'s': time.perf_counter() - t}))\n"
+    )
+    return float(str(_fresh(code)["s"]))
+
+
+def paired_cold_imports(rounds: int = 5) -> None:
+    """Submit and report against a validating resolver's imports, and a monolith against submit: every
+    program runs once per round, in a rotating order, and each ratio is the median of its rounds' ratios."""
+    programs = {
+        "resolver": RESOLVER,
+        "submit": "_load('functions/submit/app.py', 'fn')\n",
+        "report": "_load('functions/report/app.py', 'fn')\n",
+        "monolith": MONOLITH,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in programs}
+    names = list(programs)
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            samples[name].append(_import_seconds(programs[name]))
+    pairs = {"submit": ("submit", "resolver"), "report": ("report", "resolver"), "monolith": ("monolith", "submit")}
+    say(f"\n## Cold import, paired rounds (fresh interpreters, {rounds} rounds, median of the rounds' ratios)")
+    say(f"{'program':<10} {'s':>7} {'against':<9} {'s':>7} {'ratio':>6}")
+    for label, (a, b) in pairs.items():
+        ratio = statistics.median(x / y for x, y in zip(samples[a], samples[b], strict=True))
+        sa, sb = statistics.median(samples[a]), statistics.median(samples[b])
+        say(f"{label:<10} {sa:>7.3f} {b:<9} {sb:>7.3f} {ratio:>6.2f}")
+        record("cold_import_paired", label, seconds=sa, against=b, against_s=sb, ratio=ratio)
+
+
 def _timed(fn: Callable[[], object], n: int) -> float:
     samples = []
     for _ in range(n):
@@ -98,10 +162,49 @@ def _timed(fn: Callable[[], object], n: int) -> float:
     return statistics.median(samples) * 1000
 
 
-def warm_requests(n: int = 200) -> None:
-    import psycopg
+def _interleaved(n: int, *fns: Callable[[], object]) -> list[float]:
+    """Median ms of each of `fns`, called in turn (drift on a shared machine hits them all alike)."""
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(n):
+        for fn, out in zip(fns, samples, strict=True):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return [statistics.median(out) * 1000 for out in samples]
 
-    from reckoning import db
+
+def _handler(function: str, method: str, path: str, route_key: str, status: int, **event: Any) -> Callable[[], object]:
+    """A call of the function's Lambda handler with one prepared HTTP API event (the event is built once)."""
+    from reckoning_local.events import LambdaContext, http_event
+    from tests.helpers import load_function
+
+    headers = {"content-type": "application/json"} if "body" in event else {}
+    prepared = http_event(method, path, route_key=route_key, headers=headers, **event)
+    handler, context = load_function(function).lambda_handler, LambdaContext(function_name=function)
+
+    def call() -> object:
+        response: dict[str, Any] = handler(prepared, context)
+        assert response["statusCode"] == status, response
+        return response
+
+    return call
+
+
+def _sql_connection(*, prepared: bool = False) -> Any:
+    """A connection as the handlers' (autocommit, no prepared statements, dict rows), for their SQL alone;
+    `prepared`: psycopg's defaults instead (prepared from the fifth run), which RDS Proxy rules out."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    if prepared:
+        return psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row)
+    return psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, prepare_threshold=None, row_factory=dict_row)
+
+
+def warm_requests(n: int = 400) -> None:
+    from psycopg.types.json import Jsonb
+
+    from reckoning.db.queries import q
     from reckoning.domain.tokens import hash_token, new_token
     from tests.helpers import invoke, submission
 
@@ -110,57 +213,89 @@ def warm_requests(n: int = 200) -> None:
     token = token["data"]["token"]
     path = f"/api/report/{token}"
 
-    def submit_handler() -> object:
-        return invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=body, source_ip="10.0.0.1")
+    submit_handler = _handler(
+        "submit", "POST", "/api/reckoning", "POST /api/reckoning", 201, body=json.dumps(body), source_ip="10.0.0.1"
+    )
+    report_handler = _handler("report", "GET", path, "GET /api/report/{token}", 200, path_parameters={"token": token})
 
-    def report_handler() -> object:
-        return invoke("report", "GET", path, "GET /api/report/{token}", path_parameters={"token": token})
-
-    conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
-
-    def submit_sql() -> object:  # the statements submit sends: rate limit, reckoning, token
+    def submit_sql(conn: Any) -> object:  # the statements submit sends: its rate limit, the reckoning and its token
         with conn.transaction():
-            conn.execute(
-                "INSERT INTO rate_limits VALUES ('bench', date_trunc('minute', now()), 1) "
-                "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limits.count + 1"
-            )
+            conn.execute(q("hit_rate_limit"), {"bucket": "bench-submit", "window_s": 60}).fetchone()
         with conn.transaction():
-            rid = conn.execute(
-                "INSERT INTO reckonings (email, questionnaire_version, answers) VALUES (%s, 'v', %s) RETURNING id",
-                ("bench@example.com", json.dumps(body["answers"])),
-            ).fetchone()
-            assert rid is not None
-            conn.execute(
-                "INSERT INTO access_tokens (token_hash, reckoning_id, purpose) VALUES (%s, %s, 'report')",
-                (hash_token(new_token()), rid[0]),
-            )
-        return rid
+            params = {
+                "email": body["email"],
+                "name": "Ada",
+                "questionnaire_version": "v",
+                "answers": Jsonb(body["answers"]),
+            }
+            row = conn.execute(q("insert_reckoning"), params).fetchone()
+            assert row is not None
+            token_row = {"token_hash": hash_token(new_token()), "reckoning_id": row["id"], "purpose": "report"}
+            conn.execute(q("insert_token"), {**token_row, "expires_at": None})
+        return row
 
-    def report_sql() -> object:
+    def report_sql(conn: Any) -> object:  # the statements a poll sends: its rate limit, then the token's reckoning
         with conn.transaction():
-            conn.execute(
-                "INSERT INTO rate_limits VALUES ('bench2', date_trunc('minute', now()), 1) "
-                "ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limits.count + 1"
-            )
+            conn.execute(q("hit_rate_limit"), {"bucket": "bench-report", "window_s": 60}).fetchone()
         with conn.transaction():
-            return conn.execute(
-                "SELECT r.status FROM access_tokens t JOIN reckonings r ON r.id = t.reckoning_id WHERE token_hash = %s",
-                (hash_token(token),),
-            ).fetchone()
+            return conn.execute(q("reckoning_by_token"), {"token_hash": hash_token(token)}).fetchone()
 
-    db.database()
-    for fn in (submit_handler, report_handler, submit_sql, report_sql):
-        _timed(fn, 20)  # warm up
-    say(f"\n## Warm request cost (median of {n}, in-process handler vs the same SQL sent directly)")
-    say(f"{'route':<26} {'handler ms':>10} {'SQL ms':>8} {'ratio':>6}")
+    plain, prepared = _sql_connection(), _sql_connection(prepared=True)
+    say(f"\n## Warm request cost (median of {n}, in-process handler vs its named SQL sent directly, interleaved)")
+    say(f"{'route':<26} {'handler ms':>10} {'SQL ms':>8} {'ratio':>6} {'SQL prepared ms':>16} {'ratio':>6}")
     for label, handler, sql in (
         ("POST /api/reckoning", submit_handler, submit_sql),
         ("GET /api/report/{token}", report_handler, report_sql),
     ):
-        h, s = _timed(handler, n), _timed(sql, n)
-        say(f"{label:<26} {h:>10.2f} {s:>8.2f} {h / s:>6.2f}")
-        record("warm_request", label, handler_ms=h, sql_ms=s, ratio=h / s)
-    conn.close()
+        calls = (handler, lambda sql=sql: sql(plain), lambda sql=sql: sql(prepared))
+        _interleaved(30, *calls)  # warm up
+        h, s, p = _interleaved(n, *calls)
+        say(f"{label:<26} {h:>10.2f} {s:>8.2f} {h / s:>6.2f} {p:>16.2f} {h / p:>6.2f}")
+        record("warm_request", label, handler_ms=h, sql_ms=s, ratio=h / s, sql_prepared_ms=p, ratio_prepared=h / p)
+    plain.close()
+    prepared.close()
+
+
+def lost_links(n: int = 200) -> None:
+    """POST /api/report/links for an address with paid reckonings and for an unknown one, interleaved: each
+    known request names another paid address (one address's repeats within ten minutes queue nothing)."""
+    from reckoning import db
+    from tests.helpers import invoke, submission
+
+    known = [f"paid-{i}@example.com" for i in range(n + 20)]
+    for email in known:
+        invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(email=email))
+    with db.database().transaction() as conn:
+        conn.execute("UPDATE reckonings SET status = 'paid' WHERE email LIKE 'paid-%%'")
+    addresses = iter(known)
+
+    def ask(email: str) -> object:
+        status = invoke("report", "POST", "/api/report/links", "POST /api/report/links", body={"email": email})[0]
+        assert status == 202
+        return status
+
+    calls = (lambda: ask(next(addresses)), lambda: ask(f"nobody-{uuid.uuid4()}@example.com"))
+    _interleaved(20, *calls)  # warm up
+    k, u = _interleaved(n, *calls)
+    with db.database().transaction() as conn:  # the jobs it queued would burden the webhook burst's relays
+        conn.execute("DELETE FROM outbox")
+    say(f"\n## Lost-link recovery (median of {n}, interleaved)")
+    say(f"known address {k:.2f} ms, unknown address {u:.2f} ms ({k / u:.2f}x)")
+    record("lost_links", "POST /api/report/links", known_ms=k, unknown_ms=u, ratio=k / u)
+
+
+def goals() -> None:
+    say("\n## Issue 12's goals, from this run")
+    say(f"{'figure':<44} {'now':>8} {'goal':>8}  met")
+    for label, section, row, value, goal, better in GOALS:
+        figure = _figures.get(section, {}).get(row, {}).get(value)
+        if not isinstance(figure, float | int):
+            say(f"{label:<44} {'-':>8} {goal:>8g}  not measured")
+            continue
+        met = figure <= goal if better == "lower" else figure >= goal
+        bound = "≤" if better == "lower" else "≥"
+        say(f"{label:<44} {figure:>8.2f} {bound}{goal:>7g}  {'yes' if met else 'NO'}")
+        record("goals", label, value=figure, goal=goal, met="yes" if met else "no")
 
 
 def statement_timeout_cost(url: str, n: int = 2000) -> None:
@@ -366,12 +501,16 @@ def run() -> None:
     migrate(url)
     os.environ["DATABASE_URL"] = url
     os.environ["RATE_LIMIT_SUBMIT"] = os.environ["RATE_LIMIT_REPORT"] = "1000000"
+    os.environ["RATE_LIMIT_LINKS"] = os.environ["RATE_LIMIT_DEFAULT"] = "1000000"
     cold_imports()
+    paired_cold_imports()
     warm_requests()
+    lost_links()
     generation_steps()
     stripe_trouble()
     webhook_throughput()
     statement_timeout_cost(url)
+    goals()
     from reckoning import db
 
     db.reset_database()
