@@ -2,11 +2,13 @@
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from reckoning.models import CONTROL_CHARACTERS, CONTROL_CHARACTERS_BUT_LINES
 from reckoning.models.questionnaire import Questionnaire, UnknownQuestionnaire, current, served, validate_answers
 from tests.helpers import SAMPLE_ANSWERS
 
@@ -116,3 +118,10 @@ class TestVersions:
         next(q for q in raw["questions"] if q["id"] == "money_situation").update(change)
         with pytest.raises(ValidationError, match=re.escape(message)):
             Questionnaire.model_validate(raw)
+
+
+def test_the_control_character_expressions_are_unicodes_categories_cc_and_cs() -> None:
+    every = [chr(point) for point in range(0x110000)]
+    control = {ch for ch in every if unicodedata.category(ch) in {"Cc", "Cs"}}
+    assert {ch for ch in every if CONTROL_CHARACTERS.match(ch)} == control
+    assert {ch for ch in every if CONTROL_CHARACTERS_BUT_LINES.match(ch)} == control - {"\t", "\n", "\r"}

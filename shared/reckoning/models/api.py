@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Literal
 
 from pydantic import Field, JsonValue, field_validator
 
-from reckoning.models import ApiModel
+from reckoning.models import CONTROL_CHARACTERS, ApiModel
 from reckoning.models.report import Report
 from reckoning.models.status import Status
 
@@ -17,7 +16,7 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
 def _no_control_chars(value: str) -> str:
-    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in value):
+    if CONTROL_CHARACTERS.search(value):
         raise ValueError("Contains control characters.")
     return value
 

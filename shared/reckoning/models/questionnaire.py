@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import string
-import unicodedata
 from functools import cache, cached_property
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -21,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from reckoning.errors import FieldError, PermanentFailure
-from reckoning.models import ApiModel
+from reckoning.models import CONTROL_CHARACTERS, CONTROL_CHARACTERS_BUT_LINES, ApiModel
 
 Horizon = Literal["this_week", "this_month", "this_year"]
 
@@ -243,8 +242,8 @@ def _check(question: Question, value: Any) -> str | None:
 def _check_text(question: TextQuestion, value: Any) -> str | None:
     if not isinstance(value, str):
         return "Must be text."
-    allowed = {"\n", "\r", "\t"} if question.multiline else set()
-    if any(unicodedata.category(ch) in {"Cc", "Cs"} and ch not in allowed for ch in value):
+    control = CONTROL_CHARACTERS_BUT_LINES if question.multiline else CONTROL_CHARACTERS
+    if control.search(value):
         return "Contains control characters."
     length = len(value.strip())
     if length < question.min_length:
