@@ -18,15 +18,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import ConnectionPool
 
 from reckoning import config
 from reckoning.db.errors import translated
 from reckoning.observability import logger
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 type Connection = psycopg.Connection[DictRow]
 type UrlSource = Callable[[bool], str]  # fresh=True: re-read the credentials
@@ -54,7 +56,9 @@ class Database:
         self._conn: Connection | None = None
         self._last_used = 0.0
         self._lock = threading.Lock()
-        if pool_size > 1:
+        if pool_size > 1:  # only where one process serves many requests: Lambda never imports the pool
+            from psycopg_pool import ConnectionPool
+
             self._pool = ConnectionPool(
                 self._url(False),
                 min_size=1,
@@ -69,17 +73,25 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A connection inside one transaction; commits on success, rolls back on error."""
+        with self.connection() as conn, conn.transaction():
+            yield conn
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A connection outside any transaction, where each statement commits on its own (autocommit).
+
+        For work that is one statement: one round trip, where `transaction()` adds a BEGIN and a COMMIT.
+        """
         with translated():
             if self._pool is not None:
                 self._pool.open(wait=False)
-                with self._pool.connection() as conn, conn.transaction():
+                with self._pool.connection() as conn:
                     yield conn
                 return
             with self._lock:
                 conn = self._single()
                 try:
-                    with conn.transaction():
-                        yield conn
+                    yield conn
                 finally:
                     self._last_used = time.monotonic()
 

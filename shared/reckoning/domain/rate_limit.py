@@ -1,8 +1,17 @@
-"""Fixed-window rate limits per client IP and route, counted in PostgreSQL (one UPSERT)."""
+"""Fixed-window rate limits per client IP and route.
+
+Writes (every method but GET) are counted in PostgreSQL: one UPSERT, sent as a statement of its own, so the
+limit holds across every container. Reads are counted in this container's memory and write nothing: a report
+poll (up to 600 a minute per client) would otherwise make the cheapest route the busiest writer. A client
+spread over n warm containers gets at most n times the limit; the API stage's route throttling caps the read
+routes as a whole (template.yaml), and a read is one indexed SELECT (docs/decisions.md).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Callable
 
 from reckoning import db, errors
@@ -35,12 +44,38 @@ def bucket(route_key: str, client: str) -> str:
 
 
 def _hit(database: db.Database, scope: str, client: str) -> tuple[int, int]:
-    with database.transaction() as conn:
+    with database.connection() as conn:
         return rate_limits.hit(conn, bucket(scope, client), settings().rate_limit_window_s)
 
 
+class ReadCounter:
+    """Requests per (route, client) in the current window, in this process's memory only."""
+
+    def __init__(self) -> None:
+        self._window = -1
+        self._counts: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()  # the local stack serves requests from several threads
+
+    def hit(self, route_key: str, client: str, window_s: int, now: float | None = None) -> tuple[int, int]:
+        """Count one request: (count in this window, seconds until the window resets)."""
+        now = time.time() if now is None else now
+        window = int(now // window_s)
+        with self._lock:
+            if window != self._window:  # a new window: the old counts go, so memory holds one window's clients
+                self._window, self._counts = window, {}
+            key = (route_key, client)
+            count = self._counts[key] = self._counts.get(key, 0) + 1
+        return count, max(1, int((window + 1) * window_s - now))
+
+
+reads = ReadCounter()
+
+
 def check(database: db.Database, route_key: str, client: str) -> None:
-    count, resets_in = _hit(database, route_key, client)
+    if route_key.startswith("GET "):
+        count, resets_in = reads.hit(route_key, client, settings().rate_limit_window_s)
+    else:
+        count, resets_in = _hit(database, route_key, client)
     if count > limit_for(route_key):
         raise errors.RateLimited(resets_in)
 

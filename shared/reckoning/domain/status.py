@@ -8,9 +8,6 @@ from datetime import UTC, datetime
 
 from reckoning import db, errors
 from reckoning.config import settings
-from reckoning.db import reports
-from reckoning.db.reckonings import Reckoning
-from reckoning.db.reports import StoredReport
 from reckoning.domain import tokens
 from reckoning.domain.pdfs import ensure_pdf
 from reckoning.models.api import ReportStatus
@@ -35,22 +32,16 @@ def retry_after(status: str, seconds_in_status: float) -> int:
     return min(cap, base + math.floor(seconds_in_status / 15))
 
 
-def _released(database: db.Database, token: str) -> tuple[Reckoning, StoredReport | None]:
-    with database.transaction() as conn:
-        reckoning = tokens.reckoning_for(conn, token)
-        report = reports.released(conn, reckoning.id) if reckoning.status == Status.READY else None
-    return reckoning, report
-
-
 def report_status(database: db.Database, token: str) -> StatusView:
-    reckoning, report = _released(database, token)
-    if report is not None:
+    view = tokens.holder_view(database, token)
+    if view.report is not None:
+        report = view.report
         body = ReportStatus(status=Status.READY, report=report.report, confidence=report.confidence)
         return StatusView(body, version=f"{report.id}-v{report.version}")
-    if reckoning.status in _PLAIN:
-        return StatusView(ReportStatus(status=reckoning.status, message=_PLAIN[reckoning.status]))
-    elapsed = (datetime.now(UTC) - reckoning.status_changed_at).total_seconds()
-    return StatusView(ReportStatus(status=reckoning.status, retry_after_seconds=retry_after(reckoning.status, elapsed)))
+    if view.status in _PLAIN:
+        return StatusView(ReportStatus(status=view.status, message=_PLAIN[view.status]))
+    elapsed = (datetime.now(UTC) - view.status_changed_at).total_seconds()
+    return StatusView(ReportStatus(status=view.status, retry_after_seconds=retry_after(view.status, elapsed)))
 
 
 def pdf_location(database: db.Database, token: str) -> str:
@@ -58,8 +49,8 @@ def pdf_location(database: db.Database, token: str) -> str:
     from reckoning import pdf
     from reckoning.providers import storage
 
-    reckoning, report = _released(database, token)
-    if report is None:
+    view = tokens.holder_view(database, token)
+    if view.report is None:
         raise errors.Conflict("the report is not ready")
-    key = ensure_pdf(database, storage, pdf.render, reckoning.name, report)
+    key = ensure_pdf(database, storage, pdf.render, view.name, view.report)
     return storage.presigned_pdf_url(key, settings().pdf_url_ttl_s)

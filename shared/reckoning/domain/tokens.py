@@ -41,6 +41,16 @@ def reckoning_for(conn: db.Connection, token: str) -> Reckoning:
     return found
 
 
+def holder_view(database: db.Database, token: str) -> tokens.HolderView:
+    """What the token's holder may see, in one read outside a transaction; the same 404 as `reckoning_for`."""
+    token_hash = token_hash_or_not_found(token)
+    with database.connection() as conn:
+        found = tokens.holder_view(conn, token_hash)
+    if found is None:
+        raise errors.NotFound("unknown token")
+    return found
+
+
 def report_link(token: str) -> str:
     """The link a person follows from an email (the frontend's report page)."""
     s = settings()

@@ -17,3 +17,15 @@ WHERE t.token_hash = %(token_hash)s
 -- name: revoke_tokens
 UPDATE access_tokens SET revoked_at = now()
 WHERE reckoning_id = %(reckoning_id)s AND revoked_at IS NULL;
+
+-- name: holder_view_by_token
+-- What a live token's holder may see, in one statement: the reckoning's status, and its report when the
+-- reckoning is ready and the report released (a report poll is this one read).
+SELECT r.id AS reckoning_id, r.name, r.status, r.status_changed_at,
+       rep.id AS report_id, rep.version, rep.content, rep.confidence, rep.pdf_key, rep.updated_at AS written_at
+FROM access_tokens t
+JOIN reckonings r ON r.id = t.reckoning_id
+LEFT JOIN reports rep ON rep.reckoning_id = r.id AND rep.released AND r.status = 'ready'
+WHERE t.token_hash = %(token_hash)s
+  AND t.revoked_at IS NULL
+  AND (t.expires_at IS NULL OR t.expires_at > now());
