@@ -25,6 +25,13 @@ def enqueue(conn: Connection, job: Job, dedupe_key: str) -> bool:
     )
 
 
+def enqueue_for_address(conn: Connection, email: str, job: Job, dedupe_key: str) -> bool:
+    """Add `job` for the address's oldest paid reckoning (which replaces the job's `reckoning_id`); False when
+    the address has none, or a message with the same dedupe key is already there."""
+    payload = Jsonb(job.model_dump(mode="json", by_alias=True))
+    return changed(conn, "insert_outbox_for_address", topic=TOPIC, dedupe_key=dedupe_key, payload=payload, email=email)
+
+
 def pending(conn: Connection, limit: int) -> dict[int, dict[str, Any]]:
     """Unsent message bodies by outbox id, locked for this transaction (concurrent relays skip them)."""
     rows = every(conn, "pending_outbox", lambda row: (int(row["id"]), row["payload"]), limit=limit)
@@ -36,3 +43,4 @@ def mark(conn: Connection, sent: Sequence[int], failed: Sequence[int], error: st
         changed(conn, "mark_outbox_sent", ids=list(sent))
     if failed:
         changed(conn, "mark_outbox_failed", ids=list(failed), error=error)
+

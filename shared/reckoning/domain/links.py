@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import timedelta
+from uuid import UUID
 
 from reckoning import db
 from reckoning.config import settings
-from reckoning.db import outbox, reckonings
+from reckoning.db import outbox, rate_limits, reckonings
 from reckoning.domain import rate_limit, tokens
 from reckoning.domain.emails import Letter, send_once
 from reckoning.models.job import LinksJob
@@ -28,14 +29,20 @@ def _address_digest(email: str) -> str:
 
 
 def request_links(database: db.Database, email: str) -> bool:
-    """Queue a links email when the address has paid reckonings; True when a job was queued."""
+    """Queue a links email when the address has paid reckonings; True when a job was queued.
+
+    One transaction with the same statements for any address: it always counts the request against the
+    address's own (silent) limit, and a known address adds one row to it, not a round trip or a commit.
+    """
     digest = _address_digest(email)
-    if rate_limit.exceeded(database, "links-email", digest, settings().rate_limit_links):
-        return False
     key = f"links:{digest}:{int(time.time()) // _WINDOW_S}"
+    s = settings()
     with database.transaction() as conn:
-        found = reckonings.of_address(conn, email.strip())
-        return bool(found) and outbox.enqueue(conn, LinksJob(reckoning_id=found[0].id, request_id=key), key)
+        requests, _ = rate_limits.hit(conn, rate_limit.bucket("links-email", digest), s.rate_limit_window_s)
+        if requests > s.rate_limit_links:
+            return False
+        job = LinksJob(reckoning_id=UUID(int=0), request_id=key)  # the statement puts the reckoning's id in
+        return outbox.enqueue_for_address(conn, email.strip(), job, key)
 
 
 def send_links(database: db.Database, job: LinksJob, mailer: Mailer) -> None:

@@ -80,11 +80,6 @@ def check(database: db.Database, route_key: str, client: str) -> None:
         raise errors.RateLimited(resets_in)
 
 
-def exceeded(database: db.Database, scope: str, key: str, limit: int) -> bool:
-    """Count one use of `key` in `scope`; True when over the limit (for limits that must not be visible)."""
-    return _hit(database, scope, key)[0] > limit
-
-
 def prune(database: db.Database) -> int:
     """Forget the counters of windows long gone; how many went."""
     with database.transaction() as conn:
