@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from reckoning import db, errors
+from reckoning.db import connection
 from reckoning.db.connection import Database
 from reckoning.db.migrate import discover, migrate
 from tests.helpers import Env, invoke, submission
@@ -84,3 +86,28 @@ def test_with_the_database_down_every_browser_route_of_a_lambda_answers_503(env:
         assert int(headers["Retry-After"]) > 0, name
         assert elapsed < 10, name
     db.reset_database()
+
+
+def test_the_pool_checks_a_connection_only_after_it_was_idle_as_lambdas_single_connection_does(
+    database_url: str, pg: psycopg.Connection[Any]
+) -> None:
+    database = Database(database_url, pool_size=2)
+
+    def kill_the_lent_connection(idle_s: float) -> None:
+        with database.transaction() as conn:
+            backend = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
+        assert backend is not None
+        pg.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))  # dropped while idle, as a proxy may
+        connection._last_used[conn] = time.monotonic() - idle_s
+
+    def works() -> bool:
+        with database.transaction() as conn:
+            return conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
+
+    kill_the_lent_connection(idle_s=connection._IDLE_CHECK_S)
+    assert works()  # idle long enough to be checked: replaced before it was lent
+    kill_the_lent_connection(idle_s=0)
+    with pytest.raises(errors.ServiceUnavailable):  # in steady use, not checked: one request fails (503) ...
+        works()
+    assert works()  # ... and the pool has dropped it
+    database.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -65,7 +66,7 @@ class Database:
                 max_size=pool_size,
                 kwargs=self._kwargs,
                 connection_class=psycopg.Connection[DictRow],
-                check=ConnectionPool.check_connection,
+                check=_check_if_idle,
                 timeout=float(connect_timeout_s),  # the pool waits 30 s by default: a 503 must come sooner
                 open=False,
             )
@@ -87,6 +88,7 @@ class Database:
                 self._pool.open(wait=False)
                 with self._pool.connection() as conn:
                     yield conn
+                    _last_used[conn] = time.monotonic()
                 return
             with self._lock:
                 conn = self._single()
@@ -124,6 +126,19 @@ class Database:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+# When each pooled connection was last given back: a connection in steady use needs no check.
+_last_used: weakref.WeakKeyDictionary[Connection, float] = weakref.WeakKeyDictionary()
+
+
+def _check_if_idle(conn: Connection) -> None:
+    """The pool's check before lending a connection: a round trip only for one idle for a while (a proxy or
+    server may have dropped it); a connection in steady use would otherwise pay one per transaction."""
+    from psycopg_pool import ConnectionPool
+
+    if time.monotonic() - _last_used.get(conn, 0.0) >= _IDLE_CHECK_S:
+        ConnectionPool.check_connection(conn)
 
 
 def authentication_failed(exc: psycopg.OperationalError) -> bool:

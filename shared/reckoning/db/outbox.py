@@ -44,3 +44,10 @@ def mark(conn: Connection, sent: Sequence[int], failed: Sequence[int], error: st
     if failed:
         changed(conn, "mark_outbox_failed", ids=list(failed), error=error)
 
+
+def mark_by_key(conn: Connection, sent: Sequence[str], failed: Sequence[str], error: str | None) -> None:
+    """`mark` for messages known by their dedupe keys (a sender that has them in hand)."""
+    if sent:
+        changed(conn, "mark_outbox_sent_by_key", keys=list(sent))
+    if failed:
+        changed(conn, "mark_outbox_failed_by_key", keys=list(failed), error=error)

@@ -6,7 +6,9 @@ was left (SQS down, the function died between commit and send).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from reckoning import db, errors
 from reckoning.db import outbox
@@ -37,6 +39,25 @@ def relay(database: db.Database, queue: Queue, batch: int = 50) -> Relayed:
     if failed:
         logger.warning("outbox messages left for the sweeper", extra={"failed": len(failed), "sent": len(sent)})
     return Relayed(len(sent), len(failed))
+
+
+def send_now(database: db.Database, queue: Queue, messages: Mapping[str, dict[str, Any]]) -> Relayed:
+    """Send messages the caller has just committed to the outbox (bodies by dedupe key) and mark them: no
+    read and no transaction, one statement per outcome. A sweeper run in the moment between may send one as
+    well: a duplicate job, which the worker's claim makes a no-op (SQS delivers at least once anyway)."""
+    keys = list(messages)
+    ids = {str(number): key for number, key in enumerate(keys)}  # SQS batch entry ids: [A-Za-z0-9_-]{1,80}
+    error: str | None = None
+    try:
+        refused = {ids[entry] for entry in queue.send({entry: messages[key] for entry, key in ids.items()})}
+    except errors.TransientFailure as exc:
+        refused, error = set(keys), str(exc)
+    sent = [key for key in keys if key not in refused]
+    with database.connection() as conn:
+        outbox.mark_by_key(conn, sent, sorted(refused), error or ("rejected by SQS" if refused else None))
+    if refused:
+        logger.warning("outbox messages left for the sweeper", extra={"failed": len(refused), "sent": len(sent)})
+    return Relayed(len(sent), len(refused))
 
 
 def drain(database: db.Database, queue: Queue, max_batches: int = 20) -> Relayed:

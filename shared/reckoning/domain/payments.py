@@ -35,6 +35,7 @@ class Outcome:
     kind: str  # applied | ignored | flagged | unmatched | duplicate
     reckoning_id: UUID | None = None
     reason: str | None = None
+    queued: dict[str, dict[str, Any]] | None = None  # outbox messages it committed, bodies by dedupe key
 
 
 def receive(database: db.Database, queue: Queue, payload: str, signature: str | None) -> Outcome:
@@ -51,8 +52,8 @@ def receive(database: db.Database, queue: Queue, payload: str, signature: str | 
     event = parse(payload)
     try:
         outcome = apply(database, event)
-        if outcome.kind == "applied":
-            relay.relay(database, queue)  # after the commit; what SQS refuses, the sweeper sends
+        if outcome.queued:  # after the commit; what SQS refuses, the sweeper sends
+            relay.send_now(database, queue, outcome.queued)
     except Exception as exc:
         raise _failed(exc) from exc
     metrics.add_metric(name=f"StripeEvent_{outcome.kind}", unit="Count", value=1)
@@ -146,15 +147,18 @@ def _paid(conn: Connection, payment: Payment, session: dict[str, Any]) -> Outcom
         return Outcome("flagged", reckoning_id, reason)
     intent = intent_id(session)
     newly_paid = payments.set_status(conn, payment.id, PaymentStatus.PAID, _UNSETTLED, intent)
+    queued = None
     if newly_paid and reckonings.mark_paid(conn, reckoning_id):
-        outbox.enqueue(conn, GenerateJob(reckoning_id=reckoning_id, reason="payment"), f"payment:{reckoning_id}")
+        job, key = GenerateJob(reckoning_id=reckoning_id, reason="payment"), f"payment:{reckoning_id}"
+        outbox.enqueue(conn, job, key)
+        queued = {key: job.model_dump(mode="json", by_alias=True)}
     elif newly_paid:
         reason = "a second payment for a reckoning that was no longer awaiting payment; refund it"
         payments.flag(conn, payment.id, reason)
         return Outcome("flagged", reckoning_id, reason)
     if intent and payments.has_unmatched_refund(conn, intent):  # the refund arrived first
         _refund(conn, payment)
-    return Outcome("applied", reckoning_id)
+    return Outcome("applied", reckoning_id, queued=queued)
 
 
 def _async_failed(conn: Connection, payment: Payment, session: dict[str, Any]) -> Outcome:

@@ -32,3 +32,8 @@ ORDER BY r.created_at
 LIMIT 1
 ON CONFLICT (dedupe_key) DO NOTHING;
 
+-- name: mark_outbox_sent_by_key
+UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE dedupe_key = ANY(%(keys)s) AND sent_at IS NULL;
+
+-- name: mark_outbox_failed_by_key
+UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s WHERE dedupe_key = ANY(%(keys)s) AND sent_at IS NULL;
