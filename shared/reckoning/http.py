@@ -151,7 +151,8 @@ def parse_json(text: str) -> Any:
         raise _body_error("The body is not valid JSON.") from exc
     except RecursionError as exc:  # the C scanner's own bound, far above ours
         raise _body_error(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.") from exc
-    if _depth(value) > MAX_JSON_DEPTH:
+    # Each level opens with a bracket: a text with few of them cannot nest deeply (the usual case, no walk).
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
         raise _body_error(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.")
     return value
 

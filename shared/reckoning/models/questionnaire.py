@@ -134,7 +134,11 @@ class Questionnaire(ApiModel):
         return self
 
     def question(self, question_id: str) -> Question | None:
-        return next((q for q in self.questions if q.id == question_id), None)
+        return self._by_id.get(question_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
 
     def focus(self) -> MultiChoiceQuestion | None:
         """The question whose options are the life areas the person chooses to reckon with."""
