@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from reckoning import db, errors
 from reckoning.db import connection
@@ -91,23 +92,14 @@ def test_with_the_database_down_every_browser_route_of_a_lambda_answers_503(env:
 def test_the_pool_checks_a_connection_only_after_it_was_idle_as_lambdas_single_connection_does(
     database_url: str, pg: psycopg.Connection[Any]
 ) -> None:
-    database = Database(database_url, pool_size=2)
+    conn = psycopg.connect(database_url, autocommit=True, row_factory=dict_row)
+    backend = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
+    assert backend is not None
+    pg.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))  # dropped while idle, as a proxy may
 
-    def kill_the_lent_connection(idle_s: float) -> None:
-        with database.transaction() as conn:
-            backend = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
-        assert backend is not None
-        pg.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))  # dropped while idle, as a proxy may
-        connection._last_used[conn] = time.monotonic() - idle_s
-
-    def works() -> bool:
-        with database.transaction() as conn:
-            return conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
-
-    kill_the_lent_connection(idle_s=connection._IDLE_CHECK_S)
-    assert works()  # idle long enough to be checked: replaced before it was lent
-    kill_the_lent_connection(idle_s=0)
-    with pytest.raises(errors.ServiceUnavailable):  # in steady use, not checked: one request fails (503) ...
-        works()
-    assert works()  # ... and the pool has dropped it
-    database.close()
+    connection._last_used[conn] = time.monotonic()
+    connection._check_if_idle(conn)  # in steady use: lent without a round trip (a failure would show on use)
+    connection._last_used[conn] = time.monotonic() - connection._IDLE_CHECK_S
+    with pytest.raises(psycopg.OperationalError):
+        connection._check_if_idle(conn)  # idle long enough: checked, and the pool replaces it
+    conn.close()
