@@ -62,8 +62,10 @@ CREATE TABLE public.generation_attempts (
     passed boolean,
     error_class text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    cost_usd numeric(12,6),
     CONSTRAINT generation_attempts_attempt_check CHECK ((attempt >= 1)),
     CONSTRAINT generation_attempts_confidence_check CHECK (((confidence >= (0)::numeric) AND (confidence <= (1)::numeric))),
+    CONSTRAINT generation_attempts_cost_usd_check CHECK ((cost_usd >= (0)::numeric)),
     CONSTRAINT generation_attempts_input_tokens_check CHECK ((input_tokens >= 0)),
     CONSTRAINT generation_attempts_latency_ms_check CHECK ((latency_ms >= 0)),
     CONSTRAINT generation_attempts_output_tokens_check CHECK ((output_tokens >= 0))
@@ -76,6 +78,21 @@ ALTER TABLE public.generation_attempts ALTER COLUMN id ADD GENERATED ALWAYS AS I
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE public.idempotency_keys (
+    scope text NOT NULL,
+    key_digest bytea NOT NULL,
+    request_digest bytea NOT NULL,
+    lease_expires_at timestamp with time zone NOT NULL,
+    response bytea,
+    reckoning_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT idempotency_keys_check CHECK (((completed_at IS NULL) = (response IS NULL))),
+    CONSTRAINT idempotency_keys_key_digest_check CHECK ((length(key_digest) = 32)),
+    CONSTRAINT idempotency_keys_request_digest_check CHECK ((length(request_digest) = 32)),
+    CONSTRAINT idempotency_keys_scope_check CHECK ((scope = ANY (ARRAY['POST /api/reckoning'::text, 'POST /api/checkout'::text])))
 );
 
 CREATE TABLE public.outbox (
@@ -181,7 +198,9 @@ CREATE TABLE public.reports (
     pdf_key text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    cost_usd numeric(12,6),
     CONSTRAINT reports_confidence_check CHECK (((confidence >= (0)::numeric) AND (confidence <= (1)::numeric))),
+    CONSTRAINT reports_cost_usd_check CHECK ((cost_usd >= (0)::numeric)),
     CONSTRAINT reports_input_tokens_check CHECK ((input_tokens >= 0)),
     CONSTRAINT reports_output_tokens_check CHECK ((output_tokens >= 0)),
     CONSTRAINT reports_version_check CHECK ((version >= 1))
@@ -220,6 +239,9 @@ ALTER TABLE ONLY public.emails
 
 ALTER TABLE ONLY public.generation_attempts
     ADD CONSTRAINT generation_attempts_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (scope, key_digest);
 
 ALTER TABLE ONLY public.outbox
     ADD CONSTRAINT outbox_dedupe_key_key UNIQUE (dedupe_key);
@@ -261,7 +283,11 @@ CREATE INDEX access_tokens_reckoning_idx ON public.access_tokens USING btree (re
 
 CREATE INDEX emails_reckoning_idx ON public.emails USING btree (reckoning_id);
 
+CREATE INDEX generation_attempts_created_idx ON public.generation_attempts USING btree (created_at);
+
 CREATE INDEX generation_attempts_reckoning_idx ON public.generation_attempts USING btree (reckoning_id, id);
+
+CREATE INDEX idempotency_keys_created_idx ON public.idempotency_keys USING btree (created_at);
 
 CREATE INDEX outbox_pending_idx ON public.outbox USING btree (id) WHERE (sent_at IS NULL);
 
@@ -293,6 +319,9 @@ ALTER TABLE ONLY public.emails
 
 ALTER TABLE ONLY public.generation_attempts
     ADD CONSTRAINT generation_attempts_reckoning_id_fkey FOREIGN KEY (reckoning_id) REFERENCES public.reckonings(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_reckoning_id_fkey FOREIGN KEY (reckoning_id) REFERENCES public.reckonings(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.payments
     ADD CONSTRAINT payments_reckoning_id_fkey FOREIGN KEY (reckoning_id) REFERENCES public.reckonings(id) ON DELETE CASCADE;

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -11,7 +11,7 @@ from reckoning import db, http
 from reckoning.config import DATABASE, require
 from reckoning.domain import checkout, rate_limit
 from reckoning.envelope import ErrorEnvelope, ok
-from reckoning.models.api import CheckoutRequest, CheckoutResult
+from reckoning.models.api import IDEMPOTENCY_KEY, REPLAYED, REPLAYED_HEADER, CheckoutRequest, CheckoutResult
 from reckoning.observability import logger, metrics
 from reckoning.providers.checkout import checkout as checkout_provider
 
@@ -32,7 +32,11 @@ app = http.create_app(rate_limit.limiter(db.database))
     summary="Start or resume payment for a reckoning",
     tags=["payment"],
     responses={
-        **http.documented(200, CheckoutResult, "Redirect the browser to checkoutUrl."),
+        **http.documented(200, CheckoutResult, "Redirect the browser to checkoutUrl.", REPLAYED),
+        **http.conflict(
+            "CONFLICT: the reckoning is paid already; or this Idempotency-Key came with another body, or its first "
+            "request is still running (Retry-After)."
+        ),
         400: {
             "description": "VALIDATION_ERROR: a malformed body; or field `email`: the payment provider refused the "
             "address given with the questionnaire (submit it again with another address).",
@@ -45,8 +49,12 @@ app = http.create_app(rate_limit.limiter(db.database))
         },
     },
 )
-def post_checkout(body: Annotated[CheckoutRequest, Body()]) -> Response[str]:
-    return ok(checkout.start_checkout(db.database(), checkout_provider(), body.token))
+def post_checkout(
+    body: Annotated[CheckoutRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(**IDEMPOTENCY_KEY)] = None,
+) -> Response[str]:
+    answer = checkout.checkout(db.database(), checkout_provider(), body, idempotency_key)
+    return ok(answer.body, headers={REPLAYED_HEADER: "true"} if answer.replayed else None)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,9 +12,8 @@ from reckoning.config import DATABASE, require
 from reckoning.domain import rate_limit, submit
 from reckoning.envelope import ok
 from reckoning.models import questionnaire
-from reckoning.models.api import SubmitRequest, SubmitResult
+from reckoning.models.api import IDEMPOTENCY_KEY, REPLAYED, REPLAYED_HEADER, SubmitRequest, SubmitResult
 from reckoning.models.questionnaire import Questionnaire
-from reckoning.models.status import Status
 from reckoning.observability import logger, metrics
 
 NEEDS = require(DATABASE, "CORS_ORIGIN")
@@ -36,12 +35,22 @@ def get_questionnaire() -> Response[str]:
     "/api/reckoning",
     summary="Submit a completed questionnaire",
     tags=["reckoning"],
-    responses=http.documented(201, SubmitResult, "Stored; keep the token, it is the only way to the report."),
+    responses={
+        **http.documented(201, SubmitResult, "Stored; keep the token, it is the only way to the report.", REPLAYED),
+        **http.conflict(
+            "CONFLICT: this Idempotency-Key came with another body, or its first request is still running."
+        ),
+    },
 )
-def post_reckoning(body: Annotated[SubmitRequest, Body()]) -> Response[str]:
-    token = submit.submit(db.database(), body)
+def post_reckoning(
+    body: Annotated[SubmitRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(**IDEMPOTENCY_KEY)] = None,
+) -> Response[str]:
+    answer = submit.submit(db.database(), body, idempotency_key=idempotency_key)
+    if answer.replayed:
+        return ok(answer.body, status=201, headers={REPLAYED_HEADER: "true"})
     metrics.add_metric(name="ReckoningSubmitted", unit="Count", value=1)
-    return ok(SubmitResult(token=token, status=Status.AWAITING_PAYMENT, report_url=f"/api/report/{token}"), status=201)
+    return ok(answer.body, status=201)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

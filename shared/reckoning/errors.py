@@ -36,6 +36,18 @@ class Conflict(ReckoningError):
     """The request conflicts with the current state."""
 
 
+class IdempotencyKeyReused(Conflict):
+    """This Idempotency-Key was already used with another request body; use a new key for a new request."""
+
+
+class IdempotencyKeyInFlight(Conflict):
+    """A request with this Idempotency-Key is still being processed; retry after Retry-After seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"in flight, retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
 class PayloadTooLarge(ReckoningError):
     """The request body is too large."""
 

@@ -20,13 +20,17 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.openapi.types import (
+    OpenAPIResponse,
+    OpenAPIResponseContentModel,
+    OpenAPIResponseHeader,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from reckoning import errors
 from reckoning.config import settings
-from reckoning.envelope import Envelope, fail
+from reckoning.envelope import JSON, Envelope, ErrorEnvelope, fail
 from reckoning.observability import logger
 
 SECURITY_HEADERS = {
@@ -42,6 +46,8 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     errors.InvalidSignature: (400, "INVALID_SIGNATURE"),
     errors.NotFound: (404, "NOT_FOUND"),
     errors.Conflict: (409, "CONFLICT"),
+    errors.IdempotencyKeyReused: (409, "CONFLICT"),
+    errors.IdempotencyKeyInFlight: (409, "CONFLICT"),  # with Retry-After
     errors.PayloadTooLarge: (413, "PAYLOAD_TOO_LARGE"),
     errors.UnsupportedMediaType: (415, "UNSUPPORTED_MEDIA_TYPE"),
     errors.RateLimited: (429, "RATE_LIMITED"),
@@ -62,10 +68,28 @@ MAX_JSON_DEPTH = 32
 _INT_MAX_DIGITS = 4300
 
 
-def documented(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
-    """The success response of a route for the OpenAPI document: our envelope around `model`."""
+def documented(
+    status: int, model: type[BaseModel], description: str, headers: dict[str, str] | None = None
+) -> dict[int, OpenAPIResponse]:
+    """The success response of a route for the OpenAPI document: our envelope around `model` (and the optional
+    response headers named in `headers`, with what each means)."""
     envelope = Envelope[model]  # type: ignore[valid-type]
-    return {status: {"description": description, "content": {"application/json": {"model": envelope}}}}
+    response: OpenAPIResponse = {"description": description, "content": {JSON: {"model": envelope}}}
+    if headers:
+        response["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()
+        }
+    return {status: response}
+
+
+def conflict(description: str) -> dict[int, OpenAPIResponse]:
+    """A route's own 409 for the OpenAPI document, and the Retry-After it carries when a key is in flight."""
+    retry: OpenAPIResponseHeader = {
+        "description": "Seconds to wait: a request with the same Idempotency-Key is still running.",
+        "schema": {"type": "string"},
+    }
+    content: OpenAPIResponseContentModel = {"model": ErrorEnvelope}
+    return {409: {"description": description, "headers": {"Retry-After": retry}, "content": {JSON: content}}}
 
 
 def bodiless(status: int, description: str, header: str) -> dict[int, OpenAPIResponse]:
@@ -105,7 +129,7 @@ def error_response(exc: Exception) -> Response[str]:
     message = exc.public_message if isinstance(exc, errors.ReckoningError) and status != 500 else "Internal error."
     details = exc.details if isinstance(exc, errors.ValidationFailed) else None
     headers = {}
-    if isinstance(exc, errors.RateLimited | errors.ServiceUnavailable):
+    if isinstance(exc, errors.RateLimited | errors.ServiceUnavailable | errors.IdempotencyKeyInFlight):
         headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, errors.TransientFailure):
         headers["Retry-After"] = "5"

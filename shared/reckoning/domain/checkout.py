@@ -17,12 +17,13 @@ from datetime import UTC, datetime, timedelta
 from reckoning import db, errors
 from reckoning.db import payments
 from reckoning.db.payments import NewPayment, Payment
-from reckoning.domain import tokens
-from reckoning.models.api import CheckoutResult
+from reckoning.domain import idempotency, tokens
+from reckoning.models.api import CheckoutRequest, CheckoutResult
 from reckoning.models.status import PaymentStatus, Status
 from reckoning.observability import logger
 from reckoning.providers.checkout import Checkout
 
+ROUTE = "POST /api/checkout"
 SLOT = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(minutes=90)
 # A session this close to expiry is not handed out again: the person needs time to pay.
@@ -50,17 +51,35 @@ def slot_at(created_at: datetime, now: datetime) -> Slot:
     return Slot(index, created_at + index * SLOT)
 
 
+def checkout(
+    database: db.Database, provider: Checkout, request: CheckoutRequest, idempotency_key: str | None = None
+) -> idempotency.Answer[CheckoutResult]:
+    """`start_checkout`, once per idempotency key: the same request again gets the first answer."""
+    key = idempotency.request(ROUTE, idempotency_key, request)
+    return idempotency.once(
+        database, key, CheckoutResult, lambda done: start_checkout(database, provider, request.token, done=done)
+    )
+
+
 def start_checkout(
-    database: db.Database, provider: Checkout, token: str, now: datetime | None = None
+    database: db.Database,
+    provider: Checkout,
+    token: str,
+    now: datetime | None = None,
+    done: idempotency.Done = idempotency.nothing,
 ) -> CheckoutResult:
+    """The reckoning's open session, or a new one; `done` completes an idempotency key with the answer in the
+    transaction that records the session (or a transaction of its own when an open one is handed out again)."""
     now = now or datetime.now(UTC)
     with database.transaction() as conn:
         reckoning = tokens.reckoning_for(conn, token)
         if reckoning.status != Status.AWAITING_PAYMENT:
             raise errors.Conflict(f"reckoning is {reckoning.status}")
         latest = payments.latest(conn, reckoning.id)
-    if latest is not None and _reusable(latest, now):
-        return _result(latest)
+        if latest is not None and _reusable(latest, now):
+            result = _result(latest)
+            done(conn, reckoning.id, result)
+            return result
     generation = 1 if latest is None else latest.generation + 1
     slot = slot_at(reckoning.created_at, now)
     log = {"reckoning_id": str(reckoning.id), "generation": generation, "slot": slot.index}
@@ -89,8 +108,10 @@ def start_checkout(
     )
     with database.transaction() as conn:
         payment = payments.insert(conn, new)
+        result = _result(payment)
+        done(conn, reckoning.id, result)
     logger.info("checkout session recorded", extra=log)
-    return _result(payment)
+    return result
 
 
 def _reusable(payment: Payment, now: datetime) -> bool:

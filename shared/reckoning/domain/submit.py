@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from reckoning import db, errors
 from reckoning.db import reckonings
-from reckoning.domain import tokens
+from reckoning.domain import idempotency, tokens
 from reckoning.models import questionnaire
-from reckoning.models.api import SubmitRequest
+from reckoning.models.api import SubmitRequest, SubmitResult
+from reckoning.models.status import Status
 from reckoning.observability import logger
+
+ROUTE = "POST /api/reckoning"
 
 
 def submit(
-    database: db.Database, request: SubmitRequest, questionnaires: questionnaire.Questionnaires | None = None
-) -> str:
-    """Store the reckoning (awaiting payment); returns its report token, the only way back to it."""
+    database: db.Database,
+    request: SubmitRequest,
+    questionnaires: questionnaire.Questionnaires | None = None,
+    idempotency_key: str | None = None,
+) -> idempotency.Answer[SubmitResult]:
+    """Store the reckoning (awaiting payment); the answer holds its report token, the only way back to it.
+    With an idempotency key, the same request again gets the first answer (docs: domain/idempotency.py)."""
     current = (questionnaires or questionnaire.served()).current()
     if request.questionnaire_version not in {None, current.version}:
         raise errors.ValidationFailed(
@@ -22,8 +29,14 @@ def submit(
     problems = questionnaire.validate_answers(current, request.answers)
     if problems:
         raise errors.ValidationFailed(problems)
-    with database.transaction() as conn:
-        reckoning_id = reckonings.insert(conn, request.email, request.name, current.version, request.answers)
-        token = tokens.mint(conn, reckoning_id, "report")
-    logger.info("reckoning submitted", extra={"reckoning_id": str(reckoning_id)})
-    return token
+
+    def store(done: idempotency.Done) -> SubmitResult:
+        with database.transaction() as conn:
+            reckoning_id = reckonings.insert(conn, request.email, request.name, current.version, request.answers)
+            token = tokens.mint(conn, reckoning_id, "report")
+            result = SubmitResult(token=token, status=Status.AWAITING_PAYMENT, report_url=f"/api/report/{token}")
+            done(conn, reckoning_id, result)
+        logger.info("reckoning submitted", extra={"reckoning_id": str(reckoning_id)})
+        return result
+
+    return idempotency.once(database, idempotency.request(ROUTE, idempotency_key, request), SubmitResult, store)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, JsonValue, field_validator
 
@@ -19,6 +19,19 @@ def _no_control_chars(value: str) -> str:
     if CONTROL_CHARACTERS.search(value):
         raise ValueError("Contains control characters.")
     return value
+
+
+# The Idempotency-Key request header of POST /api/reckoning and POST /api/checkout (domain/idempotency.py).
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "alias": "Idempotency-Key",
+    "pattern": r"^[!-~]{16,255}$",
+    "description": "A new random value (a UUID v4) per intended request; a retry sends the same one. The same key "
+    "with the same body gets the first answer again, marked Idempotent-Replayed: true; with another body, 409. "
+    "Keys are kept 24 hours.",
+}
+# The response header of such a replay (Stripe's name for it), as the OpenAPI document describes it.
+REPLAYED_HEADER = "Idempotent-Replayed"
+REPLAYED = {REPLAYED_HEADER: "true: the first answer to this Idempotency-Key and body, again."}
 
 
 class SubmitRequest(ApiModel):
