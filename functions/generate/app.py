@@ -16,7 +16,9 @@ from reckoning.domain import generate
 from reckoning.models.job import read_job
 from reckoning.observability import logger, metrics
 
-NEEDS = require(DATABASE, "ANTHROPIC_API_KEY", "RESEND_API_KEY", "REPORT_BUCKET", "APP_BASE_URL", "EMAIL_FROM")
+NEEDS = require(
+    DATABASE, "ANTHROPIC_API_KEY", "RESEND_API_KEY", "REPORT_BUCKET", "APP_BASE_URL", "EMAIL_FROM", "REPORT_QUEUE_URL"
+)
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

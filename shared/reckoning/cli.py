@@ -11,12 +11,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 from reckoning import config, db, errors
 from reckoning.db.migrate import migrate
-from reckoning.domain import operations, sweep
+from reckoning.domain import costs, operations, sweep
 from reckoning.providers.email import mailer
 from reckoning.providers.queue import SqsQueue
 from reckoning.validation import command as validate_command
@@ -66,6 +67,38 @@ def _timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+_UNITS = {"d": 86400, "h": 3600, "m": 60}
+
+
+def _duration(text: str) -> timedelta:
+    """`7d`, `24h`, `30m`."""
+    if len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of days, hours or minutes, e.g. 7d, 24h, 30m")
+    return timedelta(seconds=int(text[:-1]) * _UNITS[text[-1]])
+
+
+def _usd(value: object) -> str:
+    return "-" if value is None else f"${float(str(value)):.6f}"
+
+
+def _costs(args: argparse.Namespace) -> int:
+    found = costs.summary(db.database(), datetime.now(UTC) - args.since)
+    r = found.per_report
+    print(f"since {found.since:%Y-%m-%d %H:%M} UTC (prices: reckoning/prices.json)")
+    rows = [("per report", r), *((f"per call: {m.model}", m) for m in found.per_model)]
+    width = max(len(label) for label, _ in rows)
+    print(f"{'':<{width}} {'count':>6} {'total':>11} {'p50':>11} {'p95':>11}")
+    for label, c in rows:
+        print(f"{label:<{width}} {c.count:>6} {_usd(c.total):>11} {_usd(c.p50):>11} {_usd(c.p95):>11}")
+    unpriced = r.unpriced + sum(m.unpriced for m in found.per_model)
+    if unpriced:
+        print(
+            f"unpriced (no price for the model, or no tokens reported): {r.unpriced} report(s), "
+            f"{unpriced - r.unpriced} call(s)"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reckoning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "timeline":
             command.add_argument("--json", action="store_true")
         command.set_defaults(run=run)
+    spend = sub.add_parser("costs", help="what reports and model calls cost: count, total, p50, p95")
+    spend.add_argument("--since", type=_duration, default=timedelta(days=7), help="e.g. 7d (default), 24h, 30m")
+    spend.set_defaults(run=_costs)
     validate_command.register(sub)
     return parser
 

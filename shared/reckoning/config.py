@@ -86,6 +86,10 @@ class Settings(BaseModel):
     max_generation_attempts: int = Field(default=3, ge=1)
     generation_lease_s: int = Field(default=900, ge=60)
     queue_max_receive_count: int = Field(default=5, ge=1)
+    # Cost: generation pauses once the model calls of the day (UTC) cost this much; unset, no limit. A paused
+    # job is queued again to look after this many seconds (SQS delays a message at most 900 s).
+    daily_spend_limit_usd: float | None = Field(default=None, ge=0)
+    spend_limit_recheck_s: int = Field(default=900, ge=0, le=900)
 
     # Email
     email_from: str = "Reckoning <reports@reckoning.local>"

@@ -94,5 +94,13 @@ class PermanentFailure(ReckoningError):
         self.kind = kind
 
 
+class SpendLimitReached(ReckoningError):
+    """Today's model calls have cost the daily spend limit: generation waits until the limit allows more."""
+
+    def __init__(self, cause: str, resets_in: int) -> None:
+        super().__init__(cause)
+        self.resets_in = resets_in  # seconds until the day (UTC) ends
+
+
 class WebhookFailed(ReckoningError):
     """A webhook delivery was not processed; the sender delivers it again."""

@@ -69,6 +69,8 @@ def test_the_table_covers_every_public_domain_error(cls: type[errors.ReckoningEr
     arguments: dict[type, tuple[Any, ...]] = {
         errors.ValidationFailed: ([errors.FieldError("f", "m")],),
         errors.RateLimited: (3,),
+        errors.IdempotencyKeyInFlight: (2,),
+        errors.SpendLimitReached: ("spent 5 of 5 USD today", 60),
     }
     exc = cls(*arguments.get(cls, ("cause",)))
     status, code = ERROR_TABLE[cls]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
 from reckoning.db.connection import Connection, one
-from reckoning.db.queries import changed, first, q
+from reckoning.db.queries import changed, every, first, q
 from reckoning.models.report import Report
 
 
@@ -58,6 +59,25 @@ class Attempt:
     confidence: float | None = None
     passed: bool | None = None
     error_class: str | None = None
+    cost_usd: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """What a set of reports, or one model's calls, cost (USD): p50 and p95 over the priced ones."""
+
+    count: int
+    unpriced: int
+    total: Decimal
+    p50: float | None
+    p95: float | None
+    model: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Costs:
+        count = int(row["priced"])
+        unpriced = int(row["unpriced"]) if "unpriced" in row else int(row["calls"]) - count
+        return cls(count, unpriced, Decimal(row["total"]), row["p50"], row["p95"], row.get("model"))
 
 
 def current(conn: Connection, reckoning_id: UUID) -> StoredReport | None:
@@ -92,3 +112,20 @@ def withdraw(conn: Connection, reckoning_id: UUID) -> bool:
 
 def record_attempt(conn: Connection, reckoning_id: UUID, attempt: Attempt) -> None:
     changed(conn, "insert_attempt", reckoning_id=reckoning_id, **asdict(attempt))
+
+
+def cost(conn: Connection, reckoning_id: UUID) -> Decimal | None:
+    """What the reckoning's report cost (every call made for it), as saved with its latest version."""
+    return first(conn, "report_cost", lambda row: row["cost_usd"], reckoning_id=reckoning_id)
+
+
+def spent_since(conn: Connection, since: datetime) -> Decimal:
+    return Decimal(one(conn.execute(q("spent_since"), {"since": since}))["spent"])
+
+
+def report_costs_since(conn: Connection, since: datetime) -> Costs:
+    return Costs.from_row(one(conn.execute(q("report_costs_since"), {"since": since})))
+
+
+def model_costs_since(conn: Connection, since: datetime) -> list[Costs]:
+    return every(conn, "model_costs_since", Costs.from_row, since=since)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from reckoning.config import settings
 from reckoning.db import reckonings, reports
 from reckoning.db.reckonings import Reckoning
 from reckoning.db.reports import Attempt, NewReport
-from reckoning.domain import emails, links
+from reckoning.domain import costs, emails, links
 from reckoning.domain.pdfs import PdfStore, Render, ensure_pdf
 from reckoning.models.job import GenerateJob, Job, LinksJob
 from reckoning.models.questionnaire import Questionnaires, served
@@ -26,10 +27,11 @@ from reckoning.models.status import Status
 from reckoning.models.submission import Submission
 from reckoning.observability import logger, metrics
 from reckoning.providers.email import Mailer
+from reckoning.providers.queue import Queue, SqsQueue
 from reckoning.providers.writer import Draft, Writer
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 
-Outcome = Literal["ready", "needs_review", "failed", "skipped", "links_sent"]
+Outcome = Literal["ready", "needs_review", "failed", "skipped", "links_sent", "paused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Collaborators:
     store: PdfStore
     render: Render
     questionnaires: Questionnaires = field(default_factory=served)  # to read each submission as it was answered
+    queue: Queue = field(default_factory=SqsQueue)  # where a job paused by the spend limit goes again
 
 
 def production() -> Collaborators:
@@ -83,6 +86,11 @@ def generate(
         return "skipped"
     try:
         return _run(database, reckoning, deps, deadline)
+    except errors.SpendLimitReached as exc:
+        with database.transaction() as conn:
+            reckonings.release_lease(conn, reckoning_id)
+        _pause(job, deps.queue, exc)
+        return "paused"
     except errors.PermanentFailure as exc:
         _fail(database, reckoning_id, f"permanent: {exc}", exc.kind)
         return "failed"
@@ -94,6 +102,19 @@ def generate(
             else:  # let the redelivery claim it at once
                 reckonings.release_lease(conn, reckoning_id)
         raise
+
+
+def _pause(job: GenerateJob, queue: Queue, reached: errors.SpendLimitReached) -> None:
+    """Queue the job again, due when the limit is looked at next: a new message, so a long pause never counts
+    towards the queue's receive limit (the DLQ); this one is then done."""
+    delay = min(settings().spend_limit_recheck_s, reached.resets_in)
+    if queue.send({"0": job.model_dump(mode="json", by_alias=True)}, delay_s=delay):
+        raise errors.TransientFailure("the paused job could not be queued again")
+    metrics.add_metric(name="GenerationPaused", unit="Count", value=1)
+    logger.warning(
+        "generation paused: daily spend limit reached",
+        extra={"reckoning_id": str(job.reckoning_id), "cause": str(reached)},
+    )
 
 
 def _run(database: db.Database, reckoning: Reckoning, deps: Collaborators, deadline: float | None) -> Outcome:
@@ -114,8 +135,11 @@ def _run(database: db.Database, reckoning: Reckoning, deps: Collaborators, deadl
         )
         with database.transaction() as conn:
             report = reports.save(conn, reckoning.id, new)
+            cost = reports.cost(conn, reckoning.id)
             if not result.released:
                 reckonings.finish(conn, reckoning.id, Status.NEEDS_REVIEW, f"confidence {result.confidence:.2f}")
+        if cost is not None:
+            metrics.add_metric(name="ReportCostUSD", unit="None", value=float(cost))
         if not result.released:
             metrics.add_metric(name="NeedsReview", unit="Count", value=1)
             return "needs_review"
@@ -136,6 +160,7 @@ def _write_until_valid(
     for _ in range(settings().max_generation_attempts):
         if best is not None and deadline is not None and time.monotonic() + attempt_budget_s() > deadline:
             break  # no time for another attempt: keep the best so far
+        costs.check_spend(database)  # before every model call: a runaway stops at the day's limit
         draft = _write(database, reckoning_id, submission, writer, feedback)
         result = validate(draft.content, submission, GenerationMeta(stop_reason=draft.stop_reason, model=draft.model))
         attempt = Attempt(
@@ -146,6 +171,7 @@ def _write_until_valid(
             stop_reason=draft.stop_reason,
             confidence=round(result.confidence, 3),
             passed=result.released,
+            cost_usd=costs.cost_usd(draft.model, draft.input_tokens, draft.output_tokens, datetime.now(UTC)),
         )
         with database.transaction() as conn:
             reports.record_attempt(conn, reckoning_id, attempt)

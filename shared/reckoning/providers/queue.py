@@ -15,20 +15,21 @@ if TYPE_CHECKING:
 
 
 class Queue(Protocol):
-    def send(self, messages: Mapping[str, dict[str, Any]]) -> set[str]:
-        """Send messages keyed by an id of the caller's; return the ids that failed."""
+    def send(self, messages: Mapping[str, dict[str, Any]], delay_s: int = 0) -> set[str]:
+        """Send messages keyed by an id of the caller's, delivered after `delay_s` (at most 900 s); return the
+        ids that failed."""
         ...
 
 
 class SqsQueue:
-    def send(self, messages: Mapping[str, dict[str, Any]]) -> set[str]:
+    def send(self, messages: Mapping[str, dict[str, Any]], delay_s: int = 0) -> set[str]:
         url = settings().report_queue_url
         if not url:
             raise errors.TransientFailure("REPORT_QUEUE_URL is not set")
         from botocore.exceptions import BotoCoreError, ClientError
 
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
-            {"Id": key, "MessageBody": json.dumps(body)} for key, body in messages.items()
+            {"Id": key, "MessageBody": json.dumps(body), "DelaySeconds": delay_s} for key, body in messages.items()
         ]
         failed: set[str] = set()
         try:

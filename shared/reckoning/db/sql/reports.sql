@@ -8,16 +8,18 @@ FROM reports
 WHERE reckoning_id = %(reckoning_id)s;
 
 -- name: save_report
--- The first version, or the next one replacing it (after on-call asked for a new report).
+-- The first version, or the next one replacing it (after on-call asked for a new report). Its cost is every
+-- model call made for the reckoning so far (NULL while none was priced).
 INSERT INTO reports AS r (reckoning_id, content, confidence, layer_results, released, model, input_tokens,
-                          output_tokens)
+                          output_tokens, cost_usd)
 VALUES (%(reckoning_id)s, %(content)s, %(confidence)s, %(layer_results)s, %(released)s, %(model)s,
-        %(input_tokens)s, %(output_tokens)s)
+        %(input_tokens)s, %(output_tokens)s,
+        (SELECT sum(cost_usd) FROM generation_attempts WHERE reckoning_id = %(reckoning_id)s))
 ON CONFLICT (reckoning_id) DO UPDATE
 SET version = r.version + 1, content = EXCLUDED.content, confidence = EXCLUDED.confidence,
     layer_results = EXCLUDED.layer_results, released = EXCLUDED.released, model = EXCLUDED.model,
     input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens, pdf_key = NULL,
-    updated_at = now()
+    cost_usd = EXCLUDED.cost_usd, updated_at = now()
 RETURNING id, reckoning_id, version, content, confidence, released, pdf_key, updated_at AS written_at;
 
 -- name: set_pdf_key
@@ -30,8 +32,33 @@ UPDATE reports SET released = false WHERE reckoning_id = %(reckoning_id)s;
 -- name: insert_attempt
 -- Numbered per reckoning; one worker at a time holds a reckoning's lease, so numbers cannot collide.
 INSERT INTO generation_attempts (reckoning_id, attempt, model, latency_ms, input_tokens, output_tokens,
-                                 stop_reason, confidence, passed, error_class)
+                                 stop_reason, confidence, passed, error_class, cost_usd)
 SELECT %(reckoning_id)s, coalesce(max(attempt), 0) + 1, %(model)s, %(latency_ms)s, %(input_tokens)s,
-       %(output_tokens)s, %(stop_reason)s, %(confidence)s, %(passed)s, %(error_class)s
+       %(output_tokens)s, %(stop_reason)s, %(confidence)s, %(passed)s, %(error_class)s, %(cost_usd)s
 FROM generation_attempts
 WHERE reckoning_id = %(reckoning_id)s;
+
+-- name: report_cost
+SELECT cost_usd FROM reports WHERE reckoning_id = %(reckoning_id)s;
+
+-- name: spent_since
+-- What the model calls since a moment cost (the daily spend limit).
+SELECT coalesce(sum(cost_usd), 0) AS spent FROM generation_attempts WHERE created_at >= %(since)s;
+
+-- name: report_costs_since
+-- `reckoning costs`: the reports written since a moment (a regenerated one counts once, at its last version).
+SELECT count(cost_usd) AS priced, count(*) - count(cost_usd) AS unpriced, coalesce(sum(cost_usd), 0) AS total,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY cost_usd) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY cost_usd) AS p95
+FROM reports
+WHERE updated_at >= %(since)s;
+
+-- name: model_costs_since
+-- `reckoning costs`: the model calls made since a moment, per model (calls that failed before an answer cost nothing).
+SELECT model, count(*) AS calls, count(cost_usd) AS priced, coalesce(sum(cost_usd), 0) AS total,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY cost_usd) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY cost_usd) AS p95
+FROM generation_attempts
+WHERE created_at >= %(since)s AND error_class IS NULL
+GROUP BY model
+ORDER BY total DESC, model;

@@ -20,7 +20,8 @@ FROM stripe_events WHERE reckoning_id = %(id)s;
 -- name: timeline_attempts
 SELECT created_at AS at, 'attempt' AS kind,
        '#' || attempt || ' ' || model || coalesce(' ' || latency_ms || ' ms', '')
-       || coalesce(' tokens ' || input_tokens || '/' || output_tokens, '') || coalesce(' stop ' || stop_reason, '')
+       || coalesce(' tokens ' || input_tokens || '/' || output_tokens, '') || coalesce(' $' || cost_usd, '')
+       || coalesce(' stop ' || stop_reason, '')
        || coalesce(' confidence ' || confidence, '') || coalesce(' passed ' || passed, '')
        || coalesce(' error ' || error_class, '') AS detail
 FROM generation_attempts WHERE reckoning_id = %(id)s;

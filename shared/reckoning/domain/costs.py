@@ -1,0 +1,85 @@
+"""What generation costs: every model call priced from the versioned price table, and the daily spend limit.
+
+`reckoning/prices.json` is data: model → USD per million input and output tokens, each price from the date
+it applies. An attempt is priced when it is recorded, by the price in effect then; a report's cost is every
+call made for its reckoning (its regenerations too). With DAILY_SPEND_LIMIT_USD set, generation pauses once
+the day's calls (UTC) cost that much: the worker queues the job again for later instead of failing it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from importlib.resources import files
+
+from reckoning import db, errors
+from reckoning.config import settings
+from reckoning.db import reports
+
+_MILLION = Decimal(1_000_000)
+_CENT_FRACTIONS = Decimal("0.000001")  # numeric(12, 6)
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    model: str
+    applies_from: date
+    input_per_mtok: Decimal
+    output_per_mtok: Decimal
+
+    def fits(self, model: str, on: date) -> bool:
+        return on >= self.applies_from and (model == self.model or model.startswith(self.model + "-"))
+
+
+@cache
+def prices() -> tuple[Price, ...]:
+    table = json.loads(files("reckoning").joinpath("prices.json").read_text(encoding="utf-8"))
+    return tuple(
+        Price(p["model"], date.fromisoformat(p["from"]), Decimal(p["inputPerMTok"]), Decimal(p["outputPerMTok"]))
+        for p in table["prices"]
+    )
+
+
+def price_of(model: str, on: date) -> Price | None:
+    """The price in effect on that day: the longest matching model id, then the latest date."""
+    fitting = [p for p in prices() if p.fits(model, on)]
+    return max(fitting, key=lambda p: (len(p.model), p.applies_from), default=None)
+
+
+def cost_usd(model: str, input_tokens: int | None, output_tokens: int | None, at: datetime) -> Decimal | None:
+    """What one call cost; None when the model has no price or the call reported no tokens."""
+    price = price_of(model, at.astimezone(UTC).date())
+    if price is None or input_tokens is None or output_tokens is None:
+        return None
+    total = input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok
+    return (total / _MILLION).quantize(_CENT_FRACTIONS)
+
+
+def check_spend(database: db.Database, now: datetime | None = None) -> None:
+    """Raise SpendLimitReached when today's calls cost DAILY_SPEND_LIMIT_USD or more (no limit: nothing)."""
+    limit = settings().daily_spend_limit_usd
+    if limit is None:
+        return
+    now = now or datetime.now(UTC)
+    day = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), UTC)
+    with database.connection() as conn:
+        spent = reports.spent_since(conn, day)
+    if spent >= Decimal(str(limit)):
+        resets_in = int((day + timedelta(days=1) - now).total_seconds()) + 1
+        raise errors.SpendLimitReached(f"spent {spent} of {limit} USD today", resets_in=resets_in)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    since: datetime
+    per_report: reports.Costs
+    per_model: list[reports.Costs]
+
+
+def summary(database: db.Database, since: datetime) -> Summary:
+    """Reports written and model calls made since a moment: count, total, p50 and p95 (`reckoning costs`)."""
+    with database.transaction() as conn:
+        return Summary(since, reports.report_costs_since(conn, since), reports.model_costs_since(conn, since))
