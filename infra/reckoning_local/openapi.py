@@ -71,6 +71,7 @@ def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
     for operations in paths.values():
         for operation in operations.values():
             _our_errors(operation)
+            _never_null(operation)
     if _WEBHOOK_PATH in paths:
         paths[_WEBHOOK_PATH]["post"].update(_WEBHOOK_REQUEST)
     return {
@@ -115,6 +116,15 @@ def _our_errors(operation: dict[str, Any]) -> None:
     for status, description in _ERRORS.items():
         responses.setdefault(status, {"description": description, "content": ref})
     operation["responses"] = dict(sorted(responses.items()))
+
+
+def _never_null(operation: dict[str, Any]) -> None:
+    """An optional header is absent, never null: keep only the string schema Powertools puts beside null."""
+    for parameter in operation.get("parameters", []):
+        choices = parameter["schema"].get("anyOf", [])
+        if {"type": "null"} in choices and len(choices) == 2:
+            kept = next(choice for choice in choices if choice != {"type": "null"})
+            parameter["schema"] = {**{k: v for k, v in parameter["schema"].items() if k != "anyOf"}, **kept}
 
 
 def _page(_: PageRequest) -> Response:

@@ -9,7 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from reckoning.models import CONTROL_CHARACTERS, CONTROL_CHARACTERS_BUT_LINES
-from reckoning.models.questionnaire import Questionnaire, UnknownQuestionnaire, current, served, validate_answers
+from reckoning.models.questionnaire import (
+    Questionnaire,
+    UnknownQuestionnaire,
+    current,
+    normalized,
+    served,
+    validate_answers,
+)
 from tests.helpers import SAMPLE_ANSWERS
 
 
@@ -125,3 +132,11 @@ def test_the_control_character_expressions_are_unicodes_categories_cc_and_cs() -
     control = {ch for ch in every if unicodedata.category(ch) in {"Cc", "Cs"}}
     assert {ch for ch in every if CONTROL_CHARACTERS.match(ch)} == control
     assert {ch for ch in every if CONTROL_CHARACTERS_BUT_LINES.match(ch)} == control - {"\t", "\n", "\r"}
+
+
+def test_a_whole_number_sent_as_a_float_is_that_number() -> None:
+    sent = {**SAMPLE_ANSWERS, "life_overall": 7.0, "hours_for_yourself": 3.0}
+    assert validate_answers(current(), sent) == []
+    stored = normalized(current(), sent)
+    assert stored["life_overall"] == 7 and isinstance(stored["life_overall"], int)
+    assert isinstance(stored["hours_for_yourself"], float)  # a number question keeps what was sent

@@ -29,10 +29,11 @@ def submit(
     problems = questionnaire.validate_answers(current, request.answers)
     if problems:
         raise errors.ValidationFailed(problems)
+    answers = questionnaire.normalized(current, request.answers)
 
     def store(done: idempotency.Done) -> SubmitResult:
         with database.transaction() as conn:
-            reckoning_id = reckonings.insert(conn, request.email, request.name, current.version, request.answers)
+            reckoning_id = reckonings.insert(conn, request.email, request.name, current.version, answers)
             token = tokens.mint(conn, reckoning_id, "report")
             result = SubmitResult(token=token, status=Status.AWAITING_PAYMENT, report_url=f"/api/report/{token}")
             done(conn, reckoning_id, result)

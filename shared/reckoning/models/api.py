@@ -7,12 +7,32 @@ from typing import Any, Literal
 
 from pydantic import Field, JsonValue, field_validator
 
-from reckoning.models import CONTROL_CHARACTERS, ApiModel
+from reckoning.models import CONTROL, CONTROL_CHARACTERS, END, SPACE, ApiModel
 from reckoning.models.report import Report
 from reckoning.models.status import Status
 
 # Deliberately simple: one @, a dot in the domain, no spaces. Delivery is the real check.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# What the validators below accept, for the OpenAPI document (spaces around are stripped first).
+_SOLID = f"[^{CONTROL}{SPACE}]"
+_EMAIL_PART = f"[^@{CONTROL}{SPACE}]"
+EMAIL_PATTERN = f"^[{SPACE}]*{_EMAIL_PART}{{1,64}}@{_EMAIL_PART}+\\.{_EMAIL_PART}{{2,}}[{SPACE}]*{END}"
+NAME_PATTERN = f"^[{SPACE}]*(?:{_SOLID}(?:[^{CONTROL}]*{_SOLID})?)?[{SPACE}]*{END}"
+
+
+def _answers_schema(schema: dict[str, Any]) -> None:
+    # The current questionnaire's questions, read when the OpenAPI document is generated (never at import).
+    from reckoning.models import questionnaire
+
+    schema.clear()
+    schema.update(questionnaire.answers_schema(questionnaire.current()))
+
+
+def _version_schema(schema: dict[str, Any]) -> None:
+    from reckoning.models import questionnaire
+
+    schema.clear()
+    schema.update({"enum": [questionnaire.current().version, None], "description": "The current version, if given."})
 
 
 def _no_control_chars(value: str) -> str:
@@ -35,10 +55,20 @@ REPLAYED = {REPLAYED_HEADER: "true: the first answer to this Idempotency-Key and
 
 
 class SubmitRequest(ApiModel):
-    email: str = Field(max_length=254, description="Where the report link is sent.")
-    name: str | None = Field(default=None, min_length=1, max_length=100, description="How the report addresses you.")
-    questionnaire_version: str | None = Field(default=None, max_length=40)
-    answers: dict[str, JsonValue] = Field(max_length=100, description="Answers keyed by question id.")
+    email: str = Field(
+        max_length=254, description="Where the report link is sent.", json_schema_extra={"pattern": EMAIL_PATTERN}
+    )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="How the report addresses you.",
+        json_schema_extra={"pattern": NAME_PATTERN},
+    )
+    questionnaire_version: str | None = Field(default=None, max_length=40, json_schema_extra=_version_schema)
+    answers: dict[str, JsonValue] = Field(
+        max_length=100, description="Answers keyed by question id.", json_schema_extra=_answers_schema
+    )
     consent: Literal[True] = Field(description="Agreement to the terms; must be true.")
 
     @field_validator("email")
@@ -71,7 +101,11 @@ class ReportStatus(ApiModel):
 
 
 class LinksRequest(ApiModel):
-    email: str = Field(max_length=254, description="The address the reckonings were submitted with.")
+    email: str = Field(
+        max_length=254,
+        description="The address the reckonings were submitted with.",
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+    )
 
     @field_validator("email")
     @classmethod
