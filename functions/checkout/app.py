@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -11,7 +11,7 @@ from reckoning import db, http
 from reckoning.config import DATABASE, require
 from reckoning.domain import checkout, rate_limit
 from reckoning.envelope import ErrorEnvelope, ok
-from reckoning.models.api import IDEMPOTENCY_KEY, REPLAYED, REPLAYED_HEADER, CheckoutRequest, CheckoutResult
+from reckoning.models.api import REPLAYED, REPLAYED_HEADER, CheckoutRequest, CheckoutResult
 from reckoning.observability import logger, metrics
 from reckoning.providers.checkout import checkout as checkout_provider
 
@@ -49,11 +49,9 @@ app = http.create_app(rate_limit.limiter(db.database))
         },
     },
 )
-def post_checkout(
-    body: Annotated[CheckoutRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(**IDEMPOTENCY_KEY)] = None,
-) -> Response[str]:
-    answer = checkout.checkout(db.database(), checkout_provider(), body, idempotency_key)
+def post_checkout(body: Annotated[CheckoutRequest, Body()]) -> Response[str]:
+    key = app.current_event.headers.get("idempotency-key")
+    answer = checkout.checkout(db.database(), checkout_provider(), body, key)
     return ok(answer.body, headers={REPLAYED_HEADER: "true"} if answer.replayed else None)
 
 

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,7 +12,7 @@ from reckoning.config import DATABASE, require
 from reckoning.domain import rate_limit, submit
 from reckoning.envelope import ok
 from reckoning.models import questionnaire
-from reckoning.models.api import IDEMPOTENCY_KEY, REPLAYED, REPLAYED_HEADER, SubmitRequest, SubmitResult
+from reckoning.models.api import REPLAYED, REPLAYED_HEADER, SubmitRequest, SubmitResult
 from reckoning.models.questionnaire import Questionnaire
 from reckoning.observability import logger, metrics
 
@@ -42,11 +42,9 @@ def get_questionnaire() -> Response[str]:
         ),
     },
 )
-def post_reckoning(
-    body: Annotated[SubmitRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(**IDEMPOTENCY_KEY)] = None,
-) -> Response[str]:
-    answer = submit.submit(db.database(), body, idempotency_key=idempotency_key)
+def post_reckoning(body: Annotated[SubmitRequest, Body()]) -> Response[str]:
+    key = app.current_event.headers.get("idempotency-key")
+    answer = submit.submit(db.database(), body, idempotency_key=key)
     if answer.replayed:
         return ok(answer.body, status=201, headers={REPLAYED_HEADER: "true"})
     metrics.add_metric(name="ReckoningSubmitted", unit="Count", value=1)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reckoning.envelope import ErrorEnvelope
+from reckoning.models.api import IDEMPOTENCY_KEY_PARAMETER
 from reckoning_local import template as tpl
 from reckoning_local.loader import import_file
 from reckoning_local.server import SECURE_HEADERS, Page, PageRequest, Response
@@ -53,6 +54,9 @@ _WEBHOOK_REQUEST: dict[str, Any] = {
 }
 
 
+_IDEMPOTENT = ("/api/reckoning", "/api/checkout")
+
+
 def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
     template = tpl.load(template_path)
     paths: dict[str, Any] = {}
@@ -71,9 +75,11 @@ def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
     for operations in paths.values():
         for operation in operations.values():
             _our_errors(operation)
-            _never_null(operation)
     if _WEBHOOK_PATH in paths:
         paths[_WEBHOOK_PATH]["post"].update(_WEBHOOK_REQUEST)
+    for path in _IDEMPOTENT:  # the routes read the header themselves: the document says what they take
+        if path in paths:
+            paths[path]["post"].setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -116,15 +122,6 @@ def _our_errors(operation: dict[str, Any]) -> None:
     for status, description in _ERRORS.items():
         responses.setdefault(status, {"description": description, "content": ref})
     operation["responses"] = dict(sorted(responses.items()))
-
-
-def _never_null(operation: dict[str, Any]) -> None:
-    """An optional header is absent, never null: keep only the string schema Powertools puts beside null."""
-    for parameter in operation.get("parameters", []):
-        choices = parameter["schema"].get("anyOf", [])
-        if {"type": "null"} in choices and len(choices) == 2:
-            kept = next(choice for choice in choices if choice != {"type": "null"})
-            parameter["schema"] = {**{k: v for k, v in parameter["schema"].items() if k != "anyOf"}, **kept}
 
 
 def _page(_: PageRequest) -> Response:

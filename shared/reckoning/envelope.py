@@ -41,7 +41,10 @@ def dump(data: BaseModel | dict[str, Any]) -> dict[str, Any]:
 
 
 def ok(data: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
-    body = json.dumps({"success": True, "data": dump(data)}, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(data, BaseModel):  # pydantic writes a model's JSON itself, far faster than dump + json.dumps
+        body = '{"success":true,"data":' + data.model_dump_json(by_alias=True, exclude_none=True) + "}"
+    else:
+        body = json.dumps({"success": True, "data": data}, separators=(",", ":"), ensure_ascii=False)
     return Response(status_code=status, content_type=JSON, body=body, headers=headers)
 
 

@@ -95,7 +95,7 @@ def test_a_refused_request_keeps_no_key_and_its_retry_runs_again(pg: psycopg.Con
 @pytest.mark.parametrize("key", ["short", "x" * 256, "has a space in it!", "ключ-ключ-ключ-ключ"])
 def test_a_malformed_key_is_a_validation_error(pg: psycopg.Connection[Any], key: str) -> None:
     status, _, body = post(SUBMIT, submission(), key)
-    assert (status, body["error"]["details"][0]["field"]) == (400, "idempotency-key")
+    assert (status, body["error"]["details"][0]["field"]) == (400, "Idempotency-Key")
     assert count(pg, "reckonings") == 0
 
 

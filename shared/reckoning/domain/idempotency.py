@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,11 +31,13 @@ from pydantic import BaseModel
 from reckoning import db, errors
 from reckoning.db import idempotency_keys
 from reckoning.db.idempotency_keys import Key
+from reckoning.models.api import IDEMPOTENCY_KEY_PATTERN
 
 # A holder that has not completed the key by then has crashed: longer than any route takes (10 s timeouts).
 LEASE_S = 30
 KEEP_S = 24 * 3600
 _NONCE_BYTES = 16
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 type Done = Callable[[db.Connection, UUID | None, BaseModel], None]
 """Completes the key with the answer, inside the effect's transaction (a no-op without a key)."""
@@ -55,8 +58,12 @@ class Request:
 
 
 def request(scope: str, raw_key: str | None, body: BaseModel) -> Request | None:
+    """The keyed request (None without a key); a malformed key is a 400 on the header."""
     if raw_key is None:
         return None
+    if not _KEY.match(raw_key):
+        problem = "Must be 16 to 255 visible ASCII characters, e.g. a UUID."
+        raise errors.ValidationFailed([errors.FieldError("Idempotency-Key", problem)])
     canonical = json.dumps(body.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
     key_digest = hashlib.sha256(raw_key.encode()).digest()
     return Request(Key(scope, key_digest, hashlib.sha256(canonical.encode()).digest()), raw_key)

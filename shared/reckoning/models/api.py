@@ -42,12 +42,16 @@ def _no_control_chars(value: str) -> str:
 
 
 # The Idempotency-Key request header of POST /api/reckoning and POST /api/checkout (domain/idempotency.py).
-IDEMPOTENCY_KEY: dict[str, Any] = {
-    "alias": "Idempotency-Key",
-    "pattern": r"^[!-~]{16,255}$",
+# Read by the routes themselves (Powertools' Header() costs 40-80 µs a request) and documented as this.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{16,255}$"
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
     "description": "A new random value (a UUID v4) per intended request; a retry sends the same one. The same key "
     "with the same body gets the first answer again, marked Idempotent-Replayed: true; with another body, 409. "
     "Keys are kept 24 hours.",
+    "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
 }
 # The response header of such a replay (Stripe's name for it), as the OpenAPI document describes it.
 REPLAYED_HEADER = "Idempotent-Replayed"
