@@ -73,7 +73,7 @@ def repo_template() -> tpl.Template:
 def test_the_built_template_points_each_function_and_layer_at_its_built_folder() -> None:
     source = small_template()
 
-    built = artifacts.rewrite(source, {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(source, ["Api", "Common"])
 
     assert built["Resources"]["Api"]["Properties"]["CodeUri"] == "Api"
     assert built["Resources"]["Common"]["Properties"]["ContentUri"] == "Common"
@@ -81,7 +81,7 @@ def test_the_built_template_points_each_function_and_layer_at_its_built_folder()
 
 
 def test_build_metadata_is_dropped_and_other_metadata_kept() -> None:
-    built = artifacts.rewrite(small_template(), {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(small_template(), ["Api", "Common"])
 
     assert built["Resources"]["Api"]["Metadata"] == {"LocalUrlPath": "/hooks"}
     assert "Metadata" not in built["Resources"]["Common"]
@@ -89,7 +89,7 @@ def test_build_metadata_is_dropped_and_other_metadata_kept() -> None:
 
 def test_everything_but_code_locations_survives_the_rewrite_unchanged() -> None:
     source = small_template()
-    built = artifacts.rewrite(source, {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(source, ["Api", "Common"])
 
     expected = copy.deepcopy(source)
     expected["Resources"]["Api"]["Properties"]["CodeUri"] = "Api"

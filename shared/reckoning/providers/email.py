@@ -233,10 +233,11 @@ class OutboxMailer:
         try:
             with path.open("xb") as file:  # exclusive create: a repeated key never writes twice
                 file.write(self._message(email, to, message_id).as_bytes())
+            logger.info(
+                "email written to the offline outbox (RESEND_API_KEY not set)", extra={"message_id": message_id}
+            )
         except FileExistsError:
             logger.info("email already in the offline outbox", extra={"message_id": message_id})
-            return message_id
-        logger.info("email written to the offline outbox (RESEND_API_KEY not set)", extra={"message_id": message_id})
         return message_id
 
     def _message(self, email: OutgoingEmail, to: str, message_id: str) -> EmailMessage:
