@@ -22,14 +22,7 @@ from pydantic import Field, model_validator
 
 from reckoning.errors import FieldError, PermanentFailure
 from reckoning.models import ApiModel
-
-Horizon = Literal["this_week", "this_month", "this_year"]
-
-
-class WriterStep(ApiModel):
-    action: str
-    why: str
-    horizon: Horizon
+from reckoning.models.report import NextStep
 
 
 class Phrasing(ApiModel):
@@ -44,7 +37,7 @@ class Phrasing(ApiModel):
     reflection: str | None = None  # a paragraph on what it means
     summary: str | None = None  # a sentence of the report's summary
     paragraphs: tuple[str, ...] = ()  # an area's own paragraphs, to fill its section
-    step: WriterStep | None = None
+    step: NextStep | None = None  # its action and why are templates
 
 
 class Level(Phrasing):
@@ -208,6 +201,11 @@ def current() -> Questionnaire:
     return served().current()
 
 
+def answered(value: Any) -> bool:
+    """Whether a value is an answer: an empty text or an empty selection is none."""
+    return value is not None and value != "" and value != []
+
+
 def validate_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> list[FieldError]:
     """One error per offending field; an empty list means the answers are acceptable."""
     problems: list[FieldError] = []
@@ -216,7 +214,7 @@ def validate_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> l
             problems.append(FieldError(f"answers.{key}", "Unknown question."))
     for question in questionnaire.questions:
         value = answers.get(question.id)
-        if value is None or value == "" or value == []:
+        if not answered(value):
             if question.required:
                 problems.append(FieldError(f"answers.{question.id}", "This question needs an answer."))
             continue

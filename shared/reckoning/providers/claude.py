@@ -33,7 +33,7 @@ from reckoning.errors import PermanentFailure, TransientFailure
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.observability import logger
-from reckoning.providers.prompt import TOOL_NAME, system_prompt, user_message
+from reckoning.providers.prompt import SYSTEM_PROMPT, TOOL_NAME, user_message
 from reckoning.providers.writer import Draft
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class ClaudeWriter:
             message = client.messages.create(
                 model=self.model,
                 max_tokens=settings().anthropic_max_tokens,
-                system=system_prompt(),
+                system=SYSTEM_PROMPT,
                 messages=[{"role": "user", "content": user_message(submission, feedback)}],
                 tools=[report_tool()],
                 tool_choice={"type": "tool", "name": TOOL_NAME},

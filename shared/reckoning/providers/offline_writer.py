@@ -26,14 +26,13 @@ from reckoning.models.questionnaire import (
     Question,
     ScaleQuestion,
     TextQuestion,
-    WriterStep,
 )
 from reckoning.models.report import NextStep, Report, Section
 from reckoning.models.submission import Submission
 from reckoning.providers.writer import Draft
 from reckoning.validation.layers.privacy import EMAIL, PHONE, URL
 from reckoning.validation.layers.safety import CRISIS
-from reckoning.validation.text import sentences
+from reckoning.validation.text import SENTENCE_END, sentences
 
 MODEL = "offline-writer"
 MIN_STEPS, MAX_STEPS = 3, 7
@@ -43,7 +42,6 @@ SUMMARY_SENTENCES = 4
 QUOTE_WORDS, SUMMARY_QUOTE_WORDS = 40, 25
 HORIZONS = ("this_week", "this_month", "this_year")
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”\u2019»)\]]*\s+")
 _CLAUSE_END = re.compile(r"[,;:\u2013\u2014]\s")
 
 # What is said of an answer whose question has no phrasing of its own.
@@ -216,7 +214,7 @@ def scrub(text: str) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    return _SENTENCE_END.split(text.strip())
+    return SENTENCE_END.split(text.strip())
 
 
 def _first_sentences(text: str, max_words: int, quoted: set[str]) -> str:
@@ -311,7 +309,7 @@ def _next_steps(person: Person) -> list[NextStep]:
     fallbacks while there are too few; in the order of their horizons."""
     steps = [CRISIS_STEP] if person.crisis else []
     for answer in sorted(person.answers, key=lambda a: not a.words):
-        step: WriterStep | None = answer.phrasing("step")
+        step: NextStep | None = answer.phrasing("step")
         if step:
             steps.append(NextStep(action=person.fill(step.action, answer), why=person.fill(step.why, answer),
                                   horizon=step.horizon))  # fmt: skip
