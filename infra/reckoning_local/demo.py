@@ -33,13 +33,9 @@ class Demo:
     report_path: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # anything later steps need
 
-    @property
-    def url(self) -> str:
-        return self.stack.url
-
-    def call(self, method: str, path: str, json_body: Any = None, expect: int | None = None) -> client.HttpResult:
-        result = client.request(method, self.url + path, json_body=json_body)
-        if expect is not None and result.status != expect:
+    def call(self, method: str, path: str, *, expect: int, json_body: Any = None) -> client.HttpResult:
+        result = client.request(method, self.stack.url + path, json_body=json_body)
+        if result.status != expect:
             raise DemoFailed(f"{method} {path} answered {result.status}, expected {expect}: {result.raw[:300]!r}")
         return result
 

@@ -9,7 +9,6 @@ fix can replay.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +18,6 @@ from reckoning.providers import aws
 
 MAX_URL_TTL_S = 300
 PDF_CONTENT_TYPE = "application/pdf"
-DEFAULT_FILENAME = "reckoning-report.pdf"
 
 
 def pdf_key(reckoning_id: UUID, version: int) -> str:
@@ -60,8 +58,8 @@ def _unless(status: int, operation: str, **params: Any) -> bool:
     return True
 
 
-def presigned_pdf_url(key: str, ttl_s: int, filename: str = DEFAULT_FILENAME) -> str:
-    """A GET link to the PDF valid for at most five minutes, served as a download named `filename`."""
+def presigned_pdf_url(key: str, ttl_s: int) -> str:
+    """A GET link to the PDF valid for at most five minutes, served as a download named `reckoning-report.pdf`."""
     expires_in = max(1, min(ttl_s, MAX_URL_TTL_S))
     return aws.s3().generate_presigned_url(
         "get_object",
@@ -69,14 +67,7 @@ def presigned_pdf_url(key: str, ttl_s: int, filename: str = DEFAULT_FILENAME) ->
             "Bucket": settings().report_bucket,
             "Key": key,
             "ResponseContentType": PDF_CONTENT_TYPE,
-            "ResponseContentDisposition": f'attachment; filename="{safe_filename(filename)}"',
+            "ResponseContentDisposition": 'attachment; filename="reckoning-report.pdf"',
         },
         ExpiresIn=expires_in,
     )
-
-
-def safe_filename(name: str) -> str:
-    """An ASCII file name that cannot break out of a Content-Disposition header."""
-    stem = name.removesuffix(".pdf")
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:80]
-    return f"{stem or DEFAULT_FILENAME.removesuffix('.pdf')}.pdf"
