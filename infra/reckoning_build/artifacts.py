@@ -181,7 +181,7 @@ def _layer(plan: Plan, layer: Layer, site: Path, dists: wheels.Distributions, ro
 def _function(function: Function, site: Path, dists: wheels.Distributions, root: Path) -> Artifact:
     if not function.source_file.is_file():
         raise BuildError(f"{function.logical_id}: handler {function.handler} but no {function.source_file}")
-    _copy_tree(function.code_dir, root, _all_files(function.code_dir))
+    _copy_tree(function.code_dir, root, function.code_dir.rglob("*"))
     wheels.copy_into(dists.values(), site, root)
     return _artifact(function.logical_id, root, dists)
 
@@ -201,14 +201,10 @@ def _copy_package(package: Path, destination: Path, data_patterns: Iterable[str]
     _copy_tree(package, destination, files)
 
 
-def _all_files(source: Path) -> set[Path]:
-    return {path for path in source.rglob("*") if path.is_file()}
-
-
 def _copy_tree(source: Path, destination: Path, files: Iterable[Path]) -> None:
     for path in sorted(files):
         relative = path.relative_to(source)
-        if _NEVER_SHIPPED.intersection(relative.parts) or path.suffix == ".pyc":
+        if _NEVER_SHIPPED.intersection(relative.parts) or path.suffix == ".pyc" or not path.is_file():
             continue
         target = destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -218,12 +214,8 @@ def _copy_tree(source: Path, destination: Path, files: Iterable[Path]) -> None:
 def _artifact(logical_id: str, root: Path, dists: wheels.Distributions) -> Artifact:
     root.mkdir(parents=True, exist_ok=True)
     shipped = tuple(sorted(f"{name}=={dist.version}" for name, dist in dists.items()))
-    return Artifact(logical_id, root, shipped, tree_size(root))
-
-
-def tree_size(root: Path) -> int:
-    """Unzipped bytes under `root`."""
-    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+    size = sum(path.stat().st_size for path in root.rglob("*") if path.is_file())  # unzipped bytes
+    return Artifact(logical_id, root, shipped, size)
 
 
 def oversized(result: Build, limit: int = LIMIT_BYTES) -> list[str]:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-ACCOUNT_ID = "123456789012"
-DEFAULT_REGION = "eu-west-1"
+from reckoning_local.template import ACCOUNT_ID, DEFAULT_REGION
 
 # API Gateway and function URLs pass these bodies as text; everything else is base64.
 _TEXT_TYPES = (

@@ -19,8 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
-from reckoning_local.events import DEFAULT_REGION, LambdaContext
-from reckoning_local.template import Function
+from reckoning_local.events import LambdaContext
+from reckoning_local.template import DEFAULT_REGION, Function
 
 log = logging.getLogger("reckoning_local")
 

@@ -11,7 +11,6 @@ OpenAPI document) are handed to the gateway as `Page`s and served first.
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import logging
 import re
@@ -121,9 +120,6 @@ class Page:
 # ---------------------------------------------------------------- routing
 
 
-_PARAMETER = re.compile(r"\{(\w+)(\+?)\}")
-
-
 @dataclass(frozen=True, slots=True)
 class Route:
     route: HttpRoute
@@ -132,17 +128,14 @@ class Route:
 
     @classmethod
     def of(cls, route: HttpRoute, function: Function) -> Route:
-        """`{name}` matches one path segment, a greedy `{name+}` the rest of the path."""
-        literal, *parameters = _PARAMETER.split(route.path)  # literal, (name, "+" or "", literal)...
-        pattern = re.escape(literal)
-        for name, greedy, after in itertools.batched(parameters, 3, strict=True):
-            pattern += f"(?P<{name}>{'.+' if greedy else '[^/]+'})" + re.escape(after)
+        """Each `{name}` of the path matches one path segment."""
+        # re.escape writes `{name}` as `\{name\}`: each becomes a named group.
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
         return cls(route, function, re.compile(pattern))
 
-    def priority(self) -> tuple[bool, int, bool, int]:
-        """Literal paths before parameters, greedy `{name+}` last, a method before ANY (API Gateway's order)."""
-        path = self.route.path
-        return ("+}" in path, self.pattern.groups, self.route.method == "ANY", -path.count("/"))
+    def priority(self) -> tuple[int, int]:
+        """Literal paths before parameters (API Gateway's order)."""
+        return self.pattern.groups, -self.route.path.count("/")
 
     def match(self, path: str) -> dict[str, str] | None:
         found = self.pattern.fullmatch(path)
@@ -183,7 +176,7 @@ class Gateway:
         if (preflight := self._preflight(request)) is not None:
             return "(CORS preflight)", preflight
         for route in self.routes:
-            params = route.match(request.path) if route.route.method in {request.method, "ANY"} else None
+            params = route.match(request.path) if route.route.method == request.method else None
             if params is not None:
                 return route.route.route_key, self._invoke_route(route, params, request)
         return "(no route)", gateway_error(404, "Not Found")

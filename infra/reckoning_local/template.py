@@ -23,6 +23,7 @@ import yaml
 log = logging.getLogger("reckoning_local")
 
 ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "eu-west-1"
 STACK_NAME = "reckoning-local"
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 FUNCTION = "AWS::Serverless::Function"
@@ -79,7 +80,7 @@ def load_document(text: str) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class HttpRoute:
-    method: str  # upper case; ANY matches every method
+    method: str  # upper case
     path: str  # "/api/report/{token}"
     api_id: str = ""  # logical id of its HttpApi ("" = the implicit one)
 
@@ -274,12 +275,9 @@ class _Resolver:
                 raise Unresolvable(f"parameter {name} has no default")
             return self.text(declared["Default"])
         kind = self.type_of(name)
-        if kind == QUEUE:
-            return self.queue_url(name)
-        if kind == BUCKET:
-            return self.bucket_name(name)
-        if kind == FUNCTION:
-            return self.function_name(name)
+        local = {QUEUE: self.queue_url, BUCKET: self.bucket_name, FUNCTION: self.function_name}
+        if kind in local:
+            return local[kind](name)
         raise TemplateError(f"Ref {name}: a {kind or 'missing resource'} has no local counterpart")
 
     def _get_att(self, logical_id: str, attribute: str) -> str:
@@ -341,7 +339,7 @@ def load(
     path: Path,
     *,
     parameters: Mapping[str, str] | None = None,
-    region: str = "eu-west-1",
+    region: str = DEFAULT_REGION,
     endpoint_url: str = DEFAULT_ENDPOINT,
 ) -> Template:
     """Read a SAM template; resources resolve to local names under `endpoint_url` (moto)."""
@@ -355,7 +353,7 @@ def parse(
     path: Path,
     *,
     parameters: Mapping[str, str] | None = None,
-    region: str = "eu-west-1",
+    region: str = DEFAULT_REGION,
     endpoint_url: str = DEFAULT_ENDPOINT,
 ) -> Template:
     document = load_document(text)
@@ -460,6 +458,8 @@ def _events(
             if kind == "HttpApi":
                 api = props.get("ApiId")
                 method, path = resolver.text(props["Method"]).upper(), resolver.text(props["Path"])
+                if method == "ANY" or "+}" in path:
+                    raise TemplateError(f"{logical_id}.{name}: ANY and greedy {{name+}} routes are not served locally")
                 routes.append(HttpRoute(method, path, api["Ref"] if isinstance(api, dict) else ""))
             elif kind == "SQS":
                 failures = "ReportBatchItemFailures" in (resolver.value(props.get("FunctionResponseTypes")) or [])

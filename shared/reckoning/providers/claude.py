@@ -37,7 +37,7 @@ from reckoning.providers.prompt import SYSTEM_PROMPT, TOOL_NAME, user_message
 from reckoning.providers.writer import Draft
 
 if TYPE_CHECKING:
-    from anthropic import Anthropic, AnthropicError, APIRequest, APIResponse, APIStatusError, CallNext
+    from anthropic import Anthropic, AnthropicError, APIRequest, APIResponse, CallNext
     from anthropic.types import Message, ToolParam
 
 # A server asking us to wait longer than this is better answered by SQS redelivery than by a sleeping Lambda.
@@ -133,7 +133,16 @@ def classify(exc: AnthropicError) -> TransientFailure | PermanentFailure:
 
     name = type(exc).__name__
     if isinstance(exc, anthropic.APIStatusError):
-        _log_status_error(exc)
+        logger.warning(
+            "Anthropic returned an error",
+            extra={
+                "error_class": name,
+                "status": exc.status_code,
+                "error_type": exc.type,
+                "error_code": exc.error_code,
+                "request_id": exc.request_id,
+            },
+        )
         if is_spend_limit(exc.status_code, exc.body):
             return PermanentFailure(name, kind="spend_limit")
         if exc.status_code in _TRANSIENT_STATUSES or exc.status_code >= 500:
@@ -215,16 +224,3 @@ def _retry_after_s(response: APIResponse[Any]) -> float | None:
     except ValueError:
         return None  # an HTTP date: rare, and the SDK handles it
     return None
-
-
-def _log_status_error(exc: APIStatusError) -> None:
-    logger.warning(
-        "Anthropic returned an error",
-        extra={
-            "error_class": type(exc).__name__,
-            "status": exc.status_code,
-            "error_type": exc.type,
-            "error_code": exc.error_code,
-            "request_id": exc.request_id,
-        },
-    )

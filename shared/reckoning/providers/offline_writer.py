@@ -130,19 +130,14 @@ class Person:
     """One person's answers, read against the questionnaire version they answered."""
 
     def __init__(self, submission: Submission) -> None:
-        self.submission = submission
         self.name = (submission.name or "").strip() or None
         self.known_areas = submission.questionnaire.areas()
         self.focus = [area for area in submission.focus_areas() if area in self.known_areas]
-        texts = [v for v in submission.answers.values() if isinstance(v, str)]
         # The validator's own test for crisis language: whatever it would look for, this report answers.
-        self.crisis = any(CRISIS.search(text) for text in texts)
+        self.crisis = any(isinstance(v, str) and CRISIS.search(v) for v in submission.answers.values())
         self.answers = list(_answers(submission))
         self.quoted: set[str] = set()  # sentences of theirs already quoted beyond a first sentence
         self.spare = list(DEFAULT_PARAGRAPHS)  # each used once at most, or the report would repeat itself
-
-    def in_area(self, area: str) -> list[Answer]:
-        return [a for a in self.answers if a.question.area == area and a.question.role is None]
 
     def areas(self) -> list[str]:
         """The chosen areas, then other areas they wrote about in their own words, then (while the report
@@ -286,7 +281,7 @@ def _closing(person: Person) -> str:
 
 
 def _section(person: Person, area: str) -> Section:
-    answers = person.in_area(area)
+    answers = [a for a in person.answers if a.question.area == area and a.question.role is None]
     own = person.known_areas[area].writer if area in person.known_areas else Phrasing()
     heading = next((h for a in answers if (h := a.phrasing("heading"))), None) or own.heading
     paragraphs: list[str] = []

@@ -111,14 +111,12 @@ def _addressed_names(view: ReportView) -> Iterator[tuple[str, str]]:
 
 
 def _numbers(view: ReportView, facts: Facts) -> list[Finding]:
-    findings: list[Finding] = []
-    for passage in view.passages():
-        for sentence in sentences(normalise(passage.text)):
-            findings.extend(
-                Finding(1.0, f"{passage.where} quotes {quoted:g} for {qid}, but the answer was {actual:g}")
-                for qid, quoted, actual in _misquotes(sentence, facts)
-            )
-    return findings
+    return [
+        Finding(1.0, f"{passage.where} quotes {quoted:g} for {qid}, but the answer was {actual:g}")
+        for passage in view.passages()
+        for sentence in sentences(normalise(passage.text))
+        for qid, quoted, actual in _misquotes(sentence, facts)
+    ]
 
 
 def _misquotes(sentence: str, facts: Facts) -> Iterator[tuple[str, float, float]]:

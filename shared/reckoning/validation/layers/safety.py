@@ -160,13 +160,11 @@ def _is_care(sentence: str, match: re.Match[str]) -> bool:
 
 def _crisis_handled(view: ReportView) -> list[Finding]:
     if not any(HELP.search(p.text) for p in view.passages()):
-        return [
-            Finding(
-                1.0,
-                "the answers contain crisis language and the report does not respond to it: acknowledge it gently "
-                "and point to help (a crisis line, a doctor or a therapist)",
-            )
-        ]
+        message = (
+            "the answers contain crisis language and the report does not respond to it: acknowledge it gently "
+            "and point to help (a crisis line, a doctor or a therapist)"
+        )
+        return [Finding(1.0, message)]
     prominent = HELP.search(view.summary) or any(HELP.search(f"{s.action} {s.why}") for s in view.next_steps)
     if not prominent:
         return [Finding(0.2, "the pointer to help for the crisis language should be in the summary or a next step")]
