@@ -262,9 +262,11 @@ def _summary(person: Person) -> str:
         if answer.question.writer.summary
     ]
     crisis = [CRISIS_SUMMARY] if person.crisis else []
-    focus = [f"You chose to reckon with {_join(person.focus)}, and this report takes each in turn."]
+    focus = (
+        [f"You chose to reckon with {_join(person.focus)}, and this report takes each in turn."] if person.focus else []
+    )
     kept: list[str] = []
-    for part in crisis + said[:2] + (focus if person.focus else []) + said[2:]:
+    for part in crisis + said[:2] + focus + said[2:]:
         if len(sentences(" ".join([*kept, part]))) <= SUMMARY_SENTENCES:
             kept.append(part)
     if len(sentences(" ".join(kept))) < 2:
