@@ -96,14 +96,11 @@ def _names(table: Mapping[str, Any], kind: str, declared: Mapping[str, object]) 
     return {logical_id: tuple(str(name) for name in listed[logical_id]) for logical_id in declared}
 
 
-def _specifiers(specifiers: Mapping[str, str], names: Iterable[str], owner: str) -> tuple[str, ...]:
-    chosen: list[str] = []
-    for name in names:
-        text = specifiers.get(canonicalize_name(name))
-        if text is None:
-            raise PlanError(f"{owner} ships {name!r}, which is not in [project].dependencies")
-        chosen.append(text)
-    return tuple(chosen)
+def _specifiers(specifiers: Mapping[str, str], names: tuple[str, ...], owner: str) -> tuple[str, ...]:
+    unknown = [name for name in names if canonicalize_name(name) not in specifiers]
+    if unknown:
+        raise PlanError(f"{owner} ships {unknown[0]!r}, which is not in [project].dependencies")
+    return tuple(specifiers[canonicalize_name(name)] for name in names)
 
 
 def _every_dependency_shipped(specifiers: Mapping[str, str], lists: Iterable[Iterable[str]]) -> None:

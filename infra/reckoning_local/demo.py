@@ -8,12 +8,11 @@ writing a function and putting it into `STEPS`.
 from __future__ import annotations
 
 import json
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from reckoning_local import client
 from reckoning_local.stack import Stack, StackOptions
@@ -28,7 +27,6 @@ class DemoFailed(Exception):
 @dataclass
 class Demo:
     stack: Stack
-    out: TextIO = sys.stdout
     token: str = ""
     report_path: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # anything later steps need
@@ -40,7 +38,7 @@ class Demo:
         return result
 
     def say(self, line: str) -> None:
-        print(f"    {line}", file=self.out)
+        print(f"    {line}")
 
 
 Step = Callable[[Demo], str]
@@ -153,29 +151,27 @@ STEPS: list[tuple[str, Step]] = [
 ]
 
 
-def run(
-    steps: Sequence[tuple[str, Step]] = STEPS, options: StackOptions | None = None, out: TextIO = sys.stdout
-) -> int:
+def run() -> int:
     """Start a stack on a free port, run the steps in order; 0 when all passed."""
     started = time.monotonic()
-    print("Starting the local stack…", file=out)
-    with Stack(options or StackOptions(port=0, schedules=False)) as stack:
-        print(f"  up at {stack.url} in {time.monotonic() - started:.1f} s\n", file=out)
-        demo = Demo(stack, out)
-        for number, (title, step) in enumerate(steps, 1):
+    print("Starting the local stack…")
+    with Stack(StackOptions(port=0, schedules=False)) as stack:
+        print(f"  up at {stack.url} in {time.monotonic() - started:.1f} s\n")
+        demo = Demo(stack)
+        for number, (title, step) in enumerate(STEPS, 1):
             if not run_step(demo, number, title, step):
                 return 1
-    print(f"\nDone in {time.monotonic() - started:.1f} s.", file=out)
+    print(f"\nDone in {time.monotonic() - started:.1f} s.")
     return 0
 
 
 def run_step(demo: Demo, number: int, title: str, step: Step) -> bool:
-    print(f"{number}. {title}", file=demo.out)
+    print(f"{number}. {title}")
     started = time.monotonic()
     try:
         summary = step(demo)
     except DemoFailed as exc:
-        print(f"   ✗ {exc}", file=demo.out)
+        print(f"   ✗ {exc}")
         return False
-    print(f"   ✓ {summary}  ({(time.monotonic() - started) * 1000:.0f} ms)", file=demo.out)
+    print(f"   ✓ {summary}  ({(time.monotonic() - started) * 1000:.0f} ms)")
     return True

@@ -187,14 +187,11 @@ class LambdaContext:
     log_group_name: str = "/aws/lambda/local"
     log_stream_name: str = "local"
     region: str = DEFAULT_REGION
-    _deadline_ms: int = field(default=0, repr=False)
-
-    def __post_init__(self) -> None:
-        self._deadline_ms = int(time.time() * 1000) + self.timeout_s * 1000
+    _started: float = field(default_factory=time.time, repr=False)
 
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, self._deadline_ms - int(time.time() * 1000))
+        return max(0, int((self._started + self.timeout_s - time.time()) * 1000))

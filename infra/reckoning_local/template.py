@@ -199,11 +199,7 @@ class Template:
 # ---------------------------------------------------------------- resolving values
 
 
-class _NoValue:
-    """`AWS::NoValue`: the property is removed."""
-
-
-NO_VALUE = _NoValue()
+NO_VALUE = object()  # `AWS::NoValue`: the property is removed
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}

@@ -127,9 +127,6 @@ class Questionnaire(ApiModel):
             _check_templates(question)
         return self
 
-    def question(self, question_id: str) -> Question | None:
-        return next((q for q in self.questions if q.id == question_id), None)
-
     def focus(self) -> MultiChoiceQuestion | None:
         """The question whose options are the life areas the person chooses to reckon with."""
         found = next((q for q in self.questions if q.role == "focus"), None)
@@ -173,8 +170,7 @@ class Questionnaires:
 
     @cached_property
     def current_version(self) -> str:
-        version: str = json.loads(self.folder.joinpath("current.json").read_text(encoding="utf-8"))["current"]
-        return version
+        return str(json.loads(self.folder.joinpath("current.json").read_text(encoding="utf-8"))["current"])
 
     def current(self) -> Questionnaire:
         return self.version(self.current_version)
@@ -208,17 +204,14 @@ def answered(value: Any) -> bool:
 
 def validate_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> list[FieldError]:
     """One error per offending field; an empty list means the answers are acceptable."""
-    problems: list[FieldError] = []
-    for key in answers:
-        if questionnaire.question(key) is None:
-            problems.append(FieldError(f"answers.{key}", "Unknown question."))
+    known = {question.id for question in questionnaire.questions}
+    problems = [FieldError(f"answers.{key}", "Unknown question.") for key in answers if key not in known]
     for question in questionnaire.questions:
         value = answers.get(question.id)
-        if not answered(value):
-            if question.required:
-                problems.append(FieldError(f"answers.{question.id}", "This question needs an answer."))
-            continue
-        message = _check(question, value)
+        if answered(value):
+            message = _check(question, value)
+        else:
+            message = "This question needs an answer." if question.required else None
         if message:
             problems.append(FieldError(f"answers.{question.id}", message))
     return problems

@@ -64,14 +64,13 @@ _STATUS_ERRORS = {
 class ClaudeWriter:
     """Writes a draft report with Claude; failures are classified as transient or permanent."""
 
-    def __init__(self, client: Anthropic | None = None) -> None:
+    def __init__(self) -> None:
         self.model = settings().anthropic_model
-        self._client = client
 
     def write(self, submission: Submission, feedback: Sequence[str] = ()) -> Draft:
         import anthropic
 
-        client = self._client or _client()
+        client = _client()
         started = time.perf_counter()
         try:
             message = client.messages.create(

@@ -154,17 +154,13 @@ def _nearest_question(sentence: str, at: int, scale_max: float | None, facts: Fa
 
     A score ("n/10") can only answer a scale with that maximum; a count only a number question.
     """
-    best: tuple[int, str] | None = None
-    for qid, (_, question) in facts.scales.items():
-        if (scale_max is None) != isinstance(question, NumberQuestion):
-            continue
-        if scale_max is not None and scale_max != question.max:
-            continue
-        for hit in _context(question).finditer(sentence):
-            distance = abs(hit.start() - at)
-            if best is None or distance < best[0]:
-                best = (distance, qid)
-    return best[1] if best else None
+    hits = [
+        (abs(hit.start() - at), qid)
+        for qid, (_, question) in facts.scales.items()
+        if (scale_max is None) == isinstance(question, NumberQuestion) and scale_max in (None, question.max)
+        for hit in _context(question).finditer(sentence)
+    ]
+    return min(hits, key=lambda hit: hit[0])[1] if hits else None  # the first of the nearest
 
 
 def _context(question: Question) -> re.Pattern[str]:
