@@ -263,10 +263,7 @@ def _with_cors(response: Response, cors: Cors, origin: str | None) -> Response:
 
 def _forwarded(request: Request) -> dict[str, str]:
     # API Gateway adds these; handlers and Powertools may read them.
-    headers = dict(request.headers)
-    headers["x-forwarded-for"] = request.source_ip
-    headers.setdefault("x-forwarded-proto", "http")
-    return headers
+    return {"x-forwarded-proto": "http", **request.headers, "x-forwarded-for": request.source_ip}
 
 
 # ---------------------------------------------------------------- HTTP

@@ -334,24 +334,15 @@ class _Resolver:
 def load(
     path: Path,
     *,
+    text: str | None = None,
     parameters: Mapping[str, str] | None = None,
     region: str = DEFAULT_REGION,
     endpoint_url: str = DEFAULT_ENDPOINT,
 ) -> Template:
-    """Read a SAM template; resources resolve to local names under `endpoint_url` (moto)."""
-    return parse(
-        path.read_text(encoding="utf-8"), path, parameters=parameters, region=region, endpoint_url=endpoint_url
-    )
-
-
-def parse(
-    text: str,
-    path: Path,
-    *,
-    parameters: Mapping[str, str] | None = None,
-    region: str = DEFAULT_REGION,
-    endpoint_url: str = DEFAULT_ENDPOINT,
-) -> Template:
+    """Read the SAM template at `path` (or `text`, as if it were there: code folders are relative to `path`);
+    resources resolve to local names under `endpoint_url` (moto)."""
+    if text is None:
+        text = path.read_text(encoding="utf-8")
     document = load_document(text)
     resolver = _Resolver(document, parameters or {}, region, endpoint_url.rstrip("/"))
     template = Template(path, region, resolver.endpoint, document)

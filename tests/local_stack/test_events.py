@@ -249,13 +249,13 @@ PAGES = (
 
 @pytest.fixture
 def gateway(recorder: Recorder) -> Gateway:
-    template = tpl.parse(textwrap.dedent(TEMPLATE), Path("/nowhere/template.yaml"))
+    template = tpl.load(Path("/nowhere/template.yaml"), text=textwrap.dedent(TEMPLATE))
     return Gateway(template, recorder, "http://127.0.0.1:3000")
 
 
 @pytest.fixture
 def with_pages(recorder: Recorder) -> Gateway:
-    template = tpl.parse(textwrap.dedent(TEMPLATE), Path("/nowhere/template.yaml"))
+    template = tpl.load(Path("/nowhere/template.yaml"), text=textwrap.dedent(TEMPLATE))
     return Gateway(template, recorder, "http://127.0.0.1:3000", PAGES)
 
 
@@ -361,8 +361,9 @@ def test_cors_headers_of_responses_come_from_the_configuration_not_the_function(
 
 
 def test_without_a_cors_configuration_a_preflight_is_routed_like_any_request(recorder: Recorder) -> None:
-    bare = tpl.parse(
-        textwrap.dedent("""
+    bare = tpl.load(
+        Path("/nowhere/template.yaml"),
+        text=textwrap.dedent("""
         Resources:
           F:
             Type: AWS::Serverless::Function
@@ -372,7 +373,6 @@ def test_without_a_cors_configuration_a_preflight_is_routed_like_any_request(rec
               Events:
                 Options: {Type: HttpApi, Properties: {Path: "/x", Method: OPTIONS}}
         """),
-        Path("/nowhere/template.yaml"),
     )
     gateway = Gateway(bare, recorder, "http://127.0.0.1:3000")
 

@@ -15,7 +15,7 @@ ENDPOINT = "http://127.0.0.1:5999"
 
 
 def parse(text: str, parameters: dict[str, str] | None = None) -> tpl.Template:
-    return tpl.parse(textwrap.dedent(text), ROOT / "inline.yaml", parameters=parameters, endpoint_url=ENDPOINT)
+    return tpl.load(ROOT / "inline.yaml", text=textwrap.dedent(text), parameters=parameters, endpoint_url=ENDPOINT)
 
 
 # ---------------------------------------------------------------- YAML tags and intrinsic functions
@@ -95,7 +95,7 @@ def test_an_intrinsic_function_the_template_does_not_use_fails_loudly(value: str
 )
 def test_a_template_the_local_tools_cannot_read_is_refused_with_the_reason(text: str, message: str) -> None:
     with pytest.raises(tpl.TemplateError, match=message):
-        tpl.parse(text, ROOT / "inline.yaml")
+        tpl.load(ROOT / "inline.yaml", text=text)
 
 
 # ---------------------------------------------------------------- the real template.yaml

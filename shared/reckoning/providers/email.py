@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -164,27 +164,26 @@ def _fallback(links: Sequence[str]) -> str:
 # --- sending -------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
 class ResendMailer:
     """Sends through the Resend API; failures become TransientFailure (retry later) or PermanentFailure."""
 
-    def __init__(
-        self, api_key: str, *, sender: str, base_url: str | None = None, timeout_s: int = SEND_TIMEOUT_S
-    ) -> None:
-        self._api_key = api_key
-        self._sender = sender
-        self._base_url = (base_url or RESEND_API_URL).rstrip("/")
-        self._timeout_s = timeout_s
+    api_key: str = field(repr=False)
+    _: KW_ONLY
+    sender: str
+    base_url: str | None = None
+    timeout_s: int = SEND_TIMEOUT_S
 
     def send(self, email: OutgoingEmail, to: str, idempotency_key: str) -> str:
         import resend
         from resend.exceptions import ResendError
 
         # The SDK keeps its configuration in module globals; set them for this call.
-        resend.api_key = self._api_key
-        resend.api_url = self._base_url
-        resend.default_http_client = resend.RequestsClient(timeout=self._timeout_s)
+        resend.api_key = self.api_key
+        resend.api_url = (self.base_url or RESEND_API_URL).rstrip("/")
+        resend.default_http_client = resend.RequestsClient(timeout=self.timeout_s)
         params: resend.Emails.SendParams = {
-            "from": self._sender,
+            "from": self.sender,
             "to": [to],
             "subject": email.subject,
             "html": email.html,

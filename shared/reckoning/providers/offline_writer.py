@@ -142,13 +142,11 @@ class Person:
     def areas(self) -> list[str]:
         """The chosen areas, then other areas they wrote about in their own words, then (while the report
         would be thin) areas they only scored or chose an option for."""
-        chosen = list(self.focus)
-        for answer in (a for a in self.answers if a.question.role is None):
-            if answer.words and answer.question.area not in chosen:
-                chosen.append(answer.question.area)
-        for answer in (a for a in self.answers if a.question.role is None):
-            if len(chosen) < MIN_SECTIONS and answer.question.area not in chosen:
-                chosen.append(answer.question.area)
+        own = [a for a in self.answers if a.question.role is None]
+        chosen = list(dict.fromkeys([*self.focus, *(a.question.area for a in own if a.words)]))
+        for area in (a.question.area for a in own):
+            if len(chosen) < MIN_SECTIONS and area not in chosen:
+                chosen.append(area)
         return chosen
 
     def label(self, area: str) -> str:

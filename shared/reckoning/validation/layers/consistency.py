@@ -179,11 +179,9 @@ def _choices(view: ReportView, facts: Facts) -> list[Finding]:
         context = _context(question)
         for passage in view.passages():
             for sentence in sentences(normalise(passage.text)):
-                other = _other_option(sentence, context, options, chosen)
-                if other:
-                    findings.append(
-                        Finding(1.0, f"{passage.where} describes {qid} as '{other}', but they chose '{chosen}'")
-                    )
+                if other := _other_option(sentence, context, options, chosen):
+                    message = f"{passage.where} describes {qid} as '{other}', but they chose '{chosen}'"
+                    findings.append(Finding(1.0, message))
     return findings
 
 
