@@ -353,8 +353,7 @@ def load(
             merged = merge_globals(defaults, props)
             template.functions[logical_id] = _function(resolver, path.parent, logical_id, merged, resource)
         elif kind == LAYER:
-            content_dir = (path.parent / _local_folder(props, "ContentUri", logical_id)).resolve()
-            template.layers[logical_id] = Layer(logical_id, content_dir)
+            template.layers[logical_id] = Layer(logical_id, _local_folder(path.parent, props, "ContentUri", logical_id))
         elif kind == QUEUE:
             template.queues[logical_id] = _queue(resolver, logical_id, props)
         elif kind == BUCKET:
@@ -380,11 +379,11 @@ def _plain_map(node: Any) -> bool:
     return not (len(node) == 1 and (next(iter(node)) == "Ref" or next(iter(node)).startswith("Fn::")))
 
 
-def _local_folder(props: Mapping[str, Any], key: str, logical_id: str) -> str:
+def _local_folder(root: Path, props: Mapping[str, Any], key: str, logical_id: str) -> Path:
     value = props.get(key)
     if not isinstance(value, str):
         raise TemplateError(f"{logical_id}: {key} must be a local folder")
-    return value
+    return (root / value).resolve()
 
 
 def _function(
@@ -403,7 +402,7 @@ def _function(
     return Function(
         logical_id=logical_id,
         name=resolver.function_name(logical_id),
-        code_dir=(root / _local_folder(props, "CodeUri", logical_id)).resolve(),
+        code_dir=_local_folder(root, props, "CodeUri", logical_id),
         handler=resolver.text(props["Handler"]),
         timeout_s=int(resolver.value(props.get("Timeout", 3))),
         memory_mb=int(resolver.value(props.get("MemorySize", 128))),

@@ -111,11 +111,8 @@ def to_draft(message: Message, latency_ms: int) -> Draft:
     """The tool input as the report; a reply without the tool call (a refusal) gives an empty report."""
     from anthropic.types import ToolUseBlock
 
-    content: dict[str, Any] = {}
-    for block in message.content:
-        if isinstance(block, ToolUseBlock) and block.name == TOOL_NAME and isinstance(block.input, dict):
-            content = dict(block.input)
-            break
+    inputs = [block.input for block in message.content if isinstance(block, ToolUseBlock) and block.name == TOOL_NAME]
+    content: dict[str, Any] = next((dict(given) for given in inputs if isinstance(given, dict)), {})
     return Draft(
         content=content,
         model=message.model,

@@ -208,9 +208,7 @@ def classify(exc: ResendError) -> TransientFailure | PermanentFailure:
         return PermanentFailure(f"{cause}: the sending quota is used up", kind="email_quota")
     if status >= 500 or status in TRANSIENT_STATUSES:
         return TransientFailure(cause)
-    if status in (401, 403):
-        return PermanentFailure(cause, kind="auth")
-    return PermanentFailure(cause, kind="invalid_request")
+    return PermanentFailure(cause, kind="auth" if status in (401, 403) else "invalid_request")
 
 
 class OutboxMailer:

@@ -99,14 +99,13 @@ class OfflineWriter:
 def compose(submission: Submission) -> dict[str, Any]:
     """The report JSON (camelCase keys, as the model would produce it)."""
     person = Person(submission)
-    report = Report(
+    return Report(
         title=_title(person),
         summary=_summary(person),
         sections=[_section(person, area) for area in person.areas()],
         next_steps=_next_steps(person),
         closing=CRISIS_CLOSING if person.crisis else _closing(person),
-    )
-    return report.model_dump(by_alias=True)
+    ).model_dump(by_alias=True)
 
 
 @dataclass(frozen=True, slots=True)
