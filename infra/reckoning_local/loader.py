@@ -19,14 +19,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
-from reckoning_local.events import DEFAULT_REGION, LambdaContext
-from reckoning_local.template import Function
+from reckoning_local.events import LambdaContext
+from reckoning_local.template import DEFAULT_REGION, Function
 
 log = logging.getLogger("reckoning_local")
 
 Handler = Callable[[Any, LambdaContext], Any]
 
 _import_lock = threading.RLock()
+MAX_ENVIRONMENTS = 4  # per function: concurrent invocations beyond this wait for an idle one
 
 
 def import_file(path: Path, module_name: str, *, search_path: Path | None = None) -> ModuleType:
@@ -51,7 +52,7 @@ def import_file(path: Path, module_name: str, *, search_path: Path | None = None
         return module
 
 
-def load_handler(function: Function, instance: int = 1) -> Handler:
+def load_handler(function: Function, instance: int) -> Handler:
     """Import the function's module as a fresh execution environment and return its handler."""
     module = import_file(
         function.source_file,
@@ -77,12 +78,11 @@ def context_for(function: Function, region: str = DEFAULT_REGION) -> LambdaConte
 
 
 class FunctionRuntime:
-    """Invokes one function, in up to `max_environments` environments at once."""
+    """Invokes one function, in up to MAX_ENVIRONMENTS environments at once."""
 
-    def __init__(self, function: Function, *, region: str = DEFAULT_REGION, max_environments: int = 4) -> None:
+    def __init__(self, function: Function, *, region: str = DEFAULT_REGION) -> None:
         self.function = function
         self.region = region
-        self._max = max_environments
         self._idle: list[Handler] = []
         self._created = 0
         self._available = threading.Condition()
@@ -106,29 +106,22 @@ class FunctionRuntime:
 
     def _acquire(self) -> Handler:
         with self._available:
-            while not self._idle and self._created >= self._max:
+            while not self._idle and self._created >= MAX_ENVIRONMENTS:
                 self._available.wait()
             if self._idle:
                 return self._idle.pop()
             self._created += 1
             instance = self._created
+        started = time.monotonic()
         try:
-            return self._cold_start(instance)
+            handler = load_handler(self.function, instance)
         except BaseException:
             with self._available:
                 self._created -= 1
                 self._available.notify()
             raise
-
-    def _cold_start(self, instance: int) -> Handler:
-        started = time.monotonic()
-        handler = load_handler(self.function, instance)
-        log.info(
-            "cold start %s (environment %d) in %.0f ms",
-            self.function.logical_id,
-            instance,
-            (time.monotonic() - started) * 1000,
-        )
+        elapsed_ms = (time.monotonic() - started) * 1000
+        log.info("cold start %s (environment %d) in %.0f ms", self.function.logical_id, instance, elapsed_ms)
         return handler
 
     def _release(self, handler: Handler) -> None:
