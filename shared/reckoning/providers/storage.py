@@ -73,6 +73,29 @@ def put_pdf_if_absent(key: str, data: bytes) -> bool:
     return True
 
 
+def delete_reckoning(reckoning_id: UUID) -> int:
+    """Delete every stored object of the reckoning (`reports/<id>/`: each report version's PDF), and every
+    version of each should the bucket keep versions; how many objects went."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    s3, bucket, deleted = aws.s3(), settings().report_bucket, 0
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=f"reports/{reckoning_id}/"):
+            found = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            if not found:
+                continue
+            items = [{"Key": item["Key"], "VersionId": item["VersionId"]} for item in found]
+            answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": items, "Quiet": True})  # type: ignore[typeddict-item]
+            if answer.get("Errors"):
+                raise TransientFailure(f"S3 delete_objects: {answer['Errors'][0].get('Code', 'unknown')}")
+            deleted += len(page.get("Versions", []))
+    except ClientError as exc:
+        raise TransientFailure(f"S3 delete: {_code(exc)}") from exc
+    except BotoCoreError as exc:
+        raise TransientFailure(f"S3 delete: {type(exc).__name__}") from exc
+    return deleted
+
+
 def presigned_pdf_url(key: str, ttl_s: int, filename: str = DEFAULT_FILENAME) -> str:
     """A GET link to the PDF valid for at most five minutes, served as a download named `filename`."""
     expires_in = max(1, min(ttl_s, MAX_URL_TTL_S))
