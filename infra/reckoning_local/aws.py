@@ -91,8 +91,9 @@ class LocalAws:
             create_bucket(s3, bucket, self.region)
 
     def save_objects(self, template: Template, directory: Path) -> int:
-        """Write every object of the template's buckets to `directory/<bucket>/<key>`; return the count."""
-        s3, saved = self.s3(), 0
+        """Write every object of the template's buckets to `directory/<bucket>/<key>`, and remove the files of
+        objects deleted since (an erased PDF must not live on here); return the count."""
+        s3, saved = self.s3(), set[Path]()
         for bucket in template.buckets.values():
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name):
                 for item in page.get("Contents", []):
@@ -101,8 +102,11 @@ class LocalAws:
                         continue
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(s3.get_object(Bucket=bucket.name, Key=item["Key"])["Body"].read())
-                    saved += 1
-        return saved
+                    saved.add(target)
+            for path in (directory / bucket.name).resolve().rglob("*"):
+                if path.is_file() and path not in saved:
+                    path.unlink()
+        return len(saved)
 
     def load_objects(self, template: Template, directory: Path) -> int:
         """Upload what `save_objects` wrote (objects survive a restart of the stack)."""
