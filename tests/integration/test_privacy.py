@@ -19,6 +19,7 @@ from reckoning import cli, db, errors, pdf
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning.db.erasure import ERASED
 from reckoning.db.export import EXPORTED
+from reckoning.db.migrate import discover, migrate
 from reckoning.db.queries import q
 from reckoning.domain import checkout, erasure, generate, operations, sweep
 from reckoning.domain.generate import Collaborators
@@ -487,3 +488,39 @@ def test_links_expire_by_default(database_url: str, deps: Collaborators, env: En
 
     assert abs(lifetimes["report"] - timedelta(days=200)) < timedelta(minutes=1)
     assert abs(lifetimes["email_link"] - timedelta(days=20)) < timedelta(minutes=1)
+
+
+def test_the_migration_prunes_the_bare_sha256_digests_written_before(empty_database_url: str, tmp_path: Path) -> None:
+    for migration in discover():
+        if migration.version < "0004":
+            (tmp_path / migration.name).write_text(migration.sql)
+    migrate(empty_database_url, tmp_path)
+    bare = hashlib.sha256(EMAIL.encode()).hexdigest()[:32]
+    with psycopg.connect(empty_database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO rate_limits VALUES ('links-email|' || %s, now(), 1)", (bare,))
+        for sent in (True, False):
+            key = f"links:{bare}:{int(sent)}"
+            payload = json.dumps({"kind": "links", "reckoningId": str(UUID(int=1)), "requestId": key})
+            conn.execute(
+                "INSERT INTO outbox (topic, dedupe_key, payload, sent_at)"
+                " VALUES ('report_queue', %s, %s, CASE WHEN %s THEN now() END)",
+                (key, payload, sent),
+            )
+            conn.execute(
+                "INSERT INTO emails (kind, idempotency_key, status) VALUES ('report_links', %s, %s)",
+                (f"report-links/{key}", "sent" if sent else "pending"),
+            )
+
+    for migration in discover():
+        (tmp_path / migration.name).write_text(migration.sql)
+    migrate(empty_database_url, tmp_path)
+
+    with psycopg.connect(empty_database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM rate_limits").fetchone() == (0,)
+        outbox = conn.execute("SELECT dedupe_key, payload ->> 'requestId' FROM outbox ORDER BY id").fetchall()
+        keys = [row[0] for row in conn.execute("SELECT idempotency_key FROM emails ORDER BY id")]
+    (done, done_request), (pending, pending_request) = outbox
+    assert done.startswith("links:legacy:") and done_request == done and bare not in done
+    assert keys[0].startswith("report-links/links:legacy:") and bare not in keys[0]
+    # Jobs still pending (minutes old at a deploy) finish under their key.
+    assert pending == pending_request == f"links:{bare}:0" and keys[1] == f"report-links/{pending}"
