@@ -17,7 +17,7 @@ from reckoning.models.questionnaire import Questionnaire
 from reckoning.models.status import Status
 from reckoning.observability import logger, metrics
 
-NEEDS = require(DATABASE, "CORS_ORIGIN")
+NEEDS = require(DATABASE, "CORS_ORIGIN", "DIGEST_KEY")
 
 app = http.create_app(rate_limit.limiter(db.database))
 

@@ -95,15 +95,21 @@ class LocalAws:
                 s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration=location)
 
     def save_objects(self, template: Template, directory: Path) -> None:
-        """Write every object of the template's buckets to `directory/<bucket>/<key>`."""
-        s3 = self.s3()
+        """Write every object of the template's buckets to `directory/<bucket>/<key>`, and remove the files of
+        objects deleted since (an erased PDF must not live on here)."""
+        s3, saved = self.s3(), set[Path]()
         for bucket in template.buckets.values():
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name):
                 for item in page.get("Contents", []):
                     target = _object_path(directory, bucket.name, item["Key"])
-                    if target is not None:
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        target.write_bytes(s3.get_object(Bucket=bucket.name, Key=item["Key"])["Body"].read())
+                    if target is None:
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(s3.get_object(Bucket=bucket.name, Key=item["Key"])["Body"].read())
+                    saved.add(target)
+            for path in (directory / bucket.name).resolve().rglob("*"):
+                if path.is_file() and path not in saved:
+                    path.unlink()
 
     def load_objects(self, template: Template, directory: Path) -> None:
         """Upload what `save_objects` wrote (objects survive a restart of the stack)."""

@@ -16,7 +16,8 @@ from uuid import UUID
 
 from reckoning import config, db, errors
 from reckoning.db.migrate import migrate
-from reckoning.domain import operations, sweep
+from reckoning.domain import erasure, operations, sweep
+from reckoning.providers import storage
 from reckoning.providers.email import mailer
 from reckoning.providers.queue import SqsQueue
 from reckoning.validation import command as validate_command
@@ -66,6 +67,18 @@ def _timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _erase(args: argparse.Namespace) -> int:
+    if args.email:
+        done = erasure.erase_address(db.database(), storage, args.email)
+    else:
+        done = [erasure.erase(db.database(), storage, args.reckoning, "erased at an operator's request")]
+    done = [erased for erased in done if erased.rows or erased.objects or erased.finished]
+    for erased in done:  # ids and counts only: never the address
+        print(f"erased {erased.reckoning_id}: {erased.rows} database row(s), {erased.objects} stored object(s)")
+    print(f"{len(done)} reckoning(s) erased" if done else "nothing to erase")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reckoning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "timeline":
             command.add_argument("--json", action="store_true")
         command.set_defaults(run=run)
+    erase = sub.add_parser("erase", help="erase personal data (what accounting needs stays; docs/privacy.md)")
+    whose = erase.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--email", metavar="ADDRESS", help="every reckoning of this address")
+    whose.add_argument("--reckoning", metavar="ID", type=UUID, help="this reckoning")
+    erase.set_defaults(run=_erase)
     validate_command.register(sub)
     return parser
 

@@ -23,10 +23,14 @@ SecretName = Literal[
     "STRIPE_WEBHOOK_SECRET",
     "ANTHROPIC_API_KEY",
     "RESEND_API_KEY",
+    "DIGEST_KEY",
 ]
 
-# Used only when ENVIRONMENT is not production: the offline checkout signs with it.
+# Used only when ENVIRONMENT is not production: the offline checkout signs with the first, and digests of
+# addresses and IPs are keyed with the second.
 DEV_WEBHOOK_SECRET = "whsec_reckoning_local_development_only"  # noqa: S105
+DEV_DIGEST_KEY = "reckoning-local-digest-key-development-only"
+_OFFLINE_SECRETS: dict[str, str] = {"STRIPE_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET, "DIGEST_KEY": DEV_DIGEST_KEY}
 
 
 class Settings(BaseSettings):
@@ -57,9 +61,15 @@ class Settings(BaseSettings):
     rate_limit_report: int = Field(default=600, ge=1)
     rate_limit_links: int = Field(default=5, ge=1)
 
-    # Tokens
-    report_token_ttl_days: int | None = Field(default=None, ge=1)
+    # Tokens: emailed report links, and links sent by lost-link recovery. The token POST /api/reckoning hands out
+    # lives as long as the reckoning's data may (RETENTION_DAYS).
+    report_token_ttl_days: int = Field(default=30, ge=1)
     link_token_ttl_hours: int = Field(default=72, ge=1)
+
+    # Retention (docs/privacy.md): the purge erases unpaid reckonings this long after their creation, the others
+    # this long after their delivery (or payment). The S3 lifecycle rule expires PDFs after RETENTION_DAYS too.
+    unpaid_retention_days: int = Field(default=30, ge=1)
+    retention_days: int = Field(default=365, ge=1)
 
     # Payments
     stripe_api_base: str | None = None
@@ -129,9 +139,7 @@ def secret(name: SecretName) -> str | None:
     arn = os.environ.get(f"{name}_ARN")
     if arn:
         return _from_secrets_manager(arn)
-    if name == "STRIPE_WEBHOOK_SECRET" and settings().offline:
-        return DEV_WEBHOOK_SECRET
-    return None
+    return _OFFLINE_SECRETS.get(name) if settings().offline else None
 
 
 def database_url(fresh: bool = False) -> str:

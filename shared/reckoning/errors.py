@@ -32,6 +32,12 @@ class NotFound(ReckoningError):
     """Not found."""
 
 
+# The reckoning was erased while work on it was in flight: the work stops, leaving nothing behind. A client sees
+# the 404 of any unknown token (the docstring is the public message: the same as NotFound's).
+class Gone(NotFound):
+    """Not found."""
+
+
 class Conflict(ReckoningError):
     """The request conflicts with the current state."""
 

@@ -41,6 +41,7 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     errors.ValidationFailed: (400, "VALIDATION_ERROR"),
     errors.InvalidSignature: (400, "INVALID_SIGNATURE"),
     errors.NotFound: (404, "NOT_FOUND"),
+    errors.Gone: (404, "NOT_FOUND"),
     errors.Conflict: (409, "CONFLICT"),
     errors.PayloadTooLarge: (413, "PAYLOAD_TOO_LARGE"),
     errors.UnsupportedMediaType: (415, "UNSUPPORTED_MEDIA_TYPE"),

@@ -337,7 +337,9 @@ def test_a_rate_schedule_invokes_with_a_scheduled_event_until_stopped() -> None:
     assert events[0]["resources"] == ["arn:aws:scheduler:eu-west-1:123456789012:schedule/default/Sweeper-Every"]
 
 
-def test_s3_objects_survive_a_restart_of_the_stack(start_stack: StartStack, tmp_path: Path) -> None:
+def test_s3_objects_survive_a_restart_of_the_stack_and_deleted_ones_do_not(
+    start_stack: StartStack, tmp_path: Path
+) -> None:
     template = tmp_path / "template.yaml"
     template.write_text(
         textwrap.dedent("""
@@ -359,3 +361,11 @@ def test_s3_objects_survive_a_restart_of_the_stack(start_stack: StartStack, tmp_
     stored = second.aws.s3().get_object(Bucket="reports-123456789012", Key="pdf/r1.pdf")["Body"].read()
     assert stored == b"%PDF-1.7"
     assert (tmp_path / "state" / "s3" / "reports-123456789012" / "pdf" / "r1.pdf").read_bytes() == b"%PDF-1.7"
+
+    # Deleted (e.g. erased) objects leave the state folder too, and do not come back at the next start.
+    second.aws.s3().delete_object(Bucket="reports-123456789012", Key="pdf/r1.pdf")
+    second.stop()
+    assert not (tmp_path / "state" / "s3" / "reports-123456789012" / "pdf" / "r1.pdf").exists()
+    third = start_stack(template_path=template, serve_http=False)
+    assert third.aws is not None
+    assert "Contents" not in third.aws.s3().list_objects_v2(Bucket="reports-123456789012")

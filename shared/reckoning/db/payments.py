@@ -20,7 +20,7 @@ class Payment:
     reckoning_id: UUID
     generation: int
     checkout_session_id: str
-    checkout_url: str  # every session we record has one
+    checkout_url: str | None  # every session we record has one, until an erasure clears it
     payment_intent_id: str | None
     amount: int
     currency: str

@@ -80,3 +80,29 @@ def refund(conn: Connection, reckoning_id: UUID) -> bool:
 def reopen(conn: Connection, reckoning_id: UUID, reason: str, *, only_failed: bool = False) -> bool:
     """Back to paid, for a new report; `only_failed`: only a failed one (a replayed dead letter)."""
     return changed(conn, "reopen_failed" if only_failed else "reopen", id=reckoning_id, reason=reason)
+
+
+def begin_erasure(conn: Connection, reckoning_id: UUID, reason: str) -> bool:
+    """Clear the personal fields: → erasing. False when it is unknown, or erasing or erased already."""
+    return changed(conn, "begin_erasure", id=reckoning_id, reason=reason)
+
+
+def finish_erasure(conn: Connection, reckoning_id: UUID) -> bool:
+    return changed(conn, "finish_erasure", id=reckoning_id)
+
+
+def hold(conn: Connection, reckoning_id: UUID) -> bool:
+    """Lock the reckoning for this transaction if it is not being erased; False when it is (or unknown)."""
+    return first(conn, "hold", dict, id=reckoning_id) is not None
+
+
+def due_for_erasure(conn: Connection, unpaid_days: int, days: int, limit: int) -> list[UUID]:
+    """Erasures to finish, then reckonings kept past their retention, oldest first."""
+    return every(
+        conn, "due_for_erasure", lambda row: UUID(str(row["id"])), unpaid_days=unpaid_days, days=days, limit=limit
+    )
+
+
+def ids_of_address(conn: Connection, email: str) -> list[UUID]:
+    """Every reckoning of the address that is not erased, oldest first."""
+    return every(conn, "reckoning_ids_of_address", lambda row: UUID(str(row["id"])), email=email)

@@ -10,7 +10,7 @@ from reckoning.db.queries import changed, count, first
 from reckoning.db.reckonings import Reckoning
 
 
-def insert(conn: Connection, token_hash: bytes, reckoning_id: UUID, purpose: str, expires_at: datetime | None) -> None:
+def insert(conn: Connection, token_hash: bytes, reckoning_id: UUID, purpose: str, expires_at: datetime) -> None:
     changed(
         conn, "insert_token", token_hash=token_hash, reckoning_id=reckoning_id, purpose=purpose, expires_at=expires_at
     )

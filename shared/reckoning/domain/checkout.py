@@ -100,6 +100,8 @@ def _reusable(payment: Payment, now: datetime) -> bool:
 
 
 def _result(payment: Payment) -> CheckoutResult:
+    if payment.checkout_url is None:  # erased: unreachable through a live token, whatever the race
+        raise errors.Gone("the checkout session was erased")
     return CheckoutResult(
         checkout_url=payment.checkout_url,
         session_id=payment.checkout_session_id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from reckoning import db, errors
-from reckoning.db import emails
+from reckoning.db import emails, reckonings
 from reckoning.db.reckonings import Reckoning
 from reckoning.db.reports import StoredReport
 from reckoning.domain import tokens
@@ -66,6 +66,8 @@ def announce_report(
     """Email a fresh link to the released report, once per `key`."""
 
     def letter(conn: db.Connection) -> Letter:
+        if not reckonings.hold(conn, reckoning.id):
+            raise errors.Gone("erased before its email")
         link = tokens.report_link(tokens.mint(conn, reckoning.id, "email_link"))
         return Letter(reckoning.email, compose_report_ready(reckoning.name, link, report.report.title))
 

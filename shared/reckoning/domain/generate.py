@@ -29,7 +29,7 @@ from reckoning.providers.email import Mailer
 from reckoning.providers.writer import Draft, Writer
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 
-Outcome = Literal["ready", "needs_review", "failed", "skipped", "links_sent"]
+Outcome = Literal["ready", "needs_review", "failed", "skipped", "stopped", "links_sent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,10 @@ def generate(
         return "skipped"
     try:
         return _run(database, reckoning, deps, deadline)
+    except errors.Gone:
+        # Erased while this worker wrote (or taken back by on-call): nothing it wrote is kept, nothing is sent.
+        logger.info("the reckoning is no longer there to finish: stopped", extra={"reckoning_id": str(reckoning_id)})
+        return "stopped"
     except errors.PermanentFailure as exc:
         _fail(database, reckoning_id, f"permanent: {exc}", exc.kind)
         return "failed"
@@ -113,6 +117,8 @@ def _run(database: db.Database, reckoning: Reckoning, deps: Collaborators, deadl
             output_tokens=draft.output_tokens,
         )
         with database.transaction() as conn:
+            if not reckonings.hold(conn, reckoning.id):
+                raise errors.Gone("erased while the report was written")
             report = reports.save(conn, reckoning.id, new)
             if not result.released:
                 reckonings.finish(conn, reckoning.id, Status.NEEDS_REVIEW, f"confidence {result.confidence:.2f}")
@@ -122,7 +128,8 @@ def _run(database: db.Database, reckoning: Reckoning, deps: Collaborators, deadl
     ensure_pdf(database, deps.store, deps.render, reckoning.name, report)
     emails.announce_report(database, deps.mailer, reckoning, report, f"report-ready/{reckoning.id}/v{report.version}")
     with database.transaction() as conn:
-        reckonings.finish(conn, reckoning.id, Status.READY)
+        if not reckonings.finish(conn, reckoning.id, Status.READY):
+            raise errors.Gone("no longer generating")
     metrics.add_metric(name="ReportReady", unit="Count", value=1)
     logger.info("report ready", extra={"reckoning_id": str(reckoning.id), "version": report.version})
     return "ready"

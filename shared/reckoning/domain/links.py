@@ -6,7 +6,6 @@ links and sends one email. Whatever the address, the caller sees the same 202.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from reckoning import db
 from reckoning.config import settings
 from reckoning.db import outbox, reckonings
 from reckoning.domain import rate_limit, tokens
+from reckoning.domain.digests import digest
 from reckoning.domain.emails import Letter, send_once
 from reckoning.models.job import LinksJob
 from reckoning.observability import logger
@@ -23,16 +23,12 @@ from reckoning.providers.email import Mailer, compose_report_links
 _WINDOW_S = 600
 
 
-def _address_digest(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-
-
 def request_links(database: db.Database, email: str) -> bool:
     """Queue a links email when the address has paid reckonings; True when a job was queued."""
-    digest = _address_digest(email)
-    if rate_limit.exceeded(database, "links-email", digest, settings().rate_limit_links):
+    address = digest(email.strip().lower())  # keys and counters name the address by its keyed digest only
+    if rate_limit.exceeded(database, "links-email", address, settings().rate_limit_links):
         return False
-    key = f"links:{digest}:{int(time.time()) // _WINDOW_S}"
+    key = f"links:{address}:{int(time.time()) // _WINDOW_S}"
     with database.transaction() as conn:
         found = reckonings.of_address(conn, email.strip())
         return bool(found) and outbox.enqueue(conn, LinksJob(reckoning_id=found[0].id, request_id=key), key)
@@ -48,6 +44,7 @@ def send_links(database: db.Database, job: LinksJob, mailer: Mailer) -> None:
         links = [
             (f"Reckoning of {r.created_at:%d %B %Y}", tokens.report_link(tokens.mint(conn, r.id, "email_link", ttl)))
             for r in found
+            if reckonings.hold(conn, r.id)  # one being erased meanwhile gets no link
         ]
         return Letter(owner.email, compose_report_links(links)) if owner and links else None
 

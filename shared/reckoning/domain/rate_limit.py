@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from reckoning import db, errors
 from reckoning.config import settings
 from reckoning.db import rate_limits
+from reckoning.domain.digests import digest
 
 # Counters are pruned this long after their window started (or two windows, if windows are longer).
 KEEP_S = 24 * 3600
@@ -16,7 +16,7 @@ KEEP_S = 24 * 3600
 def limit_for(route_key: str) -> int:
     s = settings()
     match route_key:
-        case "POST /api/reckoning":
+        case "POST /api/reckoning" | "DELETE /api/report/{token}":  # the writes of a person
             return s.rate_limit_submit
         case "POST /api/checkout":
             return s.rate_limit_checkout
@@ -29,9 +29,8 @@ def limit_for(route_key: str) -> int:
 
 
 def bucket(route_key: str, client: str) -> str:
-    # The client IP is personal data: keep a digest, not the address.
-    digest = hashlib.sha256(client.encode()).hexdigest()[:32]
-    return f"{route_key}|{digest}"
+    # The client IP is personal data: keep a keyed digest, not the address.
+    return f"{route_key}|{digest(client)}"
 
 
 def _hit(database: db.Database, scope: str, client: str) -> tuple[int, int]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from reckoning import db, errors
+from reckoning.config import settings
 from reckoning.db import reckonings
 from reckoning.domain import tokens
 from reckoning.models import questionnaire
@@ -24,6 +27,7 @@ def submit(
         raise errors.ValidationFailed(problems)
     with database.transaction() as conn:
         reckoning_id = reckonings.insert(conn, request.email, request.name, current.version, request.answers)
-        token = tokens.mint(conn, reckoning_id, "report")
+        # The person's key to poll, pay and read: it lives as long as the reckoning's data may.
+        token = tokens.mint(conn, reckoning_id, "report", timedelta(days=settings().retention_days))
     logger.info("reckoning submitted", extra={"reckoning_id": str(reckoning_id)})
     return token

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from reckoning import db
-from reckoning.domain import outbox, rate_limit
+from reckoning.domain import erasure, outbox, rate_limit
 from reckoning.observability import logger, metrics
+from reckoning.providers import storage
 from reckoning.providers.queue import Queue
 
 
-def sweep(database: db.Database, queue: Queue) -> outbox.Relayed:
-    """Relay outbox messages the webhook could not send, and prune rate-limit counters of windows long gone."""
+def sweep(database: db.Database, queue: Queue, store: erasure.ObjectStore = storage) -> outbox.Relayed:
+    """Relay outbox messages the webhook could not send, prune rate-limit counters of windows long gone, and
+    purge what is kept past its retention (finishing erasures left halfway)."""
     relayed = outbox.drain(database, queue)
     metrics.add_metric(name="OutboxRelayed", unit="Count", value=relayed.sent)
     if relayed.failed:
@@ -17,4 +19,5 @@ def sweep(database: db.Database, queue: Queue) -> outbox.Relayed:
     pruned = rate_limit.prune(database)
     if pruned:
         logger.info("rate-limit counters pruned", extra={"pruned": pruned})
+    erasure.purge(database, store)
     return relayed

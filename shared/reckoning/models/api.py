@@ -84,3 +84,7 @@ class CheckoutResult(ApiModel):
 
 class WebhookReceived(ApiModel):
     received: Literal[True] = True
+
+
+class Erased(ApiModel):
+    erased: Literal[True] = True

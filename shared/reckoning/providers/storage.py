@@ -9,6 +9,8 @@ fix can replay.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -45,17 +47,46 @@ def put_pdf_if_absent(key: str, data: bytes) -> bool:
 
 def _unless(status: int, operation: str, **params: Any) -> bool:
     """Call an S3 operation: True when it succeeds, False when S3 answers `status`, else TransientFailure."""
+    from botocore.exceptions import ClientError
+
+    with _transient(operation):
+        try:
+            getattr(aws.s3(), operation)(**params)
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == status:
+                return False
+            raise
+    return True
+
+
+@contextmanager
+def _transient(operation: str) -> Iterator[None]:
+    """S3 failing us is ours to retry: TransientFailure, naming the operation and S3's error code."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        getattr(aws.s3(), operation)(**params)
+        yield
     except ClientError as exc:
-        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == status:
-            return False
         raise TransientFailure(f"S3 {operation}: {exc.response.get('Error', {}).get('Code', 'unknown')}") from exc
     except BotoCoreError as exc:
         raise TransientFailure(f"S3 {operation}: {type(exc).__name__}") from exc
-    return True
+
+
+def delete_reckoning(reckoning_id: UUID) -> int:
+    """Delete every stored object of the reckoning (`reports/<id>/`: each report version's PDF), and every
+    version of each should the bucket keep versions; how many objects went."""
+    s3, bucket, deleted = aws.s3(), settings().report_bucket, 0
+    with _transient("delete_objects"):
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=f"reports/{reckoning_id}/"):
+            found = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            if not found:
+                continue
+            items = [{"Key": item["Key"], "VersionId": item["VersionId"]} for item in found]
+            answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": items, "Quiet": True})  # type: ignore[typeddict-item]
+            if answer.get("Errors"):
+                raise TransientFailure(f"S3 delete_objects: {answer['Errors'][0].get('Code', 'unknown')}")
+            deleted += len(page.get("Versions", []))
+    return deleted
 
 
 def presigned_pdf_url(key: str, ttl_s: int) -> str:

@@ -19,3 +19,7 @@ UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(%(ids)
 
 -- name: mark_outbox_failed
 UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s WHERE id = ANY(%(ids)s);
+
+-- name: delete_outbox_of
+-- Erasure: queue messages about the reckoning, sent or not (a pending one would only be skipped).
+DELETE FROM outbox WHERE payload ->> 'reckoningId' = %(reckoning_id)s::text;

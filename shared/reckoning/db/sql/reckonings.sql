@@ -44,10 +44,10 @@ SET status = 'failed', status_reason = %(reason)s, lease_expires_at = NULL
 WHERE id = %(id)s AND status IN ('paid', 'generating');
 
 -- name: refund
--- any but refunded -> refunded: the webhook, when the charge is refunded in full.
+-- any but refunded (or erased) -> refunded: the webhook, when the charge is refunded in full.
 UPDATE reckonings
 SET status = 'refunded', status_reason = 'charge refunded', lease_expires_at = NULL
-WHERE id = %(id)s AND status <> 'refunded';
+WHERE id = %(id)s AND status NOT IN ('refunded', 'erasing', 'erased');
 
 -- name: reopen
 -- paid, generating, ready, failed or needs_review -> paid: on-call asks for a new report.
@@ -61,11 +61,48 @@ UPDATE reckonings
 SET status = 'paid', status_reason = %(reason)s, lease_expires_at = NULL
 WHERE id = %(id)s AND status = 'failed';
 
+-- name: begin_erasure
+-- any but erasing or erased -> erasing: every personal field cleared at once (docs/privacy.md). The other tables
+-- are scrubbed in the same transaction; the reckoning stays erasing until its PDFs are deleted from S3.
+UPDATE reckonings
+SET status = 'erasing', status_reason = %(reason)s, email = NULL, name = NULL, answers = '{}',
+    lease_expires_at = NULL
+WHERE id = %(id)s AND status NOT IN ('erasing', 'erased');
+
+-- name: finish_erasure
+-- erasing -> erased: its stored objects are gone too.
+UPDATE reckonings SET status = 'erased' WHERE id = %(id)s AND status = 'erasing';
+
+-- name: hold
+-- A reckoning not being erased, locked for the rest of the transaction: an erasure waits for its commit, so what
+-- the transaction writes about the reckoning (a report, a token) is erased with it, never left behind.
+SELECT id FROM reckonings WHERE id = %(id)s AND status NOT IN ('erasing', 'erased') FOR SHARE;
+
+-- name: due_for_erasure
+-- The retention purge's work: erasures to finish (a crash or S3 failure halfway), then the reckonings kept past
+-- their retention: unpaid ones from their creation, the others from their last delivery (or payment).
+(SELECT id FROM reckonings WHERE status = 'erasing' LIMIT %(limit)s)
+UNION ALL
+(SELECT id FROM reckonings
+ WHERE status NOT IN ('erasing', 'erased')
+   AND coalesce(ready_at, paid_at, created_at) < now() - make_interval(days => least(%(unpaid_days)s, %(days)s))
+   AND coalesce(ready_at, paid_at, created_at) < now() - make_interval(
+           days => CASE WHEN status = 'awaiting_payment' THEN %(unpaid_days)s ELSE %(days)s END)
+ ORDER BY coalesce(ready_at, paid_at, created_at)
+ LIMIT %(limit)s);
+
+-- name: reckoning_ids_of_address
+-- Every reckoning of an address that is not erased (an operator's erasure request).
+SELECT id FROM reckonings
+WHERE lower(email) = lower(%(email)s) AND status NOT IN ('erasing', 'erased')
+ORDER BY created_at;
+
 -- name: reckoning_by_id
+-- Erased reckonings are unknown to every read of a reckoning.
 SELECT id, email, name, status, status_reason, questionnaire_version, answers, attempts, created_at,
        status_changed_at
 FROM reckonings
-WHERE id = %(id)s;
+WHERE id = %(id)s AND status NOT IN ('erasing', 'erased');
 
 -- name: reckonings_of_address
 -- Paid reckonings of an address, oldest first (awaiting payment and refunded ones have no report to link).

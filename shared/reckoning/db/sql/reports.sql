@@ -35,3 +35,7 @@ SELECT %(reckoning_id)s, coalesce(max(attempt), 0) + 1, %(model)s, %(latency_ms)
        %(output_tokens)s, %(stop_reason)s, %(confidence)s, %(passed)s, %(error_class)s
 FROM generation_attempts
 WHERE reckoning_id = %(reckoning_id)s;
+
+-- name: delete_report_of
+-- Erasure: the report's text, every version of it (earlier versions were replaced in this one row).
+DELETE FROM reports WHERE reckoning_id = %(reckoning_id)s;

@@ -12,8 +12,13 @@ FROM access_tokens t
 JOIN reckonings r ON r.id = t.reckoning_id
 WHERE t.token_hash = %(token_hash)s
   AND t.revoked_at IS NULL
-  AND (t.expires_at IS NULL OR t.expires_at > now());
+  AND (t.expires_at IS NULL OR t.expires_at > now())
+  AND r.status NOT IN ('erasing', 'erased');
 
 -- name: revoke_tokens
 UPDATE access_tokens SET revoked_at = now()
 WHERE reckoning_id = %(reckoning_id)s AND revoked_at IS NULL;
+
+-- name: delete_tokens_of
+-- Erasure: every link of the reckoning, live or not, is forgotten.
+DELETE FROM access_tokens WHERE reckoning_id = %(reckoning_id)s;
