@@ -58,3 +58,6 @@ WHERE id = %(id)s;
 SELECT id FROM stripe_events
 WHERE payment_intent_id = %(payment_intent_id)s AND type = 'charge.refunded' AND outcome = 'unmatched'
 LIMIT 1;
+
+-- name: paid_payment_of
+SELECT id FROM payments WHERE reckoning_id = %(reckoning_id)s AND status = 'paid' LIMIT 1;
