@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # never loses it); tests and the local kill test shorten it.
     generation_lease_s: int = Field(default=900, ge=1)
     queue_max_receive_count: int = Field(default=5, ge=1)
+    # The sweeper re-enqueues paid work unclaimed this long, and generating work whose lease ended this long ago.
+    generation_stale_after_s: int = Field(default=300, ge=1)
     # A failed job comes back after base x 4^(receive - 1) seconds (at most an hour), not the queue's 90 minutes.
     generation_retry_base_s: float = Field(default=60.0, gt=0)
 

@@ -93,3 +93,20 @@ def reopen(conn: Connection, reckoning_id: UUID, reason: str, *, only_failed: bo
     """Back to paid, for a new report; `only_failed`: only a failed one (a replayed dead letter)."""
     return changed(conn, "reopen_failed" if only_failed else "reopen", id=reckoning_id, reason=reason)
 
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """Work nobody has touched for the stale period: `since` it became paid or its lease ended."""
+
+    id: UUID
+    status: Status
+    since: datetime
+    periods: int  # whole stale periods since then
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Stale:
+        return cls(**{**row, "status": Status(row["status"])})
+
+
+def stale(conn: Connection, stale_s: int, limit: int) -> list[Stale]:
+    return every(conn, "stale_work", Stale.from_row, stale_s=stale_s, limit=limit)

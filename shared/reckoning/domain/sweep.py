@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from reckoning import db
-from reckoning.domain import outbox, rate_limit
+from reckoning.domain import outbox, rate_limit, recovery
 from reckoning.observability import logger, metrics
 from reckoning.providers.queue import Queue
 
 
 def sweep(database: db.Database, queue: Queue) -> outbox.Relayed:
-    """Relay outbox messages the webhook could not send, and prune rate-limit counters of windows long gone."""
+    """Re-enqueue stale work, relay outbox messages the webhook could not send (and those), and prune
+    rate-limit counters of windows long gone."""
+    recovery.requeue_stale(database)
     relayed = outbox.drain(database, queue)
     metrics.add_metric(name="OutboxRelayed", unit="Count", value=relayed.sent)
     if relayed.failed:

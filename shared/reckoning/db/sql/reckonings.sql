@@ -95,3 +95,15 @@ WHERE lower(email) = lower(%(email)s)
 ORDER BY created_at
 LIMIT 20;
 
+-- name: stale_work
+-- Work nobody has touched for stale_s: paid and unclaimed since it became paid, or generating whose lease
+-- ended that long ago. `since` and how many stale periods have passed (`periods`) name one re-enqueue.
+SELECT id, status, since, floor(extract(epoch FROM now() - since) / %(stale_s)s)::integer AS periods
+FROM (
+    SELECT id, status, CASE WHEN status = 'paid' THEN status_changed_at ELSE lease_expires_at END AS since
+    FROM reckonings
+    WHERE status IN ('paid', 'generating')
+) AS work
+WHERE since < now() - make_interval(secs => %(stale_s)s)
+ORDER BY since
+LIMIT %(limit)s;
