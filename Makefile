@@ -64,7 +64,7 @@ else
 endif
 
 faults: $(STAMP) ## the fault suite (every step x every failure it can meet); writes its table to docs/reliability.md
-	FAULTS_TABLE=docs/reliability.md $(BIN)/pytest tests/faults -p no:xdist -q $(ARGS)
+	FAULTS=all FAULTS_TABLE=docs/reliability.md $(BIN)/pytest tests/faults -p no:xdist -q $(ARGS)
 
 .PHONY: fuzz
 fuzz: $(STAMP) ## the property-based HTTP tests, longer: FUZZ_EXAMPLES per operation (default here 500)

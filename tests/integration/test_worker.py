@@ -3,9 +3,11 @@ the last receive marks the reckoning failed even before a claim, and failures ar
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 from reckoning import errors, pdf
 from reckoning.domain.generate import Collaborators
 from reckoning.models.submission import Submission
+from reckoning.observability import logger
 from reckoning.providers import aws, storage
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.writer import Draft
@@ -24,6 +27,17 @@ from reckoning_local.events import LambdaContext, sqs_event
 from tests.helpers import Env, invoke, load_function, submission
 
 PRIVATE = "ada.private@example.com"  # what a provider's error message might quote
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """What Powertools' logger writes during the test (its handler keeps the stream it was created with)."""
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    lines = io.StringIO()
+    previous = handler.setStream(lines)
+    yield lines
+    handler.setStream(previous)
 
 
 @dataclass
@@ -86,6 +100,7 @@ def test_a_failed_job_comes_back_after_the_backoff_and_the_last_receive_fails_it
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
+    log_lines: io.StringIO,
 ) -> None:
     rid = paid(pg)
     app = load_function("generate")
@@ -112,10 +127,10 @@ def test_a_failed_job_comes_back_after_the_backoff_and_the_last_receive_fails_it
     assert receive(queue) == []  # this receive moves it
     dead, _ = wait_for_message(dlq)
     assert json.loads(dead["Body"])["reckoningId"] == str(rid)
-    out = capfd.readouterr().out
-    assert "GenerationFailed" in out  # the metric
-    assert out.count('"report job failed"') == 3 and '"error_class":"TransientFailure"' in out.replace(" ", "")
-    assert PRIVATE not in out  # class names only: never an error's message
+    assert "GenerationFailed" in capfd.readouterr().out  # the metric
+    logged = log_lines.getvalue()
+    assert logged.count('"report job failed"') == 3 and '"error_class":"TransientFailure"' in logged
+    assert PRIVATE not in logged  # class names only: never an error's message
     with capfd.disabled():
         print(f"\nhanded back after {waited[0]:.2f} s and {waited[1]:.2f} s (asked: 1 s, 2 s; visibility 5400 s)")
 
