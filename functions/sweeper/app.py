@@ -1,4 +1,4 @@
-"""Sweeper (every minute): relays outbox messages the webhook could not send, prunes old rate-limit counters,
+"""Sweeper (every minute): re-enqueues stale work, relays unsent outbox messages, prunes old rate-limit counters,
 erases what is kept past its retention."""
 
 from typing import Any

@@ -27,7 +27,6 @@ log = logging.getLogger("reckoning_local")
 Handler = Callable[[Any, LambdaContext], Any]
 
 _import_lock = threading.RLock()
-MAX_ENVIRONMENTS = 4  # per function: concurrent invocations beyond this wait for an idle one
 
 
 def import_file(path: Path, module_name: str, *, search_path: Path | None = None) -> ModuleType:
@@ -78,11 +77,12 @@ def context_for(function: Function, region: str = DEFAULT_REGION) -> LambdaConte
 
 
 class FunctionRuntime:
-    """Invokes one function, in up to MAX_ENVIRONMENTS environments at once."""
+    """Invokes one function, in up to `max_environments` environments at once (more invocations wait)."""
 
-    def __init__(self, function: Function, *, region: str = DEFAULT_REGION) -> None:
+    def __init__(self, function: Function, *, region: str = DEFAULT_REGION, max_environments: int = 4) -> None:
         self.function = function
         self.region = region
+        self._max = max_environments
         self._idle: list[Handler] = []
         self._created = 0
         self._available = threading.Condition()
@@ -106,7 +106,7 @@ class FunctionRuntime:
 
     def _acquire(self) -> Handler:
         with self._available:
-            while not self._idle and self._created >= MAX_ENVIRONMENTS:
+            while not self._idle and self._created >= self._max:
                 self._available.wait()
             if self._idle:
                 return self._idle.pop()

@@ -95,6 +95,7 @@ class SqsSource:
     queue: str  # logical id of the queue
     batch_size: int = 10
     report_batch_item_failures: bool = False
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency: invocations at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +451,9 @@ def _events(
             elif kind == "SQS":
                 failures = "ReportBatchItemFailures" in (resolver.value(props.get("FunctionResponseTypes")) or [])
                 queue = _queue_target(props["Queue"], f"{logical_id}.{name}")
-                sqs.append(SqsSource(queue, int(resolver.value(props.get("BatchSize", 10))), failures))
+                batch = int(resolver.value(props.get("BatchSize", 10)))
+                cap = (resolver.value(props.get("ScalingConfig")) or {}).get("MaximumConcurrency")
+                sqs.append(SqsSource(queue, batch, failures, None if cap is None else int(cap)))
             elif kind == "ScheduleV2":
                 expression = resolver.text(props["ScheduleExpression"])
                 schedules.append(Schedule(name, expression, rate_seconds(expression)))

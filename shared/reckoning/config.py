@@ -93,8 +93,14 @@ class Settings(BaseSettings):
     anthropic_max_retries: int = Field(default=1, ge=0)
     confidence_threshold: float = Field(default=0.8, ge=0, le=1)
     max_generation_attempts: int = Field(default=3, ge=1)
-    generation_lease_s: int = Field(default=900, ge=60)
+    # A worker's hold on a reckoning: at least the generate function's Timeout in production (a live worker
+    # never loses it); tests and the local kill test shorten it.
+    generation_lease_s: int = Field(default=900, ge=1)
     queue_max_receive_count: int = Field(default=5, ge=1)
+    # The sweeper re-enqueues paid work unclaimed this long, and generating work whose lease ended this long ago.
+    generation_stale_after_s: int = Field(default=300, ge=1)
+    # A failed job comes back after base x 4^(receive - 1) seconds (at most an hour), not the queue's 90 minutes.
+    generation_retry_base_s: float = Field(default=60.0, gt=0)
 
     # Email
     email_from: str = "Reckoning <reports@reckoning.local>"

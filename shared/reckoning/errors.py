@@ -88,5 +88,9 @@ class PermanentFailure(ReckoningError):
         self.kind = kind
 
 
+class Superseded(ReckoningError):
+    """The reckoning changed under this worker: refunded, reopened, or claimed again by another."""
+
+
 class WebhookFailed(ReckoningError):
     """A webhook delivery was not processed; the sender delivers it again."""

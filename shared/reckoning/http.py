@@ -53,6 +53,7 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     # Our configuration or our bug (a spent idempotency key is turned into a 503 where it can be retried).
     errors.PermanentFailure: INTERNAL,
     errors.IdempotencyKeySpent: INTERNAL,
+    errors.Superseded: INTERNAL,  # the worker's only: it stops and logs
     errors.ReckoningError: INTERNAL,
 }
 

@@ -61,6 +61,8 @@ def start_checkout(
         latest = payments.latest(conn, reckoning.id)
     if latest is not None and _reusable(latest, now):
         return _result(latest)
+    if latest is not None and latest.status == PaymentStatus.OPEN:
+        _expire(database, provider, latest)
     generation = 1 if latest is None else latest.generation + 1
     slot = slot_at(reckoning.created_at, now)
     log = {"reckoning_id": str(reckoning.id), "generation": generation, "slot": slot.index}
@@ -97,6 +99,15 @@ def _reusable(payment: Payment, now: datetime) -> bool:
     if payment.status in {PaymentStatus.PAID, PaymentStatus.PROCESSING}:
         raise errors.Conflict(f"payment is {payment.status}")
     return payment.status == PaymentStatus.OPEN and payment.expires_at - now > _MIN_REMAINING
+
+
+def _expire(database: db.Database, provider: Checkout, payment: Payment) -> None:
+    """A new session only once the previous one can no longer be paid: else a person could pay both."""
+    if provider.expire_session(payment.checkout_session_id) == "complete":
+        # Paid (or being paid) just now: its webhook marks the reckoning paid; no second session.
+        raise errors.Conflict("the previous checkout session was completed")
+    with database.transaction() as conn:
+        payments.set_status(conn, payment.id, PaymentStatus.EXPIRED, [PaymentStatus.OPEN])
 
 
 def _result(payment: Payment) -> CheckoutResult:

@@ -13,7 +13,7 @@ from reckoning.db.reckonings import Reckoning
 from reckoning.db.reports import StoredReport
 from reckoning.domain import tokens
 from reckoning.domain.pdfs import ensure_pdf
-from reckoning.models.api import ReportStatus
+from reckoning.models.api import GenerationError, ReportStatus
 from reckoning.models.status import Status
 
 _PLAIN = {
@@ -47,6 +47,9 @@ def report_status(database: db.Database, token: str) -> StatusView:
     if report is not None:
         body = ReportStatus(status=Status.READY, report=report.report, confidence=report.confidence)
         return StatusView(body, version=f"{report.id}-v{report.version}")
+    if reckoning.status == Status.FAILED:
+        message = _PLAIN[Status.FAILED]
+        return StatusView(ReportStatus(status=Status.FAILED, message=message, error=GenerationError(message=message)))
     if reckoning.status in _PLAIN:
         return StatusView(ReportStatus(status=reckoning.status, message=_PLAIN[reckoning.status]))
     elapsed = (datetime.now(UTC) - reckoning.status_changed_at).total_seconds()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from reckoning import db
-from reckoning.domain import erasure, outbox, rate_limit
+from reckoning.domain import erasure, outbox, rate_limit, recovery
 from reckoning.observability import logger, metrics
 from reckoning.providers import storage
 from reckoning.providers.queue import Queue
 
 
 def sweep(database: db.Database, queue: Queue, store: erasure.ObjectStore = storage) -> outbox.Relayed:
-    """Relay outbox messages the webhook could not send, prune rate-limit counters of windows long gone, and
-    purge what is kept past its retention (finishing erasures left halfway)."""
+    """Re-enqueue stale work, relay outbox messages the webhook could not send (and those), prune rate-limit
+    counters of windows long gone, and purge what is kept past its retention (finishing erasures left halfway)."""
+    recovery.requeue_stale(database)
     relayed = outbox.drain(database, queue)
     metrics.add_metric(name="OutboxRelayed", unit="Count", value=relayed.sent)
     if relayed.failed:

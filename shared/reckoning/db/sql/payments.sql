@@ -63,3 +63,6 @@ LIMIT 1;
 -- Erasure: the accounting record stays (amount, currency, Stripe ids, status, dates); the checkout URL goes (the
 -- checkout page shows the address, and the offline one carries it in the URL).
 UPDATE payments SET checkout_url = NULL WHERE reckoning_id = %(reckoning_id)s AND checkout_url IS NOT NULL;
+
+-- name: paid_payment_of
+SELECT id FROM payments WHERE reckoning_id = %(reckoning_id)s AND status = 'paid' LIMIT 1;
