@@ -130,7 +130,7 @@ class World:
             (reports, "save", "save"),
             (generate, "ensure_pdf", "pdf"),
             (storage, "put_pdf_if_absent", "upload"),
-            (mailer, "send", "email"),
+            (type(mailer), "send", "email"),  # a frozen dataclass: tapped on its class
             (emails, "mark_sent", "email recorded"),
             (reckonings, "finish", "finish"),
         ):
