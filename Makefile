@@ -11,7 +11,7 @@ LOCKED := pyproject.toml infra/pyproject.toml uv.lock .python-version
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install lock lint fmt test dev demo migrate bench build invoke validate openapi schema-snapshot clean
+.PHONY: help install lock lint fmt test faults dev demo migrate bench build invoke validate openapi schema-snapshot clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ ifneq ($(PGBOUNCER),)
 else
 	@echo "pgbouncer is not installed (apt-get install pgbouncer): the proxied pass is skipped" >&2
 endif
+
+faults: $(STAMP) ## the fault suite (every step x every failure it can meet); writes its table to docs/reliability.md
+	FAULTS=all FAULTS_TABLE=docs/reliability.md $(BIN)/pytest tests/faults -p no:xdist -q $(ARGS)
 
 .PHONY: fuzz
 fuzz: $(STAMP) ## the property-based HTTP tests, longer: FUZZ_EXAMPLES per operation (default here 500)

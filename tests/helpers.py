@@ -92,3 +92,52 @@ def count(conn: psycopg.Connection[Any], table: str) -> int:
     row = conn.execute(psycopg.sql.SQL("SELECT count(*) AS n FROM {}").format(psycopg.sql.Identifier(table))).fetchone()
     assert row is not None
     return int(row["n"] if isinstance(row, dict) else row[0])
+
+
+# ---------------------------------------------------------------- finding a person's data anywhere it is stored
+
+
+def text_and_json_columns(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
+    """(table, column) of every text and JSON column of every table, read from the catalog: a table added later
+    is scanned with no edit here."""
+    rows = conn.execute(
+        "SELECT c.table_name, c.column_name FROM information_schema.columns c"
+        " JOIN information_schema.tables t USING (table_schema, table_name)"
+        " WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'"
+        " AND c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY')"
+        " ORDER BY 1, 2"
+    ).fetchall()
+    return [(row["table_name"], row["column_name"]) if isinstance(row, dict) else (row[0], row[1]) for row in rows]
+
+
+def found_in_database(conn: psycopg.Connection[Any], needles: list[str]) -> list[str]:
+    """`table.column: needle` for every needle found (case-insensitively) in any text or JSON column."""
+    hits = []
+    for table, column in text_and_json_columns(conn):
+        query = psycopg.sql.SQL("SELECT count(*) FROM {} WHERE strpos(lower({}::text), lower(%s)) > 0").format(
+            psycopg.sql.Identifier(table), psycopg.sql.Identifier(column)
+        )
+        for needle in needles:
+            row = conn.execute(query, (needle,)).fetchone()
+            assert row is not None
+            if (row["count"] if isinstance(row, dict) else row[0]) > 0:
+                hits.append(f"{table}.{column}: {needle}")
+    return hits
+
+
+def found_in_bucket(s3: Any, bucket: str, needles: list[str]) -> list[str]:
+    """`key: needle` for every needle found in any object of the bucket, every version (a PDF by its text)."""
+    import io
+
+    from pypdf import PdfReader
+
+    hits = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in page.get("Versions", []):
+            body = s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
+            if body.startswith(b"%PDF"):
+                text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+            else:
+                text = body.decode(errors="replace")
+            hits += [f"{version['Key']}: {needle}" for needle in needles if needle.lower() in text.lower()]
+    return hits

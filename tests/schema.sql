@@ -164,7 +164,7 @@ ALTER TABLE public.reckoning_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDEN
 
 CREATE TABLE public.reckonings (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    email text NOT NULL,
+    email text,
     name text,
     questionnaire_version text NOT NULL,
     answers jsonb NOT NULL,
@@ -180,8 +180,9 @@ CREATE TABLE public.reckonings (
     CONSTRAINT reckonings_answers_check CHECK ((jsonb_typeof(answers) = 'object'::text)),
     CONSTRAINT reckonings_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT reckonings_email_check CHECK (((length(email) >= 3) AND (length(email) <= 254))),
+    CONSTRAINT reckonings_email_check_erased CHECK (((email IS NOT NULL) OR (status = ANY (ARRAY['erasing'::text, 'erased'::text])))),
     CONSTRAINT reckonings_name_check CHECK ((length(name) <= 100)),
-    CONSTRAINT reckonings_status_check CHECK ((status = ANY (ARRAY['awaiting_payment'::text, 'paid'::text, 'generating'::text, 'ready'::text, 'failed'::text, 'needs_review'::text, 'refunded'::text])))
+    CONSTRAINT reckonings_status_check CHECK ((status = ANY (ARRAY['awaiting_payment'::text, 'paid'::text, 'generating'::text, 'ready'::text, 'failed'::text, 'needs_review'::text, 'refunded'::text, 'erasing'::text, 'erased'::text])))
 );
 
 CREATE TABLE public.reports (
@@ -291,6 +292,8 @@ CREATE INDEX idempotency_keys_created_idx ON public.idempotency_keys USING btree
 
 CREATE INDEX outbox_pending_idx ON public.outbox USING btree (id) WHERE (sent_at IS NULL);
 
+CREATE INDEX outbox_reckoning_idx ON public.outbox USING btree (((payload ->> 'reckoningId'::text)));
+
 CREATE INDEX payments_payment_intent_idx ON public.payments USING btree (payment_intent_id) WHERE (payment_intent_id IS NOT NULL);
 
 CREATE INDEX rate_limits_window_idx ON public.rate_limits USING btree (window_start);
@@ -300,6 +303,10 @@ CREATE INDEX reckoning_events_reckoning_idx ON public.reckoning_events USING btr
 CREATE INDEX reckonings_claimable_idx ON public.reckonings USING btree (status, lease_expires_at) WHERE (status = ANY (ARRAY['paid'::text, 'generating'::text]));
 
 CREATE INDEX reckonings_email_idx ON public.reckonings USING btree (lower(email));
+
+CREATE INDEX reckonings_erasing_idx ON public.reckonings USING btree (id) WHERE (status = 'erasing'::text);
+
+CREATE INDEX reckonings_retention_idx ON public.reckonings USING btree (COALESCE(ready_at, paid_at, created_at)) WHERE (status <> ALL (ARRAY['erasing'::text, 'erased'::text]));
 
 CREATE INDEX stripe_events_flagged_idx ON public.stripe_events USING btree (received_at) WHERE (outcome = 'flagged'::text);
 

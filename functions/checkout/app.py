@@ -18,6 +18,7 @@ from reckoning.providers.checkout import checkout as checkout_provider
 NEEDS = require(
     DATABASE,
     "CORS_ORIGIN",
+    "DIGEST_KEY",
     "APP_BASE_URL",
     "STRIPE_SECRET_KEY",
     ("STRIPE_PRICE_ID", "PRICE_AMOUNT"),

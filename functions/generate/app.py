@@ -1,17 +1,17 @@
-"""Generate: consumes the report queue in batches; failed records are retried by SQS alone."""
+"""Generate: one report job per invocation (BatchSize 1); a failed job comes back on a backoff, not after 90 min."""
 
 import time
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from reckoning import db
-from reckoning.config import DATABASE, require, settings
+from reckoning import db, worker
+from reckoning.config import DATABASE, require
 from reckoning.domain import generate
 from reckoning.models.job import read_job
 from reckoning.observability import logger, metrics
@@ -20,7 +20,7 @@ NEEDS = require(
     DATABASE, "ANTHROPIC_API_KEY", "RESEND_API_KEY", "REPORT_BUCKET", "APP_BASE_URL", "EMAIL_FROM", "REPORT_QUEUE_URL"
 )
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = worker.JobProcessor()
 
 
 @cache
@@ -40,9 +40,15 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         logger.error("malformed report job dropped", extra={"message_id": record.message_id})
         metrics.add_metric(name="MalformedJob", unit="Count", value=1)
         return
-    final = int(record.attributes.approximate_receive_count) >= settings().queue_max_receive_count
     deadline = time.monotonic() + lambda_context.get_remaining_time_in_millis() / 1000 - _MARGIN_S
-    generate.handle(db.database(), job, collaborators(), final_receive=final, deadline=deadline)
+    generate.handle(
+        db.database(),
+        job,
+        collaborators(),
+        final_receive=worker.last_receive(record),
+        retry_in_s=worker.retry_delay_s(worker.receives(record)),
+        deadline=deadline,
+    )
 
 
 @logger.inject_lambda_context

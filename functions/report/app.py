@@ -1,4 +1,4 @@
-"""Report: what a token holder sees (GET /api/report/{token}, GET /api/report/{token}/pdf)."""
+"""Report: what a token holder sees, exports and erases (/api/report/{token}[/pdf|/export]), and lost-link recovery."""
 
 from typing import Annotated, Any
 
@@ -9,12 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import db, http
 from reckoning.config import DATABASE, require
-from reckoning.domain import links, rate_limit, status
+from reckoning.domain import erasure, export, links, rate_limit, status
 from reckoning.envelope import ok
-from reckoning.models.api import LinksAccepted, LinksRequest, ReportStatus
+from reckoning.models.api import Erased, LinksAccepted, LinksRequest, ReportStatus
+from reckoning.models.export import Export
 from reckoning.observability import logger, metrics
 
-NEEDS = require(DATABASE, "CORS_ORIGIN", "REPORT_BUCKET")
+NEEDS = require(DATABASE, "CORS_ORIGIN", "REPORT_BUCKET", "DIGEST_KEY")
 
 app = http.create_app(rate_limit.limiter(db.database))
 
@@ -57,6 +58,31 @@ def post_links(body: Annotated[LinksRequest, Body()]) -> Response[str]:
 def get_pdf(token: str) -> Response[str]:
     location = status.pdf_location(db.database(), token)
     return Response(status_code=302, body="", headers={"Location": location})
+
+
+@app.get(
+    "/api/report/<token>/export",
+    summary="Everything stored about the reckoning, as JSON",
+    tags=["privacy"],
+    responses=http.documented(200, Export, "Answers with their questions, reports, payments, emails, link dates."),
+)
+def get_export(token: str) -> Response[str]:
+    return ok(export.export_of(db.database(), token))
+
+
+@app.delete(
+    "/api/report/<token>",
+    summary="Erase the reckoning's personal data and revoke every link",
+    tags=["privacy"],
+    responses=http.documented(
+        202, Erased, "Erased; only an anonymous accounting record stays. The token is unknown from now on (404)."
+    ),
+)
+def delete_report(token: str) -> Response[str]:
+    from reckoning.providers import storage
+
+    erasure.erase_by_token(db.database(), storage, token)
+    return ok(Erased(), status=202)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -16,7 +16,7 @@ from reckoning.models.api import REPLAYED, REPLAYED_HEADER, SubmitRequest, Submi
 from reckoning.models.questionnaire import Questionnaire
 from reckoning.observability import logger, metrics
 
-NEEDS = require(DATABASE, "CORS_ORIGIN")
+NEEDS = require(DATABASE, "CORS_ORIGIN", "DIGEST_KEY")
 
 app = http.create_app(rate_limit.limiter(db.database))
 

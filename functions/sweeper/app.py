@@ -1,4 +1,5 @@
-"""Sweeper (every minute): relays outbox messages the webhook could not send, prunes old rate-limit counters."""
+"""Sweeper (every minute): re-enqueues stale work, relays unsent outbox messages, prunes old rate-limit counters,
+erases what is kept past its retention."""
 
 from typing import Any
 
@@ -10,7 +11,7 @@ from reckoning.domain import sweep
 from reckoning.observability import logger, metrics
 from reckoning.providers.queue import SqsQueue
 
-NEEDS = require(DATABASE, "REPORT_QUEUE_URL")
+NEEDS = require(DATABASE, "REPORT_QUEUE_URL", "REPORT_BUCKET")
 
 
 @logger.inject_lambda_context

@@ -69,18 +69,11 @@ def build(plan: Plan, target: wheels.Target, out_dir: Path, *, work_dir: Path) -
     """Build every artifact of `plan` for `target` into `out_dir` (replacing an earlier build there)."""
     _prepare(out_dir, plan.root)
     template = plan.template
-    with _locked_wheels(plan, target, work_dir) as (staging, available):
-        shares = _layer_shares(plan, target, available)
-        layers = {
-            lid: _layer(plan, layer, staging, shares[lid], out_dir / lid) for lid, layer in template.layers.items()
-        }
-        functions = {
-            fid: _function(plan, function, target, staging, available, shares, out_dir / fid)
-            for fid, function in template.functions.items()
-        }
-    built = {logical_id: logical_id for logical_id in [*layers, *functions]}
+    with _locked_wheels(plan, target, work_dir) as staged:
+        layers = {lid: staged.artifact(lid, out_dir / lid) for lid in template.layers}
+        functions = {fid: staged.artifact(fid, out_dir / fid) for fid in template.functions}
     template_path = out_dir / "template.yaml"
-    template_path.write_text(dump(rewrite(template.document, built)), encoding="utf-8")
+    template_path.write_text(dump(rewrite(template.document, [*layers, *functions])), encoding="utf-8")
     return Build(
         out_dir=out_dir,
         template=template_path,
@@ -91,13 +84,13 @@ def build(plan: Plan, target: wheels.Target, out_dir: Path, *, work_dir: Path) -
     )
 
 
-def rewrite(document: Mapping[str, Any], built: Mapping[str, str]) -> dict[str, Any]:
-    """A copy of the template whose functions and layers point at built folders (`built`: logical id → folder
-    relative to the built template), without `sam build`'s own metadata."""
+def rewrite(document: Mapping[str, Any], built: Iterable[str]) -> dict[str, Any]:
+    """A copy of the template whose `built` functions and layers point at the folders named after them (beside
+    the built template), without `sam build`'s own metadata."""
     result = copy.deepcopy(dict(document))
-    for logical_id, folder in built.items():
+    for logical_id in built:
         resource = result["Resources"][logical_id]
-        resource["Properties"]["CodeUri" if resource["Type"] == FUNCTION else "ContentUri"] = folder
+        resource["Properties"]["CodeUri" if resource["Type"] == FUNCTION else "ContentUri"] = logical_id
         metadata = resource.get("Metadata") or {}
         for name in BUILD_METADATA:
             metadata.pop(name, None)
@@ -117,76 +110,80 @@ def build_one(plan: Plan, target: wheels.Target, logical_id: str, artifacts_dir:
     if logical_id not in layers and logical_id not in functions:
         known = ", ".join([*layers, *functions])
         raise BuildError(f"{logical_id} is no function or layer of the template (known: {known})")
-    out, project = artifacts_dir.resolve(), plan.root.resolve()
-    if out == project or out in project.parents:
-        raise BuildError(f"{artifacts_dir} holds the project itself: not building into it")
-    if out.exists() and any(out.iterdir()):
+    _outside_project(artifacts_dir, plan.root, "not building into it")
+    if artifacts_dir.exists() and any(artifacts_dir.iterdir()):
         raise BuildError(f"{artifacts_dir} is not empty: not building into it")
-    with _locked_wheels(plan, target, work_dir) as (staging, available):
-        shares = _layer_shares(plan, target, available)
-        if logical_id in layers:
-            return _layer(plan, layers[logical_id], staging, shares[logical_id], artifacts_dir)
-        return _function(plan, functions[logical_id], target, staging, available, shares, artifacts_dir)
+    with _locked_wheels(plan, target, work_dir) as staged:
+        return staged.artifact(logical_id, artifacts_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """The runtime part of uv.lock installed for `target` into `site`: each artifact copies its share from here."""
+
+    plan: Plan
+    target: wheels.Target
+    site: Path
+    available: wheels.Distributions
+
+    def reach(self, logical_id: str) -> wheels.Distributions:
+        """The distributions a function's or layer's requirements reach on the target."""
+        return wheels.closure(self.plan.requirements[logical_id], self.available, self.target.environment)
+
+    def artifact(self, logical_id: str, root: Path) -> Artifact:
+        """A layer with its share; a function with its share less what its layers already ship."""
+        template = self.plan.template
+        if logical_id in template.layers:
+            return _layer(self.plan, template.layers[logical_id], self.site, self.reach(logical_id), root)
+        function = template.functions[logical_id]
+        in_layers = {name for layer in function.layers for name in self.reach(layer)}
+        own = {name: dist for name, dist in self.reach(logical_id).items() if name not in in_layers}
+        return _function(function, self.site, own, root)
 
 
 @contextmanager
-def _locked_wheels(plan: Plan, target: wheels.Target, work_dir: Path) -> Iterator[tuple[Path, wheels.Distributions]]:
-    """A staging folder holding the runtime part of uv.lock for `target`, and what it holds by name."""
+def _locked_wheels(plan: Plan, target: wheels.Target, work_dir: Path) -> Iterator[_Staged]:
     work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wheels-", dir=work_dir) as scratch:
-        staging = Path(scratch) / "site"
+        site = Path(scratch) / "site"
         requirements = wheels.locked_requirements(plan.root, Path(scratch) / "requirements.txt")
         started = time.monotonic()
         log.info("installing the locked runtime dependencies for %s", target.name)
-        wheels.install(requirements, target, staging)
+        wheels.install(requirements, target, site)
         log.info("wheels ready in %.1f s", time.monotonic() - started)
-        yield staging, wheels.installed(staging)
+        yield _Staged(plan, target, site, wheels.installed(site))
+
+
+def _outside_project(folder: Path, root: Path, refusal: str) -> None:
+    out, project = folder.resolve(), root.resolve()
+    if out == project or out in project.parents:
+        raise BuildError(f"{folder} holds the project itself: {refusal}")
 
 
 def _prepare(out_dir: Path, root: Path) -> None:
     """An empty `out_dir`: an earlier build there is removed, anything else is refused."""
-    out, project = out_dir.resolve(), root.resolve()
-    if out == project or out in project.parents:
-        raise BuildError(f"{out_dir} holds the project itself: not replacing it")
-    if out.exists() and any(out.iterdir()):
-        if not (out / "template.yaml").is_file():
+    _outside_project(out_dir, root, "not replacing it")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not (out_dir / "template.yaml").is_file():
             raise BuildError(f"{out_dir} is not empty and holds no earlier build: not replacing it")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
 
 
-def _layer_shares(
-    plan: Plan, target: wheels.Target, available: wheels.Distributions
-) -> Mapping[str, wheels.Distributions]:
-    """The distributions each layer ships: what its requirements reach on the target."""
-    return {lid: wheels.closure(plan.requirements[lid], available, target.environment) for lid in plan.template.layers}
-
-
-def _layer(plan: Plan, layer: Layer, staging: Path, dists: wheels.Distributions, root: Path) -> Artifact:
-    site = root / "python"  # Lambda puts /opt/python on sys.path
+def _layer(plan: Plan, layer: Layer, site: Path, dists: wheels.Distributions, root: Path) -> Artifact:
+    python = root / "python"  # Lambda puts /opt/python on sys.path
     for package in _packages(layer.content_dir):
-        _copy_package(package, site / package.name, plan.package_data.get(package.name, ()))
-    wheels.copy_into(dists.values(), staging, site)
+        _copy_package(package, python / package.name, plan.package_data.get(package.name, ()))
+    wheels.copy_into(dists.values(), site, python)
     return _artifact(layer.logical_id, root, dists)
 
 
-def _function(
-    plan: Plan,
-    function: Function,
-    target: wheels.Target,
-    staging: Path,
-    available: wheels.Distributions,
-    layer_shares: Mapping[str, wheels.Distributions],
-    root: Path,
-) -> Artifact:
+def _function(function: Function, site: Path, dists: wheels.Distributions, root: Path) -> Artifact:
     if not function.source_file.is_file():
         raise BuildError(f"{function.logical_id}: handler {function.handler} but no {function.source_file}")
-    _copy_tree(function.code_dir, root, _all_files(function.code_dir))
-    in_layers = {name for layer in function.layers for name in layer_shares[layer]}
-    wanted = wheels.closure(plan.requirements[function.logical_id], available, target.environment)
-    own = {name: dist for name, dist in wanted.items() if name not in in_layers}
-    wheels.copy_into(own.values(), staging, root)
-    return _artifact(function.logical_id, root, own)
+    _copy_tree(function.code_dir, root, function.code_dir.rglob("*"))
+    wheels.copy_into(dists.values(), site, root)
+    return _artifact(function.logical_id, root, dists)
 
 
 def _packages(source: Path) -> list[Path]:
@@ -204,14 +201,10 @@ def _copy_package(package: Path, destination: Path, data_patterns: Iterable[str]
     _copy_tree(package, destination, files)
 
 
-def _all_files(source: Path) -> set[Path]:
-    return {path for path in source.rglob("*") if path.is_file()}
-
-
 def _copy_tree(source: Path, destination: Path, files: Iterable[Path]) -> None:
     for path in sorted(files):
         relative = path.relative_to(source)
-        if _NEVER_SHIPPED.intersection(relative.parts) or path.suffix == ".pyc":
+        if _NEVER_SHIPPED.intersection(relative.parts) or path.suffix == ".pyc" or not path.is_file():
             continue
         target = destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -221,12 +214,8 @@ def _copy_tree(source: Path, destination: Path, files: Iterable[Path]) -> None:
 def _artifact(logical_id: str, root: Path, dists: wheels.Distributions) -> Artifact:
     root.mkdir(parents=True, exist_ok=True)
     shipped = tuple(sorted(f"{name}=={dist.version}" for name, dist in dists.items()))
-    return Artifact(logical_id, root, shipped, tree_size(root))
-
-
-def tree_size(root: Path) -> int:
-    """Unzipped bytes under `root`."""
-    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+    size = sum(path.stat().st_size for path in root.rglob("*") if path.is_file())  # unzipped bytes
+    return Artifact(logical_id, root, shipped, size)
 
 
 def oversized(result: Build, limit: int = LIMIT_BYTES) -> list[str]:

@@ -47,20 +47,16 @@ def load(root: Path, template_path: Path | None = None) -> Plan:
 
 def make(root: Path, template: tpl.Template, pyproject: Mapping[str, Any]) -> Plan:
     """Join a read template with a parsed pyproject; PlanError when they disagree."""
-    functions, layers = template.functions, template.layers
-    table = _table(pyproject)
+    table, functions = _table(pyproject), template.functions
     specifiers = _dependencies(pyproject)
-    layer_names = _names(table, "layers", layers)
-    function_names = _names(table, "functions", functions)
-    _every_dependency_shipped(specifiers, [*layer_names.values(), *function_names.values()])
+    names = {**_names(table, "layers", template.layers), **_names(table, "functions", functions)}
+    _every_dependency_shipped(specifiers, names.values())
     return Plan(
         root=root,
         template=template,
         python_version=_python_version(functions.values()),
         architecture=_one("Architectures", {f.architecture for f in functions.values()}),
-        requirements={
-            lid: _specifiers(specifiers, names, lid) for lid, names in {**layer_names, **function_names}.items()
-        },
+        requirements={lid: _specifiers(specifiers, shipped, lid) for lid, shipped in names.items()},
         package_data=_package_data(pyproject),
     )
 
@@ -96,14 +92,11 @@ def _names(table: Mapping[str, Any], kind: str, declared: Mapping[str, object]) 
     return {logical_id: tuple(str(name) for name in listed[logical_id]) for logical_id in declared}
 
 
-def _specifiers(specifiers: Mapping[str, str], names: Iterable[str], owner: str) -> tuple[str, ...]:
-    chosen: list[str] = []
-    for name in names:
-        text = specifiers.get(canonicalize_name(name))
-        if text is None:
-            raise PlanError(f"{owner} ships {name!r}, which is not in [project].dependencies")
-        chosen.append(text)
-    return tuple(chosen)
+def _specifiers(specifiers: Mapping[str, str], names: tuple[str, ...], owner: str) -> tuple[str, ...]:
+    unknown = [name for name in names if canonicalize_name(name) not in specifiers]
+    if unknown:
+        raise PlanError(f"{owner} ships {unknown[0]!r}, which is not in [project].dependencies")
+    return tuple(specifiers[canonicalize_name(name)] for name in names)
 
 
 def _every_dependency_shipped(specifiers: Mapping[str, str], lists: Iterable[Iterable[str]]) -> None:

@@ -158,10 +158,9 @@ def _applies(requirement: Requirement, environment: Mapping[str, str], extra: st
     """Whether a dependency applies on the target: unconditionally (extra "") or because of `extra`."""
     if requirement.marker is None:
         return not extra
-    context = {**environment, "extra": extra}
-    if extra:  # only what this extra adds; the plain dependencies were taken with extra ""
-        return requirement.marker.evaluate(context) and not requirement.marker.evaluate({**environment, "extra": ""})
-    return requirement.marker.evaluate(context)
+    applies = requirement.marker.evaluate({**environment, "extra": extra})
+    # With an extra, only what it adds: the plain dependencies were taken with extra "".
+    return applies and not (extra and requirement.marker.evaluate({**environment, "extra": ""}))
 
 
 def copy_into(dists: Iterable[importlib.metadata.Distribution], staging: Path, destination: Path) -> None:
@@ -170,17 +169,12 @@ def copy_into(dists: Iterable[importlib.metadata.Distribution], staging: Path, d
         files = dist.files
         if files is None:
             raise WheelError(f"{dist.metadata['Name']} has no RECORD: cannot tell its files")
-        for file in files:
-            if shipped(file):
-                _copy_file(staging / file, destination / file)
+        for file in filter(shipped, files):
+            # A copy, not a link: staging links into uv's cache, which an artifact must never share files with.
+            (destination / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(staging / file, destination / file)
 
 
 def shipped(path: PurePath) -> bool:
     """Files a function needs: not console scripts or man pages (outside the packages), not bytecode."""
     return path.parts[0] not in _NOT_SHIPPED_ROOTS and "__pycache__" not in path.parts and path.suffix != ".pyc"
-
-
-def _copy_file(source: Path, target: Path) -> None:
-    # A copy, not a link: staging links into uv's cache, which an artifact must never share files with.
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source, target)

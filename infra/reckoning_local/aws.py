@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reckoning_local.template import Bucket, Queue, Template
+from reckoning_local.template import Queue, Template
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -88,11 +88,16 @@ class LocalAws:
                 log.warning("queue %s is at %s, not at %s as resolved", queue.logical_id, url, queue.url)
         s3 = self.s3()
         for bucket in template.buckets.values():
-            create_bucket(s3, bucket, self.region)
+            if self.region == "us-east-1":  # the one region S3 refuses a location constraint for
+                s3.create_bucket(Bucket=bucket.name)
+            else:
+                location: Any = {"LocationConstraint": self.region}
+                s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration=location)
 
-    def save_objects(self, template: Template, directory: Path) -> int:
-        """Write every object of the template's buckets to `directory/<bucket>/<key>`; return the count."""
-        s3, saved = self.s3(), 0
+    def save_objects(self, template: Template, directory: Path) -> None:
+        """Write every object of the template's buckets to `directory/<bucket>/<key>`, and remove the files of
+        objects deleted since (an erased PDF must not live on here)."""
+        s3, saved = self.s3(), set[Path]()
         for bucket in template.buckets.values():
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name):
                 for item in page.get("Contents", []):
@@ -101,18 +106,18 @@ class LocalAws:
                         continue
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(s3.get_object(Bucket=bucket.name, Key=item["Key"])["Body"].read())
-                    saved += 1
-        return saved
+                    saved.add(target)
+            for path in (directory / bucket.name).resolve().rglob("*"):
+                if path.is_file() and path not in saved:
+                    path.unlink()
 
-    def load_objects(self, template: Template, directory: Path) -> int:
+    def load_objects(self, template: Template, directory: Path) -> None:
         """Upload what `save_objects` wrote (objects survive a restart of the stack)."""
-        s3, loaded = self.s3(), 0
+        s3 = self.s3()
         for bucket in template.buckets.values():
             root = directory / bucket.name
             for path in sorted(p for p in root.rglob("*") if p.is_file()):
                 s3.put_object(Bucket=bucket.name, Key=path.relative_to(root).as_posix(), Body=path.read_bytes())
-                loaded += 1
-        return loaded
 
 
 def queue_attributes(queue: Queue, template: Template) -> dict[QueueAttributeNameType, str]:
@@ -123,13 +128,6 @@ def queue_attributes(queue: Queue, template: Template) -> dict[QueueAttributeNam
             {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": queue.max_receive_count}
         )
     return attributes
-
-
-def create_bucket(s3: S3Client, bucket: Bucket, region: str) -> None:
-    if region == "us-east-1":
-        s3.create_bucket(Bucket=bucket.name)
-    else:
-        s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": region})  # type: ignore[typeddict-item]
 
 
 def _object_path(directory: Path, bucket: str, key: str) -> Path | None:

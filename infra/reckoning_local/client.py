@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,11 +46,9 @@ def request(
     if json_body is not None:
         body = json.dumps(json_body)
         all_headers.setdefault("Content-Type", "application/json")
+    path = target.path + (f"?{target.query}" if target.query else "")
     connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, timeout=timeout_s)
-    try:
-        path = target.path + (f"?{target.query}" if target.query else "")
+    with closing(connection):
         connection.request(method, path or "/", body=body, headers=all_headers)
         response = connection.getresponse()
         return HttpResult(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
-    finally:
-        connection.close()

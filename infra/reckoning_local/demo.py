@@ -8,12 +8,11 @@ writing a function and putting it into `STEPS`.
 from __future__ import annotations
 
 import json
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from reckoning_local import client
 from reckoning_local.stack import Stack, StackOptions
@@ -28,23 +27,18 @@ class DemoFailed(Exception):
 @dataclass
 class Demo:
     stack: Stack
-    out: TextIO = sys.stdout
     token: str = ""
     report_path: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # anything later steps need
 
-    @property
-    def url(self) -> str:
-        return self.stack.url
-
-    def call(self, method: str, path: str, json_body: Any = None, expect: int | None = None) -> client.HttpResult:
-        result = client.request(method, self.url + path, json_body=json_body)
-        if expect is not None and result.status != expect:
+    def call(self, method: str, path: str, *, expect: int, json_body: Any = None) -> client.HttpResult:
+        result = client.request(method, self.stack.url + path, json_body=json_body)
+        if result.status != expect:
             raise DemoFailed(f"{method} {path} answered {result.status}, expected {expect}: {result.raw[:300]!r}")
         return result
 
     def say(self, line: str) -> None:
-        print(f"    {line}", file=self.out)
+        print(f"    {line}")
 
 
 Step = Callable[[Demo], str]
@@ -57,7 +51,6 @@ def shorten(token: str) -> str:
 
 def fetch_questionnaire(demo: Demo) -> str:
     data = demo.call("GET", "/api/questionnaire", expect=200).data
-    demo.facts["questionnaire_version"] = data["version"]
     return f"version {data['version']}, {len(data['questions'])} questions"
 
 
@@ -157,29 +150,27 @@ STEPS: list[tuple[str, Step]] = [
 ]
 
 
-def run(
-    steps: Sequence[tuple[str, Step]] = STEPS, options: StackOptions | None = None, out: TextIO = sys.stdout
-) -> int:
+def run() -> int:
     """Start a stack on a free port, run the steps in order; 0 when all passed."""
     started = time.monotonic()
-    print("Starting the local stack…", file=out)
-    with Stack(options or StackOptions(port=0, schedules=False)) as stack:
-        print(f"  up at {stack.url} in {time.monotonic() - started:.1f} s\n", file=out)
-        demo = Demo(stack, out)
-        for number, (title, step) in enumerate(steps, 1):
+    print("Starting the local stack…")
+    with Stack(StackOptions(port=0, schedules=False)) as stack:
+        print(f"  up at {stack.url} in {time.monotonic() - started:.1f} s\n")
+        demo = Demo(stack)
+        for number, (title, step) in enumerate(STEPS, 1):
             if not run_step(demo, number, title, step):
                 return 1
-    print(f"\nDone in {time.monotonic() - started:.1f} s.", file=out)
+    print(f"\nDone in {time.monotonic() - started:.1f} s.")
     return 0
 
 
 def run_step(demo: Demo, number: int, title: str, step: Step) -> bool:
-    print(f"{number}. {title}", file=demo.out)
+    print(f"{number}. {title}")
     started = time.monotonic()
     try:
         summary = step(demo)
     except DemoFailed as exc:
-        print(f"   ✗ {exc}", file=demo.out)
+        print(f"   ✗ {exc}")
         return False
-    print(f"   ✓ {summary}  ({(time.monotonic() - started) * 1000:.0f} ms)", file=demo.out)
+    print(f"   ✓ {summary}  ({(time.monotonic() - started) * 1000:.0f} ms)")
     return True

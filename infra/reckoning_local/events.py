@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-ACCOUNT_ID = "123456789012"
-DEFAULT_REGION = "eu-west-1"
+from reckoning_local.template import ACCOUNT_ID, DEFAULT_REGION
 
 # API Gateway and function URLs pass these bodies as text; everything else is base64.
 _TEXT_TYPES = (
@@ -32,7 +31,7 @@ def http_event(
     method: str,
     path: str,
     *,
-    route_key: str | None = None,
+    route_key: str = "$default",
     path_parameters: dict[str, str] | None = None,
     query: str = "",
     headers: dict[str, str] | None = None,
@@ -48,13 +47,32 @@ def http_event(
     """
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     cookies = [c.strip() for c in lowered.pop("cookie", "").split(";") if c.strip()]
+    now = time.time()
+    domain = lowered.get("host", "127.0.0.1")
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": route_key or "$default",
+        "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": query,
         "headers": lowered,
-        "requestContext": _request_context(method, path, lowered, route_key or "$default", source_ip, api_id),
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": api_id,
+            "domainName": domain,
+            "domainPrefix": domain.split(".")[0].split(":")[0],
+            "http": {
+                "method": method.upper(),
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
         "isBase64Encoded": False,
     }
     if cookies:
@@ -105,31 +123,6 @@ def encode_body(body: bytes | str | None, content_type: str) -> dict[str, Any]:
         except UnicodeDecodeError:
             pass
     return {"body": base64.b64encode(raw).decode(), "isBase64Encoded": True}
-
-
-def _request_context(
-    method: str, path: str, headers: Mapping[str, str], route_key: str, source_ip: str, api_id: str
-) -> dict[str, Any]:
-    now = time.time()
-    domain = headers.get("host", "127.0.0.1")
-    return {
-        "accountId": ACCOUNT_ID,
-        "apiId": api_id,
-        "domainName": domain,
-        "domainPrefix": domain.split(".")[0].split(":")[0],
-        "http": {
-            "method": method.upper(),
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": source_ip,
-            "userAgent": headers.get("user-agent", ""),
-        },
-        "requestId": str(uuid.uuid4()),
-        "routeKey": route_key,
-        "stage": "$default",
-        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-        "timeEpoch": int(now * 1000),
-    }
 
 
 def sqs_event(messages: list[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -194,14 +187,11 @@ class LambdaContext:
     log_group_name: str = "/aws/lambda/local"
     log_stream_name: str = "local"
     region: str = DEFAULT_REGION
-    _deadline_ms: int = field(default=0, repr=False)
-
-    def __post_init__(self) -> None:
-        self._deadline_ms = int(time.time() * 1000) + self.timeout_s * 1000
+    _started: float = field(default_factory=time.time, repr=False)
 
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, self._deadline_ms - int(time.time() * 1000))
+        return max(0, int((self._started + self.timeout_s - time.time()) * 1000))

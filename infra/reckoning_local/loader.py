@@ -19,8 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
-from reckoning_local.events import DEFAULT_REGION, LambdaContext
-from reckoning_local.template import Function
+from reckoning_local.events import LambdaContext
+from reckoning_local.template import DEFAULT_REGION, Function
 
 log = logging.getLogger("reckoning_local")
 
@@ -51,7 +51,7 @@ def import_file(path: Path, module_name: str, *, search_path: Path | None = None
         return module
 
 
-def load_handler(function: Function, instance: int = 1) -> Handler:
+def load_handler(function: Function, instance: int) -> Handler:
     """Import the function's module as a fresh execution environment and return its handler."""
     module = import_file(
         function.source_file,
@@ -77,7 +77,7 @@ def context_for(function: Function, region: str = DEFAULT_REGION) -> LambdaConte
 
 
 class FunctionRuntime:
-    """Invokes one function, in up to `max_environments` environments at once."""
+    """Invokes one function, in up to `max_environments` environments at once (more invocations wait)."""
 
     def __init__(self, function: Function, *, region: str = DEFAULT_REGION, max_environments: int = 4) -> None:
         self.function = function
@@ -112,23 +112,16 @@ class FunctionRuntime:
                 return self._idle.pop()
             self._created += 1
             instance = self._created
+        started = time.monotonic()
         try:
-            return self._cold_start(instance)
+            handler = load_handler(self.function, instance)
         except BaseException:
             with self._available:
                 self._created -= 1
                 self._available.notify()
             raise
-
-    def _cold_start(self, instance: int) -> Handler:
-        started = time.monotonic()
-        handler = load_handler(self.function, instance)
-        log.info(
-            "cold start %s (environment %d) in %.0f ms",
-            self.function.logical_id,
-            instance,
-            (time.monotonic() - started) * 1000,
-        )
+        elapsed_ms = (time.monotonic() - started) * 1000
+        log.info("cold start %s (environment %d) in %.0f ms", self.function.logical_id, instance, elapsed_ms)
         return handler
 
     def _release(self, handler: Handler) -> None:

@@ -32,6 +32,8 @@ _ERRORS = {
     "500": "INTERNAL_ERROR.",
     "503": "SERVICE_UNAVAILABLE (database or dependency down); see Retry-After.",
 }
+# Powertools' models of its 422 answer: every route answers our 400 envelope instead.
+_POWERTOOLS_422 = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
 
 # The webhook route reads its body and signature itself (the signature covers the exact bytes, so nothing
 # may parse them first); the document still says what a request carries.
@@ -69,9 +71,10 @@ def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
         part = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
         paths.update(part.get("paths", {}))
         schemas.update(part.get("components", {}).get("schemas", {}))
-    schemas.update(ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
-    schemas["ErrorEnvelope"] = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas["ErrorEnvelope"].pop("$defs", None)
+    envelope = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(envelope.pop("$defs", {}), ErrorEnvelope=envelope)
+    for name in _POWERTOOLS_422:
+        del schemas[name]
     for operations in paths.values():
         for operation in operations.values():
             _our_errors(operation)
@@ -89,30 +92,8 @@ def document(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
             'Success: {"success": true, "data": …}; failure: {"success": false, "error": {code, message}}.',
         },
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": _reachable(paths, schemas)},
+        "components": {"schemas": dict(sorted(schemas.items()))},
     }
-
-
-def _reachable(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    """Only the schemas the paths use (drops Powertools' 422 models)."""
-    keep: set[str] = set()
-    pending = [paths]
-    while pending:
-        for ref in _refs(pending.pop()):
-            name = ref.rsplit("/", 1)[-1]
-            if name not in keep and name in schemas:
-                keep.add(name)
-                pending.append(schemas[name])
-    return {name: schemas[name] for name in sorted(keep)}
-
-
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return own + [ref for value in node.values() for ref in _refs(value)]
-    if isinstance(node, list):
-        return [ref for value in node for ref in _refs(value)]
-    return []
 
 
 def _our_errors(operation: dict[str, Any]) -> None:

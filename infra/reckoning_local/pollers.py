@@ -1,7 +1,8 @@
 """What Lambda's event source mappings and schedules do, as threads.
 
-`SqsPoller` long-polls a queue, hands batches to the function as SQS events,
-and deletes what succeeded: with `ReportBatchItemFailures`, every record not
+`SqsPoller` long-polls a queue (as many pollers at once as the source's
+`MaximumConcurrency`), hands batches of up to `BatchSize` to the function as SQS
+events, and deletes what succeeded: with `ReportBatchItemFailures`, every record not
 listed in `batchItemFailures`; without it, the whole batch or nothing. Records
 left undeleted reappear after the queue's visibility timeout, and moto moves
 them to the dead-letter queue after `maxReceiveCount` receives.
@@ -31,28 +32,34 @@ _MAX_RECEIVE = 10  # SQS returns at most ten messages per ReceiveMessage
 
 
 class Background:
-    """A daemon thread running `_run` until asked to stop."""
+    """Daemon threads (`threads` of them) each running `_run` until asked to stop."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, threads: int = 1) -> None:
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"{name}-{n}" if threads > 1 else name, daemon=True)
+            for n in range(threads)
+        ]
 
     def _run(self) -> None:
         raise NotImplementedError
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        """Ask the thread to stop after its current cycle (call `join` to wait)."""
+        """Ask the threads to stop after their current cycle (call `join` to wait)."""
         self._stop.set()
 
     def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
 
 
 class SqsPoller(Background):
-    """One SQS event source mapping: receive a batch, invoke, delete the successes."""
+    """One SQS event source mapping: receive a batch, invoke, delete the successes; as many pollers at once as
+    `ScalingConfig.MaximumConcurrency` allows (one without it), so at most that many invocations run at once."""
 
     def __init__(
         self,
@@ -69,7 +76,7 @@ class SqsPoller(Background):
         self._sqs = sqs
         self._invoke = invoke
         self._wait_s = wait_s  # long-poll wait: also how long stop() may take
-        super().__init__(f"sqs-{function_id}-{queue.logical_id}")
+        super().__init__(f"sqs-{function_id}-{queue.logical_id}", threads=source.maximum_concurrency or 1)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -136,12 +143,14 @@ def deletable(messages: list[MessageTypeDef], response: Any, *, partial: bool) -
 class ScheduleRunner(Background):
     """Invokes a function every `period_s` seconds with its schedule's event."""
 
-    def __init__(self, function_id: str, schedule: Schedule, invoke: Invoke, *, region: str) -> None:
+    def __init__(
+        self, function_id: str, schedule: Schedule, invoke: Invoke, *, region: str, period_s: float | None = None
+    ) -> None:
         if schedule.period_s is None:
             raise ValueError(f"{function_id}.{schedule.event_name}: only rate(...) schedules run locally")
         self.function_id = function_id
         self.schedule = schedule
-        self.period_s = schedule.period_s
+        self.period_s = period_s or schedule.period_s  # `period_s`: sooner than its rate (tests)
         self._invoke = invoke
         self._region = region
         super().__init__(f"schedule-{function_id}")

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -123,42 +124,22 @@ class Page:
 class Route:
     route: HttpRoute
     function: Function
-    pattern: re.Pattern[str]
-    names: tuple[str, ...]
+    pattern: re.Pattern[str]  # a named group per path parameter
 
-    def priority(self) -> tuple[bool, int, bool, int]:
-        """Literal paths before parameters, greedy `{name+}` last, a method before ANY (API Gateway's order)."""
-        path = self.route.path
-        return ("+}" in path, len(self.names), self.route.method == "ANY", -path.count("/"))
+    @classmethod
+    def of(cls, route: HttpRoute, function: Function) -> Route:
+        """Each `{name}` of the path matches one path segment."""
+        # re.escape writes `{name}` as `\{name\}`: each becomes a named group.
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
+        return cls(route, function, re.compile(pattern))
+
+    def priority(self) -> tuple[int, int]:
+        """Literal paths before parameters (API Gateway's order)."""
+        return self.pattern.groups, -self.route.path.count("/")
 
     def match(self, path: str) -> dict[str, str] | None:
         found = self.pattern.fullmatch(path)
-        if found is None:
-            return None
-        return {name: unquote(value) for name, value in zip(self.names, found.groups(), strict=True)}
-
-
-_PARAMETER = re.compile(r"\{([^}+]+)(\+?)\}")
-
-
-def compile_route(route: HttpRoute, function: Function) -> Route:
-    names: list[str] = []
-    pattern, position = "", 0
-    for found in _PARAMETER.finditer(route.path):
-        pattern += re.escape(route.path[position : found.start()])
-        names.append(found.group(1))
-        pattern += "(.+)" if found.group(2) else "([^/]+)"
-        position = found.end()
-    pattern += re.escape(route.path[position:])
-    return Route(route, function, re.compile(pattern), tuple(names))
-
-
-def find_route(routes: Iterable[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    for route in routes:
-        params = route.match(path) if route.route.method in {method, "ANY"} else None
-        if params is not None:
-            return route, params
-    return None
+        return None if found is None else {name: unquote(value) for name, value in found.groupdict().items()}
 
 
 # ---------------------------------------------------------------- the gateway
@@ -172,7 +153,7 @@ class Gateway:
         self.invoke = invoke
         self.base_url = base_url
         self.pages = tuple(pages)
-        self.routes = sorted((compile_route(r, f) for r, f in template.routes()), key=Route.priority)
+        self.routes = sorted((Route.of(r, f) for r, f in template.routes()), key=Route.priority)
         self.urls = sorted(
             ((f.url_path, f) for f in template.functions.values() if f.url_path is not None),
             key=lambda item: -len(item[0]),
@@ -188,18 +169,17 @@ class Gateway:
         for page in self.pages:
             found = page.path.fullmatch(request.path)
             if found and page.method in {"*", request.method}:
-                return page.path.pattern, self._call_page(page, PageRequest(request, found, self.base_url))
+                return page.path.pattern, _answer(partial(page.handler, PageRequest(request, found, self.base_url)))
         for prefix, function in self.urls:
             if request.path == prefix or request.path.startswith(prefix + "/"):
                 return f"{prefix} (function URL)", self._invoke_url(function, prefix, request)
-        preflight = self._preflight(request) if _is_preflight(request) else None
-        if preflight is not None:
+        if (preflight := self._preflight(request)) is not None:
             return "(CORS preflight)", preflight
-        matched = find_route(self.routes, request.method, request.path)
-        if matched is None:
-            return "(no route)", gateway_error(404, "Not Found")
-        route, params = matched
-        return route.route.route_key, self._invoke_route(route, params, request)
+        for route in self.routes:
+            params = route.match(request.path) if route.route.method == request.method else None
+            if params is not None:
+                return route.route.route_key, self._invoke_route(route, params, request)
+        return "(no route)", gateway_error(404, "Not Found")
 
     def _invoke_route(self, route: Route, params: dict[str, str], request: Request) -> Response:
         event = http_event(
@@ -229,25 +209,17 @@ class Gateway:
         )
         return self._call(function, event)
 
-    def _call_page(self, page: Page, request: PageRequest) -> Response:
-        try:
-            return page.handler(request)
-        except Exception as exc:
-            return refusal(exc)
-
     def _call(self, function: Function, event: dict[str, Any]) -> Response:
-        try:
-            return lambda_response(self.invoke(function.logical_id, event))
-        except Exception as exc:
-            return refusal(exc)
+        return _answer(lambda: lambda_response(self.invoke(function.logical_id, event)))
 
     def _cors(self, route: Route) -> Cors:
         return self.template.cors.get(route.route.api_id, Cors())
 
     def _preflight(self, request: Request) -> Response | None:
-        """API Gateway's answer to a preflight, when the path's API has a CORS configuration."""
-        routes = [r for r in self.routes if r.match(request.path) is not None]
-        cors = self._cors(routes[0]) if routes else Cors()
+        """API Gateway's answer to a CORS preflight, when the path's API has a CORS configuration."""
+        if request.method != "OPTIONS" or not {"origin", "access-control-request-method"} <= request.headers.keys():
+            return None
+        cors = next((self._cors(r) for r in self.routes if r.match(request.path) is not None), Cors())
         if not cors.allow_origins:
             return None  # routed like any other request, as API Gateway does without CORS
         origin = request.headers.get("origin", "")
@@ -265,12 +237,12 @@ class Gateway:
         return response
 
 
-def _is_preflight(request: Request) -> bool:
-    return (
-        request.method == "OPTIONS"
-        and "origin" in request.headers
-        and "access-control-request-method" in request.headers
-    )
+def _answer(respond: Callable[[], Response]) -> Response:
+    """What `respond` answers; when it raises, the application's own answer to the exception."""
+    try:
+        return respond()
+    except Exception as exc:
+        return refusal(exc)
 
 
 def _origin_allowed(cors: Cors, origin: str) -> bool:
@@ -291,10 +263,7 @@ def _with_cors(response: Response, cors: Cors, origin: str | None) -> Response:
 
 def _forwarded(request: Request) -> dict[str, str]:
     # API Gateway adds these; handlers and Powertools may read them.
-    headers = dict(request.headers)
-    headers["x-forwarded-for"] = request.source_ip
-    headers.setdefault("x-forwarded-proto", "http")
-    return headers
+    return {"x-forwarded-proto": "http", **request.headers, "x-forwarded-for": request.source_ip}
 
 
 # ---------------------------------------------------------------- HTTP

@@ -59,6 +59,7 @@ class StackOptions:
     serve_http: bool = True
     pollers: bool = True
     schedules: bool = True
+    schedule_period_s: float | None = None  # run every schedule this often instead of at its rate
 
 
 class Stack:
@@ -118,7 +119,10 @@ class Stack:
         self._write_env_file(template)
         self.aws.load_objects(template, self.state_dir / "s3")
         self._exit.callback(self.save_objects)
-        self.runtimes = {fid: FunctionRuntime(fn, region=region) for fid, fn in functions.items()}
+        self.runtimes = {
+            fid: FunctionRuntime(fn, region=region, max_environments=max(4, _concurrency(fn)))
+            for fid, fn in functions.items()
+        }
         if server is not None:
             server.gateway = Gateway(template, self.invoke, self.url, LOCAL_PAGES)
             server.start()
@@ -215,7 +219,10 @@ class Stack:
                     SqsPoller(fid, s, template.queues[s.queue], aws.sqs(), runtime.invoke) for s in fn.sqs_sources
                 ]
             if self.options.schedules:
-                self.schedules += [ScheduleRunner(fid, s, runtime.invoke, region=region) for s in _runnable(fn)]
+                period = self.options.schedule_period_s
+                self.schedules += [
+                    ScheduleRunner(fid, s, runtime.invoke, region=region, period_s=period) for s in _runnable(fn)
+                ]
         threads: list[Background] = [*self.pollers, *self.schedules]
         self._exit.callback(_stop_all, threads)
         for thread in threads:
@@ -267,6 +274,11 @@ def reset_process_state() -> None:
 
     db.reset_database()
     config.reset()
+
+
+def _concurrency(fn: tpl.Function) -> int:
+    """How many invocations the function's queues may run at once."""
+    return sum(source.maximum_concurrency or 1 for source in fn.sqs_sources)
 
 
 def _runnable(fn: tpl.Function) -> list[tpl.Schedule]:

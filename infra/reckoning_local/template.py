@@ -23,6 +23,7 @@ import yaml
 log = logging.getLogger("reckoning_local")
 
 ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "eu-west-1"
 STACK_NAME = "reckoning-local"
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 FUNCTION = "AWS::Serverless::Function"
@@ -79,7 +80,7 @@ def load_document(text: str) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class HttpRoute:
-    method: str  # upper case; ANY matches every method
+    method: str  # upper case
     path: str  # "/api/report/{token}"
     api_id: str = ""  # logical id of its HttpApi ("" = the implicit one)
 
@@ -94,6 +95,7 @@ class SqsSource:
     queue: str  # logical id of the queue
     batch_size: int = 10
     report_batch_item_failures: bool = False
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency: invocations at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +200,7 @@ class Template:
 # ---------------------------------------------------------------- resolving values
 
 
-class _NoValue:
-    """`AWS::NoValue`: the property is removed."""
-
-
-NO_VALUE = _NoValue()
+NO_VALUE = object()  # `AWS::NoValue`: the property is removed
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _RATE_UNITS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -274,12 +272,9 @@ class _Resolver:
                 raise Unresolvable(f"parameter {name} has no default")
             return self.text(declared["Default"])
         kind = self.type_of(name)
-        if kind == QUEUE:
-            return self.queue_url(name)
-        if kind == BUCKET:
-            return self.bucket_name(name)
-        if kind == FUNCTION:
-            return self.function_name(name)
+        local = {QUEUE: self.queue_url, BUCKET: self.bucket_name, FUNCTION: self.function_name}
+        if kind in local:
+            return local[kind](name)
         raise TemplateError(f"Ref {name}: a {kind or 'missing resource'} has no local counterpart")
 
     def _get_att(self, logical_id: str, attribute: str) -> str:
@@ -340,24 +335,15 @@ class _Resolver:
 def load(
     path: Path,
     *,
+    text: str | None = None,
     parameters: Mapping[str, str] | None = None,
-    region: str = "eu-west-1",
+    region: str = DEFAULT_REGION,
     endpoint_url: str = DEFAULT_ENDPOINT,
 ) -> Template:
-    """Read a SAM template; resources resolve to local names under `endpoint_url` (moto)."""
-    return parse(
-        path.read_text(encoding="utf-8"), path, parameters=parameters, region=region, endpoint_url=endpoint_url
-    )
-
-
-def parse(
-    text: str,
-    path: Path,
-    *,
-    parameters: Mapping[str, str] | None = None,
-    region: str = "eu-west-1",
-    endpoint_url: str = DEFAULT_ENDPOINT,
-) -> Template:
+    """Read the SAM template at `path` (or `text`, as if it were there: code folders are relative to `path`);
+    resources resolve to local names under `endpoint_url` (moto)."""
+    if text is None:
+        text = path.read_text(encoding="utf-8")
     document = load_document(text)
     resolver = _Resolver(document, parameters or {}, region, endpoint_url.rstrip("/"))
     template = Template(path, region, resolver.endpoint, document)
@@ -368,8 +354,7 @@ def parse(
             merged = merge_globals(defaults, props)
             template.functions[logical_id] = _function(resolver, path.parent, logical_id, merged, resource)
         elif kind == LAYER:
-            content_dir = (path.parent / _local_folder(props, "ContentUri", logical_id)).resolve()
-            template.layers[logical_id] = Layer(logical_id, content_dir)
+            template.layers[logical_id] = Layer(logical_id, _local_folder(path.parent, props, "ContentUri", logical_id))
         elif kind == QUEUE:
             template.queues[logical_id] = _queue(resolver, logical_id, props)
         elif kind == BUCKET:
@@ -395,11 +380,11 @@ def _plain_map(node: Any) -> bool:
     return not (len(node) == 1 and (next(iter(node)) == "Ref" or next(iter(node)).startswith("Fn::")))
 
 
-def _local_folder(props: Mapping[str, Any], key: str, logical_id: str) -> str:
+def _local_folder(root: Path, props: Mapping[str, Any], key: str, logical_id: str) -> Path:
     value = props.get(key)
     if not isinstance(value, str):
         raise TemplateError(f"{logical_id}: {key} must be a local folder")
-    return value
+    return (root / value).resolve()
 
 
 def _function(
@@ -418,7 +403,7 @@ def _function(
     return Function(
         logical_id=logical_id,
         name=resolver.function_name(logical_id),
-        code_dir=(root / _local_folder(props, "CodeUri", logical_id)).resolve(),
+        code_dir=_local_folder(root, props, "CodeUri", logical_id),
         handler=resolver.text(props["Handler"]),
         timeout_s=int(resolver.value(props.get("Timeout", 3))),
         memory_mb=int(resolver.value(props.get("MemorySize", 128))),
@@ -460,11 +445,15 @@ def _events(
             if kind == "HttpApi":
                 api = props.get("ApiId")
                 method, path = resolver.text(props["Method"]).upper(), resolver.text(props["Path"])
+                if method == "ANY" or "+}" in path:
+                    raise TemplateError(f"{logical_id}.{name}: ANY and greedy {{name+}} routes are not served locally")
                 routes.append(HttpRoute(method, path, api["Ref"] if isinstance(api, dict) else ""))
             elif kind == "SQS":
                 failures = "ReportBatchItemFailures" in (resolver.value(props.get("FunctionResponseTypes")) or [])
                 queue = _queue_target(props["Queue"], f"{logical_id}.{name}")
-                sqs.append(SqsSource(queue, int(resolver.value(props.get("BatchSize", 10))), failures))
+                batch = int(resolver.value(props.get("BatchSize", 10)))
+                cap = (resolver.value(props.get("ScalingConfig")) or {}).get("MaximumConcurrency")
+                sqs.append(SqsSource(queue, batch, failures, None if cap is None else int(cap)))
             elif kind == "ScheduleV2":
                 expression = resolver.text(props["ScheduleExpression"])
                 schedules.append(Schedule(name, expression, rate_seconds(expression)))

@@ -17,7 +17,8 @@ from uuid import UUID
 
 from reckoning import config, db, errors
 from reckoning.db.migrate import migrate
-from reckoning.domain import costs, operations, sweep
+from reckoning.domain import costs, erasure, operations, sweep
+from reckoning.providers import storage
 from reckoning.providers.email import mailer
 from reckoning.providers.queue import SqsQueue
 from reckoning.validation import command as validate_command
@@ -99,6 +100,18 @@ def _costs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _erase(args: argparse.Namespace) -> int:
+    if args.email:
+        done = erasure.erase_address(db.database(), storage, args.email)
+    else:
+        done = [erasure.erase(db.database(), storage, args.reckoning, "erased at an operator's request")]
+    done = [erased for erased in done if erased.rows or erased.objects or erased.finished]
+    for erased in done:  # ids and counts only: never the address
+        print(f"erased {erased.reckoning_id}: {erased.rows} database row(s), {erased.objects} stored object(s)")
+    print(f"{len(done)} reckoning(s) erased" if done else "nothing to erase")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reckoning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     spend = sub.add_parser("costs", help="what reports and model calls cost: count, total, p50, p95")
     spend.add_argument("--since", type=_duration, default=timedelta(days=7), help="e.g. 7d (default), 24h, 30m")
     spend.set_defaults(run=_costs)
+    erase = sub.add_parser("erase", help="erase personal data (what accounting needs stays; docs/privacy.md)")
+    whose = erase.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--email", metavar="ADDRESS", help="every reckoning of this address")
+    whose.add_argument("--reckoning", metavar="ID", type=UUID, help="this reckoning")
+    erase.set_defaults(run=_erase)
     validate_command.register(sub)
     return parser
 

@@ -24,10 +24,14 @@ SecretName = Literal[
     "STRIPE_WEBHOOK_SECRET",
     "ANTHROPIC_API_KEY",
     "RESEND_API_KEY",
+    "DIGEST_KEY",
 ]
 
-# Used only when ENVIRONMENT is not production: the offline checkout signs with it.
+# Used only when ENVIRONMENT is not production: the offline checkout signs with the first, and digests of
+# addresses and IPs are keyed with the second.
 DEV_WEBHOOK_SECRET = "whsec_reckoning_local_development_only"  # noqa: S105
+DEV_DIGEST_KEY = "reckoning-local-digest-key-development-only"
+_OFFLINE_SECRETS: dict[str, str] = {"STRIPE_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET, "DIGEST_KEY": DEV_DIGEST_KEY}
 
 
 class Settings(BaseModel):
@@ -58,9 +62,15 @@ class Settings(BaseModel):
     rate_limit_report: int = Field(default=600, ge=1)
     rate_limit_links: int = Field(default=5, ge=1)
 
-    # Tokens
-    report_token_ttl_days: int | None = Field(default=None, ge=1)
+    # Tokens: emailed report links, and links sent by lost-link recovery. The token POST /api/reckoning hands out
+    # lives as long as the reckoning's data may (RETENTION_DAYS).
+    report_token_ttl_days: int = Field(default=30, ge=1)
     link_token_ttl_hours: int = Field(default=72, ge=1)
+
+    # Retention (docs/privacy.md): the purge erases unpaid reckonings this long after their creation, the others
+    # this long after their delivery (or payment). The S3 lifecycle rule expires PDFs after RETENTION_DAYS too.
+    unpaid_retention_days: int = Field(default=30, ge=1)
+    retention_days: int = Field(default=365, ge=1)
 
     # Payments
     stripe_api_base: str | None = None
@@ -84,12 +94,18 @@ class Settings(BaseModel):
     anthropic_max_retries: int = Field(default=1, ge=0)
     confidence_threshold: float = Field(default=0.8, ge=0, le=1)
     max_generation_attempts: int = Field(default=3, ge=1)
-    generation_lease_s: int = Field(default=900, ge=60)
+    # A worker's hold on a reckoning: at least the generate function's Timeout in production (a live worker
+    # never loses it); tests and the local kill test shorten it.
+    generation_lease_s: int = Field(default=900, ge=1)
     queue_max_receive_count: int = Field(default=5, ge=1)
     # Cost: generation pauses once the model calls of the day (UTC) cost this much; unset, no limit. A paused
     # job is queued again to look after this many seconds (SQS delays a message at most 900 s).
     daily_spend_limit_usd: float | None = Field(default=None, ge=0)
     spend_limit_recheck_s: int = Field(default=900, ge=0, le=900)
+    # The sweeper re-enqueues paid work unclaimed this long, and generating work whose lease ended this long ago.
+    generation_stale_after_s: int = Field(default=300, ge=1)
+    # A failed job comes back after base x 4^(receive - 1) seconds (at most an hour), not the queue's 90 minutes.
+    generation_retry_base_s: float = Field(default=60.0, gt=0)
 
     # Email
     email_from: str = "Reckoning <reports@reckoning.local>"
@@ -135,9 +151,7 @@ def secret(name: SecretName) -> str | None:
     arn = os.environ.get(f"{name}_ARN")
     if arn:
         return _from_secrets_manager(arn)
-    if name == "STRIPE_WEBHOOK_SECRET" and settings().offline:
-        return DEV_WEBHOOK_SECRET
-    return None
+    return _OFFLINE_SECRETS.get(name) if settings().offline else None
 
 
 def database_url(fresh: bool = False) -> str:

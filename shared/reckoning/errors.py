@@ -32,6 +32,12 @@ class NotFound(ReckoningError):
     """Not found."""
 
 
+# The reckoning was erased while work on it was in flight: the work stops, leaving nothing behind. A client sees
+# the 404 of any unknown token (the docstring is the public message: the same as NotFound's).
+class Gone(NotFound):
+    """Not found."""
+
+
 class Conflict(ReckoningError):
     """The request conflicts with the current state."""
 
@@ -100,6 +106,10 @@ class SpendLimitReached(ReckoningError):
     def __init__(self, cause: str, resets_in: int) -> None:
         super().__init__(cause)
         self.resets_in = resets_in  # seconds until the day (UTC) ends
+
+
+class Superseded(ReckoningError):
+    """The reckoning changed under this worker: refunded, reopened, or claimed again by another."""
 
 
 class WebhookFailed(ReckoningError):

@@ -45,6 +45,7 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     errors.ValidationFailed: (400, "VALIDATION_ERROR"),
     errors.InvalidSignature: (400, "INVALID_SIGNATURE"),
     errors.NotFound: (404, "NOT_FOUND"),
+    errors.Gone: (404, "NOT_FOUND"),
     errors.Conflict: (409, "CONFLICT"),
     errors.IdempotencyKeyReused: (409, "CONFLICT"),
     errors.IdempotencyKeyInFlight: (409, "CONFLICT"),  # with Retry-After
@@ -59,6 +60,7 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     # Our configuration or our bug (a spent idempotency key is turned into a 503 where it can be retried).
     errors.PermanentFailure: INTERNAL,
     errors.IdempotencyKeySpent: INTERNAL,
+    errors.Superseded: INTERNAL,  # the worker's only: it stops and logs
     errors.ReckoningError: INTERNAL,
 }
 

@@ -11,10 +11,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reckoning.models.report import Horizon, NextStep, Report, Section
+from reckoning.models.report import Horizon, NextStep, Report
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -22,11 +23,7 @@ if TYPE_CHECKING:
 FONT_DIR = Path(__file__).with_name("fonts")
 FAMILY = "dejavu"
 
-HORIZONS: dict[Horizon, str] = {
-    "this_week": "This week",
-    "this_month": "This month",
-    "this_year": "This year",
-}
+HORIZONS: dict[Horizon, str] = {"this_week": "This week", "this_month": "This month", "this_year": "This year"}
 # Month names spelled here: strftime's %B follows the process locale.
 MONTHS = "January February March April May June July August September October November December".split()
 
@@ -52,12 +49,13 @@ def render(report: Report, name: str | None, generated_at: datetime) -> bytes:
     """The report as a PDF: title page with the summary, one section each, next steps, closing."""
     pdf = _new_document()
     pdf.set_creation_date(generated_at)
-    clean = _cleaner(_covered_codepoints(pdf))
+    clean = partial(_clean, covered=_covered_codepoints(pdf))
     pdf.set_title(clean(report.title))
     _title_page(pdf, clean, report, name, generated_at)
     pdf.add_page()
     for section in report.sections:
-        _section(pdf, clean, section)
+        _heading(pdf, clean(section.heading), label=clean(section.area))
+        _paragraphs(pdf, clean(section.body))
     _next_steps(pdf, clean, report.next_steps)
     _heading(pdf, "In closing")
     _paragraphs(pdf, clean(report.closing))
@@ -93,12 +91,9 @@ def _covered_codepoints(pdf: FPDF) -> set[int]:
     return set.intersection(*(set(face.cmap) for face in faces if isinstance(face, TTFFont)))
 
 
-def _cleaner(covered: Collection[int]) -> Clean:
-    def clean(text: str) -> str:
-        text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
-        return "".join(_printable(char, covered) for char in text)
-
-    return clean
+def _clean(text: str, covered: Collection[int]) -> str:
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+    return "".join(_printable(char, covered) for char in text)
 
 
 def _printable(char: str, covered: Collection[int]) -> str:
@@ -123,16 +118,12 @@ def _title_page(pdf: FPDF, clean: Clean, report: Report, name: str | None, gener
     pdf.ln(6)
     person = clean(name or "").strip() or "you"
     _text(pdf, f"Prepared for {person}", size=13, line=7)
-    _text(pdf, f"Generated {_long_date(generated_at)}", size=10, color=MUTED, line=6)
+    generated = f"{generated_at.day} {MONTHS[generated_at.month - 1]} {generated_at.year}"
+    _text(pdf, f"Generated {generated}", size=10, color=MUTED, line=6)
     pdf.ln(22)
     _text(pdf, "IN SHORT", size=9, bold=True, color=ACCENT, line=5, char_spacing=1.5)
     pdf.ln(2)
     _paragraphs(pdf, clean(report.summary), size=12, line=7)
-
-
-def _section(pdf: FPDF, clean: Clean, section: Section) -> None:
-    _heading(pdf, clean(section.heading), label=clean(section.area))
-    _paragraphs(pdf, clean(section.body))
 
 
 def _next_steps(pdf: FPDF, clean: Clean, steps: list[NextStep]) -> None:
@@ -195,7 +186,3 @@ def _rule(pdf: FPDF, width: float) -> None:
 def _keep_room(pdf: FPDF, height: float) -> None:
     if pdf.will_page_break(height):
         pdf.add_page()
-
-
-def _long_date(moment: datetime) -> str:
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"

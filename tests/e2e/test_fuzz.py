@@ -210,6 +210,10 @@ def test_the_whole_paid_flow_answers_as_documented(start_stack: StartStack) -> N
     assert unchanged.status_code == 304
     assert call("GET", "/api/report/{token}/pdf", token).status_code == 302
     assert call("POST", "/api/report/links", json={"email": submission()["email"]}).status_code == 202
+    assert call("GET", "/api/report/{token}/export", token).status_code == 200
+    assert call("DELETE", "/api/report/{token}", token).status_code == 202
+    assert call("GET", "/api/report/{token}", token).status_code == 404
+    assert call("DELETE", "/api/report/{token}", token).status_code == 404
     assert call("GET", "/api/report/{token}", "x" * 43).status_code == 404
 
 

@@ -217,6 +217,9 @@ class _CrashAfterStripe:
         self.inner.create_session(**arguments)
         raise errors.ServiceUnavailable("crashed after Stripe answered")
 
+    def expire_session(self, session_id: str) -> checkout_provider.Closed:
+        return self.inner.expire_session(session_id)
+
 
 def test_a_retry_after_a_crash_between_stripe_and_the_insert_gets_the_same_session(
     database_url: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ import psycopg
 import pytest
 
 from reckoning import cli, db, pdf
-from reckoning.domain import costs, generate
+from reckoning.domain import costs, generate, recovery
 from reckoning.domain.generate import Collaborators
 from reckoning.models.job import GenerateJob
 from reckoning.providers import aws, storage
@@ -135,3 +136,18 @@ def test_the_spend_limit_pauses_generation_and_it_resumes_when_the_limit_allows(
 
 
 ARN = "arn:aws:sqs:eu-west-1:123456789012:reckoning-reports-test"
+
+
+def test_a_paused_reckoning_is_left_to_its_delayed_job_and_not_re_enqueued_by_the_sweeper(
+    deps: Collaborators, report_queue: str, pg: psycopg.Connection[Any], env: Env
+) -> None:
+    env(DAILY_SPEND_LIMIT_USD="0", SPEND_LIMIT_RECHECK_S="60", GENERATION_STALE_AFTER_S="1")
+    reckoning_id = paid(pg)
+
+    assert generate.generate(db.database(), GenerateJob(reckoning_id=reckoning_id), deps) == "paused"
+
+    time.sleep(1.2)  # longer than the stale period: only the lease, ending when the job is due, holds the sweeper
+    assert recovery.requeue_stale(db.database()) == 0
+    lease = pg.execute("SELECT lease_expires_at - now() AS left FROM reckonings").fetchone()
+    assert lease is not None and 55 < lease["left"].total_seconds() <= 60
+    assert pg.execute("SELECT count(*) AS n FROM generation_attempts").fetchone() == {"n": 0}  # no model call

@@ -18,19 +18,19 @@ S = Status
 EVERY = tuple(Status)
 Write = Callable[[db.Connection, UUID], bool]
 
-# write -> (the statuses it may leave, the status it leads to)
+# write -> (the statuses it may leave, the status it leads to). The worker's writes name its claim: `attempts` is
+# 0 in these rows, as no claim was made (test_a_workers_writes_apply_only_while_its_claim_stands for others).
 TRANSITIONS: dict[str, tuple[Write, set[Status], Status]] = {
     "mark_paid": (reckonings.mark_paid, {S.AWAITING_PAYMENT}, S.PAID),
     "claim": (lambda c, r: reckonings.claim(c, r, 60, "payment") is not None, {S.PAID}, S.GENERATING),
-    "finish ready": (lambda c, r: reckonings.finish(c, r, S.READY), {S.GENERATING}, S.READY),
-    "finish held": (lambda c, r: reckonings.finish(c, r, S.NEEDS_REVIEW, "x"), {S.GENERATING}, S.NEEDS_REVIEW),
-    "fail": (lambda c, r: reckonings.fail(c, r, "x"), {S.PAID, S.GENERATING}, S.FAILED),
+    "finish ready": (lambda c, r: reckonings.finish(c, r, 0, S.READY), {S.GENERATING}, S.READY),
+    "finish held": (lambda c, r: reckonings.finish(c, r, 0, S.NEEDS_REVIEW, "x"), {S.GENERATING}, S.NEEDS_REVIEW),
+    "fail": (lambda c, r: reckonings.fail(c, r, 0, "x"), {S.GENERATING}, S.FAILED),
+    # The last receive before a claim: never a reckoning another worker holds a live lease on.
+    "fail unclaimed": (lambda c, r: reckonings.fail_unclaimed(c, r, "x"), {S.PAID}, S.FAILED),
     "refund": (reckonings.refund, set(EVERY) - {S.REFUNDED}, S.REFUNDED),
-    "reopen": (
-        lambda c, r: reckonings.reopen(c, r, "x"),
-        {S.PAID, S.GENERATING, S.READY, S.FAILED, S.NEEDS_REVIEW},
-        S.PAID,
-    ),
+    # Never while a worker holds a live lease (it would release and email its version too).
+    "reopen": (lambda c, r: reckonings.reopen(c, r, "x"), {S.PAID, S.READY, S.FAILED, S.NEEDS_REVIEW}, S.PAID),
     "reopen failed": (lambda c, r: reckonings.reopen(c, r, "x", only_failed=True), {S.FAILED}, S.PAID),
 }
 
@@ -86,32 +86,72 @@ def test_a_generating_reckoning_is_claimed_again_once_its_lease_ran_out(
     reckoning_id = one_in_each_status(pg)[S.GENERATING]
     with db.database().transaction() as conn:
         assert reckonings.claim(conn, reckoning_id, 60, "retry") is None  # a live lease: another worker has it
-        assert reckonings.release_lease(conn, reckoning_id)
+        assert reckonings.release_lease(conn, reckoning_id, 0, 0)
     with db.database().transaction() as conn:
         claimed = reckonings.claim(conn, reckoning_id, 60, "retry")
     assert claimed is not None and claimed.status == S.GENERATING and claimed.attempts == 1
+
+
+def test_a_released_lease_ends_when_sqs_hands_the_message_back(database_url: str, pg: psycopg.Connection[Any]) -> None:
+    reckoning_id = one_in_each_status(pg)[S.GENERATING]
+    with db.database().transaction() as conn:
+        assert reckonings.release_lease(conn, reckoning_id, 0, 240)
+    row = pg.execute("SELECT lease_expires_at - now() AS left FROM reckonings WHERE id = %s", (reckoning_id,))
+    left = row.fetchone()
+    assert left is not None and 239 <= left["left"].total_seconds() <= 240
+    with db.database().transaction() as conn:
+        assert reckonings.claim(conn, reckoning_id, 60, "retry") is None  # not before then
+
+
+def test_a_workers_writes_apply_only_while_its_claim_stands(database_url: str, pg: psycopg.Connection[Any]) -> None:
+    # Given a reckoning claimed twice (the first worker's lease ran out and another took it over)
+    reckoning_id = one_in_each_status(pg)[S.PAID]
+    with db.database().transaction() as conn:
+        first = reckonings.claim(conn, reckoning_id, 60, "payment")
+        assert first is not None and reckonings.release_lease(conn, reckoning_id, first.attempts, 0)
+    with db.database().transaction() as conn:
+        second = reckonings.claim(conn, reckoning_id, 60, "retry")
+    assert second is not None and second.attempts == first.attempts + 1
+    # Then the first worker's writes change nothing, the second's do
+    with db.database().transaction() as conn:
+        assert not reckonings.holds_claim(conn, reckoning_id, first.attempts)
+        assert not reckonings.release_lease(conn, reckoning_id, first.attempts, 0)
+        assert not reckonings.fail(conn, reckoning_id, first.attempts, "x")
+        assert not reckonings.finish(conn, reckoning_id, first.attempts, S.READY)
+        assert reckonings.holds_claim(conn, reckoning_id, second.attempts)
+        assert reckonings.finish(conn, reckoning_id, second.attempts, S.READY)
+    assert status_of(pg, reckoning_id) == S.READY
+
+
+def test_an_expired_lease_may_be_reopened_or_given_up(database_url: str, pg: psycopg.Connection[Any]) -> None:
+    reopened, given_up = one_in_each_status(pg)[S.GENERATING], one_in_each_status(pg)[S.GENERATING]
+    pg.execute("UPDATE reckonings SET lease_expires_at = now() - interval '1 second' WHERE status = 'generating'")
+    with db.database().transaction() as conn:
+        assert reckonings.reopen(conn, reopened, "x")
+        assert reckonings.fail_unclaimed(conn, given_up, "x")
+    assert (status_of(pg, reopened), status_of(pg, given_up)) == (S.PAID, S.FAILED)
 
 
 def test_finishing_leads_only_to_ready_or_held(database_url: str, pg: psycopg.Connection[Any]) -> None:
     reckoning_id = one_in_each_status(pg)[S.GENERATING]
     for elsewhere in set(EVERY) - {S.READY, S.NEEDS_REVIEW}:
         with db.database().transaction() as conn:
-            assert not reckonings.finish(conn, reckoning_id, elsewhere)
+            assert not reckonings.finish(conn, reckoning_id, 0, elsewhere)
     assert status_of(pg, reckoning_id) == S.GENERATING
 
 
 def test_only_a_generating_reckoning_has_a_lease_to_release(database_url: str, pg: psycopg.Connection[Any]) -> None:
     for status, reckoning_id in one_in_each_status(pg).items():
         with db.database().transaction() as conn:
-            assert reckonings.release_lease(conn, reckoning_id) == (status == S.GENERATING)
+            assert reckonings.release_lease(conn, reckoning_id, 0, 0) == (status == S.GENERATING)
 
 
 def test_every_change_of_status_is_recorded_with_its_reason(database_url: str, pg: psycopg.Connection[Any]) -> None:
     reckoning_id = one_in_each_status(pg)[S.AWAITING_PAYMENT]
     with db.database().transaction() as conn:
         reckonings.mark_paid(conn, reckoning_id)
-        reckonings.fail(conn, reckoning_id, "permanent: spend limit")
-        reckonings.fail(conn, reckoning_id, "a repeat changes nothing")
+        reckonings.fail_unclaimed(conn, reckoning_id, "gave up after the last receive")
+        reckonings.fail_unclaimed(conn, reckoning_id, "a repeat changes nothing")
     rows = pg.execute(
         "SELECT from_status, to_status, reason FROM reckoning_events WHERE reckoning_id = %s ORDER BY id",
         (reckoning_id,),
@@ -119,5 +159,5 @@ def test_every_change_of_status_is_recorded_with_its_reason(database_url: str, p
     assert [(r["from_status"], r["to_status"], r["reason"]) for r in rows] == [
         (None, "awaiting_payment", None),
         ("awaiting_payment", "paid", "payment"),
-        ("paid", "failed", "permanent: spend limit"),
+        ("paid", "failed", "gave up after the last receive"),
     ]

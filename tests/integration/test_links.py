@@ -87,7 +87,9 @@ def test_the_worker_mails_fresh_expiring_links_that_open_the_reports(
     assert generate.handle(db.database(), read_job(job), deps) == "links_sent"  # redelivery
     [eml] = list(tmp_path.glob("*.eml"))
     assert count(pg, "access_tokens") == old_token_count + 2
-    expiring = pg.execute("SELECT count(*) AS n FROM access_tokens WHERE expires_at > now()").fetchone()
+    expiring = pg.execute(
+        "SELECT count(*) AS n FROM access_tokens WHERE purpose = 'email_link' AND expires_at > now()"
+    ).fetchone()
     assert expiring == {"n": 2}
     text = eml.read_text()
     tokens = [text[i + len("/report/") : i + len("/report/") + 43] for i in _find_all(text, "/report/")]

@@ -55,6 +55,10 @@ def test_terminal_states_are_reported_plainly(status: str, database_url: str, pg
     assert body["data"]["status"] == status
     assert body["data"]["message"]
     assert "Retry-After" not in headers
+    if status == "failed":  # DESIGN §3: the poll succeeds; the data carries the error
+        assert body["data"]["error"] == {"code": "GENERATION_FAILED", "message": body["data"]["message"]}
+    else:
+        assert "error" not in body["data"]
 
 
 def test_unknown_malformed_expired_and_revoked_tokens_are_one_identical_404(

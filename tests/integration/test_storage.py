@@ -41,34 +41,20 @@ def test_the_download_link_fetches_the_pdf_as_an_attachment_and_expires_within_f
     key = storage.pdf_key(uuid.uuid4(), 1)
     storage.put_pdf_if_absent(key, PDF)
 
-    url = storage.presigned_pdf_url(key, ttl_s=3600, filename='Ada\'s "report"\r\nX-Evil: 1.pdf')
+    url = storage.presigned_pdf_url(key, ttl_s=3600)
 
     query = parse_qs(urlsplit(url).query)
     assert 0 < int(query["X-Amz-Expires"][0]) <= 300
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a loopback moto URL
         assert response.read() == PDF
         assert response.headers["Content-Type"] == "application/pdf"
-        assert response.headers["Content-Disposition"] == 'attachment; filename="Ada-s-report-X-Evil-1.pdf"'
+        assert response.headers["Content-Disposition"] == 'attachment; filename="reckoning-report.pdf"'
 
 
 def test_a_short_ttl_is_kept(report_bucket: str) -> None:
     url = storage.presigned_pdf_url(storage.pdf_key(uuid.uuid4(), 1), ttl_s=60)
 
     assert parse_qs(urlsplit(url).query)["X-Amz-Expires"] == ["60"]
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("report.pdf", "report.pdf"),
-        ("Zoë's reckoning", "Zo-s-reckoning.pdf"),
-        ("../../etc/passwd", "etc-passwd.pdf"),
-        ("", "reckoning-report.pdf"),
-        ("日本", "reckoning-report.pdf"),
-    ],
-)
-def test_download_file_names_are_plain_ascii(given: str, expected: str) -> None:
-    assert storage.safe_filename(given) == expected
 
 
 def test_a_missing_bucket_is_a_transient_failure_so_the_work_is_retried(moto_server: str) -> None:

@@ -73,7 +73,7 @@ def repo_template() -> tpl.Template:
 def test_the_built_template_points_each_function_and_layer_at_its_built_folder() -> None:
     source = small_template()
 
-    built = artifacts.rewrite(source, {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(source, ["Api", "Common"])
 
     assert built["Resources"]["Api"]["Properties"]["CodeUri"] == "Api"
     assert built["Resources"]["Common"]["Properties"]["ContentUri"] == "Common"
@@ -81,7 +81,7 @@ def test_the_built_template_points_each_function_and_layer_at_its_built_folder()
 
 
 def test_build_metadata_is_dropped_and_other_metadata_kept() -> None:
-    built = artifacts.rewrite(small_template(), {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(small_template(), ["Api", "Common"])
 
     assert built["Resources"]["Api"]["Metadata"] == {"LocalUrlPath": "/hooks"}
     assert "Metadata" not in built["Resources"]["Common"]
@@ -89,7 +89,7 @@ def test_build_metadata_is_dropped_and_other_metadata_kept() -> None:
 
 def test_everything_but_code_locations_survives_the_rewrite_unchanged() -> None:
     source = small_template()
-    built = artifacts.rewrite(source, {"Api": "Api", "Common": "Common"})
+    built = artifacts.rewrite(source, ["Api", "Common"])
 
     expected = copy.deepcopy(source)
     expected["Resources"]["Api"]["Properties"]["CodeUri"] = "Api"
@@ -110,7 +110,7 @@ def test_intrinsic_functions_are_written_in_long_form_and_read_back_identically(
 
 
 def test_functions_take_globals_and_only_the_templates_own_layers_count() -> None:
-    api = tpl.parse(textwrap.dedent(SMALL_TEMPLATE), ROOT / "template.yaml").functions["Api"]
+    api = tpl.load(ROOT / "template.yaml", text=textwrap.dedent(SMALL_TEMPLATE)).functions["Api"]
 
     assert (api.runtime, api.architecture, api.handler) == ("python3.13", "arm64", "app.lambda_handler")
     assert api.layers == ("Common",), "the global layer is kept; a layer ARN from elsewhere is not built here"
@@ -120,7 +120,7 @@ def test_a_function_without_local_code_cannot_be_built() -> None:
     text = textwrap.dedent(SMALL_TEMPLATE).replace("CodeUri: functions/api/", "CodeUri: {Bucket: b, Key: k}")
 
     with pytest.raises(tpl.TemplateError, match="Api: CodeUri must be a local folder"):
-        plan.make(ROOT, tpl.parse(text, ROOT / "template.yaml"), repo_pyproject())
+        plan.make(ROOT, tpl.load(ROOT / "template.yaml", text=text), repo_pyproject())
 
 
 # ---------------------------------------------------------------- the dependency table

@@ -271,6 +271,60 @@ def test_sqs_batches_delete_successes_redeliver_failures_and_dead_letter_them(
     assert remaining == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
 
 
+# Records when each invocation ran and how many records it got; takes a while, as a report does.
+SLOW_HANDLER = """
+import json
+import os
+import time
+
+
+def handler(event, context):
+    started = time.monotonic()
+    time.sleep(0.4)
+    with open(os.environ["DELIVERIES"], "a") as out:
+        out.write(json.dumps({"records": len(event["Records"]), "start": started, "end": time.monotonic()}) + "\\n")
+    return {"batchItemFailures": []}
+"""
+
+
+def test_sqs_batch_size_and_maximum_concurrency_are_honoured(start_stack: StartStack, tmp_path: Path) -> None:
+    write_function(tmp_path, "slow", SLOW_HANDLER)
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        textwrap.dedent(f"""
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          WorkQueue:
+            Type: AWS::SQS::Queue
+          SlowFunction:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: slow/
+              Handler: app.handler
+              Environment: {{Variables: {{DELIVERIES: {tmp_path / "deliveries.jsonl"}}}}}
+              Events:
+                Work:
+                  Type: SQS
+                  Properties:
+                    Queue: !GetAtt WorkQueue.Arn
+                    BatchSize: 1
+                    ScalingConfig: {{MaximumConcurrency: 2}}
+                    FunctionResponseTypes: [ReportBatchItemFailures]
+        """)
+    )
+    stack = start_stack(template_path=template, serve_http=False)
+    assert stack.aws is not None and stack.template is not None
+    url = stack.template.queues["WorkQueue"].url
+    stack.aws.sqs().send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": "job"} for n in range(6)])
+
+    runs = wait_for(lambda: len(found := deliveries(template)) == 6 and found)
+
+    assert [run["records"] for run in runs] == [1] * 6  # one record per invocation
+    edges = sorted([(run["start"], 1) for run in runs] + [(run["end"], -1) for run in runs])
+    running = [sum(change for _, change in edges[: n + 1]) for n in range(len(edges))]
+    assert max(running) == 2  # at most MaximumConcurrency at once, and it does run that many
+
+
 def test_sqs_records_look_like_what_lambda_delivers(start_stack: StartStack, worker_template: Path) -> None:
     stack = start_stack(template_path=worker_template, serve_http=False)
     assert stack.aws is not None and stack.template is not None
@@ -337,7 +391,9 @@ def test_a_rate_schedule_invokes_with_a_scheduled_event_until_stopped() -> None:
     assert events[0]["resources"] == ["arn:aws:scheduler:eu-west-1:123456789012:schedule/default/Sweeper-Every"]
 
 
-def test_s3_objects_survive_a_restart_of_the_stack(start_stack: StartStack, tmp_path: Path) -> None:
+def test_s3_objects_survive_a_restart_of_the_stack_and_deleted_ones_do_not(
+    start_stack: StartStack, tmp_path: Path
+) -> None:
     template = tmp_path / "template.yaml"
     template.write_text(
         textwrap.dedent("""
@@ -359,3 +415,11 @@ def test_s3_objects_survive_a_restart_of_the_stack(start_stack: StartStack, tmp_
     stored = second.aws.s3().get_object(Bucket="reports-123456789012", Key="pdf/r1.pdf")["Body"].read()
     assert stored == b"%PDF-1.7"
     assert (tmp_path / "state" / "s3" / "reports-123456789012" / "pdf" / "r1.pdf").read_bytes() == b"%PDF-1.7"
+
+    # Deleted (e.g. erased) objects leave the state folder too, and do not come back at the next start.
+    second.aws.s3().delete_object(Bucket="reports-123456789012", Key="pdf/r1.pdf")
+    second.stop()
+    assert not (tmp_path / "state" / "s3" / "reports-123456789012" / "pdf" / "r1.pdf").exists()
+    third = start_stack(template_path=template, serve_http=False)
+    assert third.aws is not None
+    assert "Contents" not in third.aws.s3().list_objects_v2(Bucket="reports-123456789012")

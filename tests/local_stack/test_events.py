@@ -199,7 +199,6 @@ Resources:
       Events:
         One: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: "/items/{id}", Method: GET}}
         New: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /items/new, Method: GET}}
-        Files: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: "/files/{path+}", Method: ANY}}
   Hook:
     Type: AWS::Serverless::Function
     Metadata: {LocalUrlPath: /webhooks/stripe}
@@ -250,13 +249,13 @@ PAGES = (
 
 @pytest.fixture
 def gateway(recorder: Recorder) -> Gateway:
-    template = tpl.parse(textwrap.dedent(TEMPLATE), Path("/nowhere/template.yaml"))
+    template = tpl.load(Path("/nowhere/template.yaml"), text=textwrap.dedent(TEMPLATE))
     return Gateway(template, recorder, "http://127.0.0.1:3000")
 
 
 @pytest.fixture
 def with_pages(recorder: Recorder) -> Gateway:
-    template = tpl.parse(textwrap.dedent(TEMPLATE), Path("/nowhere/template.yaml"))
+    template = tpl.load(Path("/nowhere/template.yaml"), text=textwrap.dedent(TEMPLATE))
     return Gateway(template, recorder, "http://127.0.0.1:3000", PAGES)
 
 
@@ -275,12 +274,13 @@ def test_a_literal_route_wins_over_a_parameter_route(gateway: Gateway, recorder:
     assert param["pathParameters"] == {"id": "42"}
 
 
-def test_a_greedy_parameter_takes_the_rest_of_the_path_for_any_method(gateway: Gateway, recorder: Recorder) -> None:
-    gateway.handle(request("DELETE", "/files/a/b/c.txt"))
+def test_a_path_parameter_is_one_segment_percent_decoded(gateway: Gateway, recorder: Recorder) -> None:
+    gateway.handle(request("GET", "/items/a%20b"))
+    nested = gateway.handle(request("GET", "/items/a/b"))
 
     ((_, event),) = recorder.calls
-    assert event["routeKey"] == "ANY /files/{path+}"
-    assert event["pathParameters"] == {"path": "a/b/c.txt"}
+    assert event["pathParameters"] == {"id": "a b"}
+    assert nested.status == 404
 
 
 def test_the_event_carries_the_client_address_and_forwarding_headers(gateway: Gateway, recorder: Recorder) -> None:
@@ -361,8 +361,9 @@ def test_cors_headers_of_responses_come_from_the_configuration_not_the_function(
 
 
 def test_without_a_cors_configuration_a_preflight_is_routed_like_any_request(recorder: Recorder) -> None:
-    bare = tpl.parse(
-        textwrap.dedent("""
+    bare = tpl.load(
+        Path("/nowhere/template.yaml"),
+        text=textwrap.dedent("""
         Resources:
           F:
             Type: AWS::Serverless::Function
@@ -370,16 +371,15 @@ def test_without_a_cors_configuration_a_preflight_is_routed_like_any_request(rec
               Handler: app.h
               CodeUri: .
               Events:
-                All: {Type: HttpApi, Properties: {Path: "/x", Method: ANY}}
+                Options: {Type: HttpApi, Properties: {Path: "/x", Method: OPTIONS}}
         """),
-        Path("/nowhere/template.yaml"),
     )
     gateway = Gateway(bare, recorder, "http://127.0.0.1:3000")
 
     gateway.handle(request("OPTIONS", "/x", origin="https://app.example", access_control_request_method="GET"))
 
     ((_, event),) = recorder.calls
-    assert event["routeKey"] == "ANY /x"
+    assert event["routeKey"] == "OPTIONS /x"
 
 
 def test_a_crashing_local_page_becomes_the_apps_500_envelope(with_pages: Gateway) -> None:

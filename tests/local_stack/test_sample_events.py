@@ -26,6 +26,8 @@ EXPECTED: dict[str, Any] = {
     "submit/post_reckoning_invalid": 400,
     "report/get_report": 404,
     "report/get_report_pdf": 404,
+    "report/get_report_export": 404,
+    "report/delete_report": 404,
     "report/post_report_links": 202,
     "checkout/post_checkout": 404,
     "webhook/stripe_checkout_completed": 400,  # its signature is older than the 300 s tolerance

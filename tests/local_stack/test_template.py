@@ -15,7 +15,7 @@ ENDPOINT = "http://127.0.0.1:5999"
 
 
 def parse(text: str, parameters: dict[str, str] | None = None) -> tpl.Template:
-    return tpl.parse(textwrap.dedent(text), ROOT / "inline.yaml", parameters=parameters, endpoint_url=ENDPOINT)
+    return tpl.load(ROOT / "inline.yaml", text=textwrap.dedent(text), parameters=parameters, endpoint_url=ENDPOINT)
 
 
 # ---------------------------------------------------------------- YAML tags and intrinsic functions
@@ -81,11 +81,21 @@ def test_an_intrinsic_function_the_template_does_not_use_fails_loudly(value: str
             " Environment: {Variables: {T: !Ref Topic}}}}\n  Topic: {Type: AWS::SNS::Topic}",
             "Ref Topic: a AWS::SNS::Topic has no local counterpart",
         ),
+        (
+            "Resources:\n  F: {Type: AWS::Serverless::Function, Properties: {Handler: a.h, CodeUri: .,"
+            " Events: {E: {Type: HttpApi, Properties: {Path: /x, Method: ANY}}}}}",
+            "F.E: ANY and greedy",
+        ),
+        (
+            "Resources:\n  F: {Type: AWS::Serverless::Function, Properties: {Handler: a.h, CodeUri: .,"
+            " Events: {E: {Type: HttpApi, Properties: {Path: '/files/{path+}', Method: GET}}}}}",
+            "F.E: ANY and greedy",
+        ),
     ],
 )
 def test_a_template_the_local_tools_cannot_read_is_refused_with_the_reason(text: str, message: str) -> None:
     with pytest.raises(tpl.TemplateError, match=message):
-        tpl.parse(text, ROOT / "inline.yaml")
+        tpl.load(ROOT / "inline.yaml", text=text)
 
 
 # ---------------------------------------------------------------- the real template.yaml
@@ -318,7 +328,7 @@ Resources:
       CodeUri: .
       Events:
         Get: {Type: HttpApi, Properties: {Path: "/items/{id}", Method: get}}
-        Any: {Type: HttpApi, Properties: {Path: "/files/{path+}", Method: ANY}}
+        Post: {Type: HttpApi, Properties: {Path: "/items", Method: POST}}
   Hook:
     Type: AWS::Serverless::Function
     Metadata: {LocalUrlPath: /webhooks/stripe/}
@@ -341,7 +351,7 @@ Resources:
 def test_http_api_events_become_routes_with_api_gateway_route_keys() -> None:
     routes = [route.route_key for route in parse(EVENTS).function("Api").routes]
 
-    assert routes == ["GET /items/{id}", "ANY /files/{path+}"]
+    assert routes == ["GET /items/{id}", "POST /items"]
 
 
 def test_function_urls_are_served_at_their_local_path_or_a_default_one() -> None:

@@ -63,6 +63,11 @@ class StripeStub:
     - Switches for a test: `fail_next(status, times)` answers the next creates with that status as Stripe
       would (429 rate limit, 500 saved under the key, 502/503/504 not saved); `delay_s` makes every answer
       that late (the work is done first, as when a response is lost to a client timeout).
+
+    GET /v1/checkout/sessions/{id} and POST /v1/checkout/sessions/{id}/expire keep a session's state: `open`
+    until its `expires_at` passes (then `expired`) or the person pays (`pay(id)`: `complete`). "A Checkout
+    Session can be expired when it is in one of these statuses: open"; any other gets a 400
+    `invalid_request_error`, an unknown id a 404 `resource_missing`.
     """
 
     def __init__(self, amount: int = 2900, currency: str = "eur", api_key: str = "sk_test_reckoning") -> None:
@@ -70,6 +75,7 @@ class StripeStub:
         self.delay_s = 0.0
         self._failures: list[int] = []
         self._saved: dict[str, _Saved] = {}
+        self._sessions: dict[str, dict[str, Any]] = {}  # by id, as they are now
         self._lock = threading.Lock()
         self.server = StubServer(self._respond)
 
@@ -85,6 +91,24 @@ class StripeStub:
         with self._lock:
             return [saved.reply.body for saved in self._saved.values() if saved.reply.status == 200]
 
+    def session(self, session_id: str) -> dict[str, Any]:
+        """The session as Stripe holds it now."""
+        with self._lock:
+            return _current(self._sessions[session_id])
+
+    def pay(self, session_id: str, payment_intent: str) -> None:
+        """The person completes the session's payment on Stripe's page (only an open session can be paid)."""
+        with self._lock:
+            session = self._sessions[session_id]
+            if _current(session)["status"] != "open":
+                raise ValueError(f"a {_current(session)['status']} session cannot be paid")
+            session.update(status="complete", payment_status="paid", payment_intent=payment_intent)
+
+    def lapse(self, session_id: str) -> None:
+        """The session's `expires_at` passes (Stripe expires it)."""
+        with self._lock:
+            self._sessions[session_id]["expires_at"] = int(time.time()) - 1
+
     def fail_next(self, status: int, times: int = 1) -> None:
         with self._lock:
             self._failures.extend([status] * times)
@@ -95,10 +119,13 @@ class StripeStub:
         return reply
 
     def _answer(self, request: Request) -> Reply:
-        if request.path != "/v1/checkout/sessions" or request.method != "POST":
-            return _error(404, {"type": "invalid_request_error", "message": "Unrecognized request URL"})
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return _error(401, {"type": "invalid_request_error", "message": "Invalid API Key provided"})
+        found = _SESSION_PATH.fullmatch(request.path)
+        if found and (request.method, found["action"]) in {("GET", None), ("POST", "/expire")}:
+            return self._existing(found["id"], expire=found["action"] is not None)
+        if request.path != "/v1/checkout/sessions" or request.method != "POST":
+            return _error(404, {"type": "invalid_request_error", "message": "Unrecognized request URL"})
         params = sorted(parse_qsl(request.body.decode(), keep_blank_values=True))
         key = request.headers.get("idempotency-key", str(uuid.uuid4()))
         with self._lock:
@@ -112,8 +139,24 @@ class StripeStub:
             if refused is not None:
                 return refused
             reply = _error(500, _API_ERROR) if failure == 500 else Reply(200, self._session(request.form()))
-            self._saved[key] = _Saved(params, reply)
+            self._saved[key] = _Saved(params, copy.deepcopy(reply))
+            if reply.status == 200:
+                self._sessions[reply.body["id"]] = copy.deepcopy(reply.body)
             return reply
+
+    def _existing(self, session_id: str, *, expire: bool) -> Reply:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                missing = {"type": "invalid_request_error", "code": "resource_missing", "param": "session"}
+                return _error(404, {**missing, "message": f"No such checkout.session: '{session_id}'"})
+            if expire:
+                if _current(session)["status"] != "open":
+                    # Stripe documents the rule (only an open session), not its wording.
+                    message = "Only Checkout Sessions with a status of open can be expired."
+                    return _error(400, {"type": "invalid_request_error", "message": message})
+                session["status"] = "expired"
+            return Reply(200, _current(session))
 
     def _session(self, form: dict[str, list[str]]) -> dict[str, Any]:
         session = fixture("checkout_session")
@@ -133,6 +176,16 @@ class StripeStub:
             payment_intent=None,
         )
         return session
+
+
+_SESSION_PATH = re.compile(r"/v1/checkout/sessions/(?P<id>cs_[A-Za-z0-9_]+)(?P<action>/expire)?")
+
+
+def _current(session: dict[str, Any]) -> dict[str, Any]:
+    """An open session whose expires_at has passed is expired (Stripe expires it then)."""
+    if session["status"] == "open" and session["expires_at"] <= time.time():
+        session["status"] = "expired"
+    return copy.deepcopy(session)
 
 
 def _error(status: int, error: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:

@@ -28,6 +28,7 @@ def test_every_http_route_of_the_template_is_documented() -> None:
         "/webhooks/stripe",
         "/api/report/{token}",
         "/api/report/{token}/pdf",
+        "/api/report/{token}/export",
         "/api/report/links",
     }
 

@@ -29,11 +29,12 @@ DEPLOY_PARAMETER = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:stand-i
 
 # The specification: removing any one of these from a function's production environment stops its cold start.
 REQUIRED = {
-    "submit": ("DATABASE_SECRET_ARN", "CORS_ORIGIN"),
-    "report": ("DATABASE_SECRET_ARN", "CORS_ORIGIN", "REPORT_BUCKET"),
+    "submit": ("DATABASE_SECRET_ARN", "CORS_ORIGIN", "DIGEST_KEY_ARN"),
+    "report": ("DATABASE_SECRET_ARN", "CORS_ORIGIN", "REPORT_BUCKET", "DIGEST_KEY_ARN"),
     "checkout": (
         "DATABASE_SECRET_ARN",
         "CORS_ORIGIN",
+        "DIGEST_KEY_ARN",
         "APP_BASE_URL",
         "STRIPE_SECRET_KEY_ARN",
         "PRICE_AMOUNT",
@@ -48,7 +49,7 @@ REQUIRED = {
         "APP_BASE_URL",
         "EMAIL_FROM",
     ),
-    "sweeper": ("DATABASE_SECRET_ARN", "REPORT_QUEUE_URL"),
+    "sweeper": ("DATABASE_SECRET_ARN", "REPORT_QUEUE_URL", "REPORT_BUCKET"),
 }
 # Every variable any function reads or the template sets: cleared before each boot, so nothing leaks in.
 _ALL = {name for fn in FUNCTIONS.values() for name in (*fn.environment, *fn.dropped_environment)} | {
@@ -59,6 +60,7 @@ _ALL = {name for fn in FUNCTIONS.values() for name in (*fn.environment, *fn.drop
     "ANTHROPIC_BASE_URL",
     "RESEND_API_KEY",
     "STRIPE_PRICE_ID",
+    "DIGEST_KEY",
 }
 
 
@@ -124,8 +126,9 @@ def test_every_missing_setting_is_named_at_once(environment: Callable[[dict[str,
         boot("checkout")
 
     assert str(refused.value) == (
-        "production needs DATABASE_URL or DATABASE_SECRET_ARN; CORS_ORIGIN; APP_BASE_URL; "
-        "STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_ARN; STRIPE_PRICE_ID or PRICE_AMOUNT; STRIPE_PRICE_ID or PRICE_CURRENCY"
+        "production needs DATABASE_URL or DATABASE_SECRET_ARN; CORS_ORIGIN; DIGEST_KEY or DIGEST_KEY_ARN; "
+        "APP_BASE_URL; STRIPE_SECRET_KEY or STRIPE_SECRET_KEY_ARN; STRIPE_PRICE_ID or PRICE_AMOUNT; "
+        "STRIPE_PRICE_ID or PRICE_CURRENCY"
     )
 
 
@@ -136,6 +139,7 @@ def test_every_missing_setting_is_named_at_once(environment: Callable[[dict[str,
         ("webhook", "STRIPE_WEBHOOK_SECRET_ARN", {"STRIPE_WEBHOOK_SECRET": "whsec_x"}),
         ("generate", "ANTHROPIC_API_KEY_ARN", {"ANTHROPIC_API_KEY": "sk-ant-x"}),
         ("submit", "DATABASE_SECRET_ARN", {"DATABASE_URL": "postgresql://db.internal/reckoning"}),
+        ("report", "DIGEST_KEY_ARN", {"DIGEST_KEY": "a-long-random-key"}),
     ],
 )
 def test_a_secret_may_be_given_by_value_instead_of_by_arn(

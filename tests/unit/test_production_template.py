@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reckoning.cli import build_parser
+from reckoning.config import Settings
 from reckoning_local.template import load_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +102,26 @@ def test_commands_named_in_the_template_exist() -> None:
     named = re.findall(r"`reckoning ([a-z-]+)", (ROOT / "template.yaml").read_text())
     assert named
     assert set(named) <= commands
+
+
+def test_the_pdf_lifecycle_rule_agrees_with_the_retention_purge() -> None:
+    rules = {r["Id"]: r for r in RESOURCES["ReportBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireOldPdfs"]["ExpirationInDays"] == {"Ref": "RetentionDays"}
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["RETENTION_DAYS"] == {"Ref": "RetentionDays"}
+    assert variables["UNPAID_RETENTION_DAYS"] == {"Ref": "UnpaidRetentionDays"}
+    fields = Settings.model_fields
+    assert TEMPLATE["Parameters"]["RetentionDays"]["Default"] == fields["retention_days"].default
+    assert TEMPLATE["Parameters"]["UnpaidRetentionDays"]["Default"] == fields["unpaid_retention_days"].default
+
+
+@pytest.mark.parametrize("function_id", ["ReportFunction", "SweeperFunction", "GenerateFunction"])
+def test_functions_that_erase_pdfs_may_list_and_delete_every_version(function_id: str) -> None:
+    policies = FUNCTIONS[function_id]["Properties"]["Policies"]
+    statements = [s for policy in policies if "Statement" in policy for s in policy["Statement"]]
+    actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions"} <= actions
+
+
+def test_browsers_may_send_delete_to_the_api() -> None:
+    assert "DELETE" in RESOURCES["HttpApi"]["Properties"]["CorsConfiguration"]["AllowMethods"]

@@ -20,7 +20,7 @@ class Payment:
     reckoning_id: UUID
     generation: int
     checkout_session_id: str
-    checkout_url: str  # every session we record has one
+    checkout_url: str | None  # every session we record has one, until an erasure clears it
     payment_intent_id: str | None
     amount: int
     currency: str
@@ -96,3 +96,8 @@ def finish_event(
 def has_unmatched_refund(conn: Connection, payment_intent_id: str) -> bool:
     """A full refund of this payment intent arrived before the payment's own event."""
     return first(conn, "unmatched_refund_for_intent", dict, payment_intent_id=payment_intent_id) is not None
+
+
+def still_paid(conn: Connection, reckoning_id: UUID) -> bool:
+    """Some payment for the reckoning is paid (and not refunded)."""
+    return first(conn, "paid_payment_of", dict, reckoning_id=reckoning_id) is not None

@@ -60,17 +60,29 @@ def claim(conn: Connection, reckoning_id: UUID, lease_s: int, reason: str) -> Re
     return first(conn, "claim", Reckoning.from_row, id=reckoning_id, lease_s=lease_s, reason=reason)
 
 
-def release_lease(conn: Connection, reckoning_id: UUID) -> bool:
-    return changed(conn, "release_lease", id=reckoning_id)
+def release_lease(conn: Connection, reckoning_id: UUID, attempt: int, retry_in_s: int) -> bool:
+    """The lease of claim `attempt` ends in `retry_in_s` seconds, when SQS hands the failed message back."""
+    return changed(conn, "release_lease", id=reckoning_id, attempt=attempt, retry_in_s=retry_in_s)
 
 
-def finish(conn: Connection, reckoning_id: UUID, status: Status, reason: str | None = None) -> bool:
-    """generating → ready or needs_review."""
-    return changed(conn, "finish", id=reckoning_id, status=str(status), reason=reason)
+def holds_claim(conn: Connection, reckoning_id: UUID, attempt: int) -> bool:
+    """Claim `attempt` still stands (generating, claimed by no one since); the row stays locked until commit."""
+    return first(conn, "holds_claim", lambda row: True, id=reckoning_id, attempt=attempt) is not None
 
 
-def fail(conn: Connection, reckoning_id: UUID, reason: str) -> bool:
-    return changed(conn, "fail", id=reckoning_id, reason=reason)
+def finish(conn: Connection, reckoning_id: UUID, attempt: int, status: Status, reason: str | None = None) -> bool:
+    """generating → ready or needs_review, by the holder of claim `attempt`."""
+    return changed(conn, "finish", id=reckoning_id, attempt=attempt, status=str(status), reason=reason)
+
+
+def fail(conn: Connection, reckoning_id: UUID, attempt: int, reason: str) -> bool:
+    """generating → failed, by the holder of claim `attempt`."""
+    return changed(conn, "fail", id=reckoning_id, attempt=attempt, reason=reason)
+
+
+def fail_unclaimed(conn: Connection, reckoning_id: UUID, reason: str) -> bool:
+    """paid, or generating with its lease run out → failed: the last receive ended before a claim."""
+    return changed(conn, "fail_unclaimed", id=reckoning_id, reason=reason)
 
 
 def refund(conn: Connection, reckoning_id: UUID) -> bool:
@@ -80,3 +92,47 @@ def refund(conn: Connection, reckoning_id: UUID) -> bool:
 def reopen(conn: Connection, reckoning_id: UUID, reason: str, *, only_failed: bool = False) -> bool:
     """Back to paid, for a new report; `only_failed`: only a failed one (a replayed dead letter)."""
     return changed(conn, "reopen_failed" if only_failed else "reopen", id=reckoning_id, reason=reason)
+
+
+def begin_erasure(conn: Connection, reckoning_id: UUID, reason: str) -> bool:
+    """Clear the personal fields: → erasing. False when it is unknown, or erasing or erased already."""
+    return changed(conn, "begin_erasure", id=reckoning_id, reason=reason)
+
+
+def finish_erasure(conn: Connection, reckoning_id: UUID) -> bool:
+    return changed(conn, "finish_erasure", id=reckoning_id)
+
+
+def hold(conn: Connection, reckoning_id: UUID) -> bool:
+    """Lock the reckoning for this transaction if it is not being erased; False when it is (or unknown)."""
+    return first(conn, "hold", dict, id=reckoning_id) is not None
+
+
+def due_for_erasure(conn: Connection, unpaid_days: int, days: int, limit: int) -> list[UUID]:
+    """Erasures to finish, then reckonings kept past their retention, oldest first."""
+    return every(
+        conn, "due_for_erasure", lambda row: UUID(str(row["id"])), unpaid_days=unpaid_days, days=days, limit=limit
+    )
+
+
+def ids_of_address(conn: Connection, email: str) -> list[UUID]:
+    """Every reckoning of the address that is not erased, oldest first."""
+    return every(conn, "reckoning_ids_of_address", lambda row: UUID(str(row["id"])), email=email)
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """Work nobody has touched for the stale period: `since` it became paid or its lease ended."""
+
+    id: UUID
+    status: Status
+    since: datetime
+    periods: int  # whole stale periods since then
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Stale:
+        return cls(**{**row, "status": Status(row["status"])})
+
+
+def stale(conn: Connection, stale_s: int, limit: int) -> list[Stale]:
+    return every(conn, "stale_work", Stale.from_row, stale_s=stale_s, limit=limit)

@@ -41,7 +41,7 @@ class HolderView:
         return cls(status=Status(row["status"]), report=report, **{name: row[name] for name in own})
 
 
-def insert(conn: Connection, token_hash: bytes, reckoning_id: UUID, purpose: str, expires_at: datetime | None) -> None:
+def insert(conn: Connection, token_hash: bytes, reckoning_id: UUID, purpose: str, expires_at: datetime) -> None:
     changed(
         conn, "insert_token", token_hash=token_hash, reckoning_id=reckoning_id, purpose=purpose, expires_at=expires_at
     )

@@ -80,6 +80,8 @@ def start_checkout(
             result = _result(latest)
             done(conn, reckoning.id, result)
             return result
+    if latest is not None and latest.status == PaymentStatus.OPEN:
+        _expire(database, provider, latest)
     generation = 1 if latest is None else latest.generation + 1
     slot = slot_at(reckoning.created_at, now)
     log = {"reckoning_id": str(reckoning.id), "generation": generation, "slot": slot.index}
@@ -120,7 +122,18 @@ def _reusable(payment: Payment, now: datetime) -> bool:
     return payment.status == PaymentStatus.OPEN and payment.expires_at - now > _MIN_REMAINING
 
 
+def _expire(database: db.Database, provider: Checkout, payment: Payment) -> None:
+    """A new session only once the previous one can no longer be paid: else a person could pay both."""
+    if provider.expire_session(payment.checkout_session_id) == "complete":
+        # Paid (or being paid) just now: its webhook marks the reckoning paid; no second session.
+        raise errors.Conflict("the previous checkout session was completed")
+    with database.transaction() as conn:
+        payments.set_status(conn, payment.id, PaymentStatus.EXPIRED, [PaymentStatus.OPEN])
+
+
 def _result(payment: Payment) -> CheckoutResult:
+    if payment.checkout_url is None:  # erased: unreachable through a live token, whatever the race
+        raise errors.Gone("the checkout session was erased")
     return CheckoutResult(
         checkout_url=payment.checkout_url,
         session_id=payment.checkout_session_id,

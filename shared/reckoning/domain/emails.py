@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from reckoning import db, errors
-from reckoning.db import emails
+from reckoning.db import emails, reckonings
 from reckoning.db.reckonings import Reckoning
 from reckoning.db.reports import StoredReport
 from reckoning.domain import tokens
@@ -61,11 +61,20 @@ def send_once(
 
 
 def announce_report(
-    database: db.Database, mailer: Mailer, reckoning: Reckoning, report: StoredReport, key: str
+    database: db.Database,
+    mailer: Mailer,
+    reckoning: Reckoning,
+    report: StoredReport,
+    key: str,
+    check: Callable[[db.Connection], None] = lambda conn: None,
 ) -> str | None:
-    """Email a fresh link to the released report, once per `key`."""
+    """Email a fresh link to the released report, once per `key`. `check` runs first, in the transaction that
+    mints the link: raising there (the worker's claim is gone, e.g. refunded) mints and sends nothing."""
 
     def letter(conn: db.Connection) -> Letter:
+        if not reckonings.hold(conn, reckoning.id):
+            raise errors.Gone("erased before its email")
+        check(conn)
         link = tokens.report_link(tokens.mint(conn, reckoning.id, "email_link"))
         return Letter(reckoning.email, compose_report_ready(reckoning.name, link, report.report.title))
 

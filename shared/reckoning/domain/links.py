@@ -6,7 +6,6 @@ links and sends one email. Whatever the address, the caller sees the same 202.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import timedelta
 from uuid import UUID
@@ -15,6 +14,7 @@ from reckoning import db
 from reckoning.config import settings
 from reckoning.db import outbox, rate_limits, reckonings
 from reckoning.domain import rate_limit, tokens
+from reckoning.domain.digests import digest
 from reckoning.domain.emails import Letter, send_once
 from reckoning.models.job import LinksJob
 from reckoning.observability import logger
@@ -24,21 +24,17 @@ from reckoning.providers.email import Mailer, compose_report_links
 _WINDOW_S = 600
 
 
-def _address_digest(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-
-
 def request_links(database: db.Database, email: str) -> bool:
     """Queue a links email when the address has paid reckonings; True when a job was queued.
 
     One transaction with the same statements for any address: it always counts the request against the
     address's own (silent) limit, and a known address adds one row to it, not a round trip or a commit.
     """
-    digest = _address_digest(email)
-    key = f"links:{digest}:{int(time.time()) // _WINDOW_S}"
+    address = digest(email.strip().lower())  # keys and counters name the address by its keyed digest only
+    key = f"links:{address}:{int(time.time()) // _WINDOW_S}"
     s = settings()
     with database.transaction() as conn:
-        requests, _ = rate_limits.hit(conn, rate_limit.bucket("links-email", digest), s.rate_limit_window_s)
+        requests, _ = rate_limits.hit(conn, rate_limit.bucket("links-email", address), s.rate_limit_window_s)
         if requests > s.rate_limit_links:
             return False
         job = LinksJob(reckoning_id=UUID(int=0), request_id=key)  # the statement puts the reckoning's id in
@@ -55,6 +51,7 @@ def send_links(database: db.Database, job: LinksJob, mailer: Mailer) -> None:
         links = [
             (f"Reckoning of {r.created_at:%d %B %Y}", tokens.report_link(tokens.mint(conn, r.id, "email_link", ttl)))
             for r in found
+            if reckonings.hold(conn, r.id)  # one being erased meanwhile gets no link
         ]
         return Letter(owner.email, compose_report_links(links)) if owner and links else None
 

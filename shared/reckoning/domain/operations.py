@@ -25,7 +25,11 @@ def regenerate(database: db.Database, queue: Queue, reckoning_id: UUID) -> None:
     """Withdraw the current report and queue a new generation (the next version replaces it)."""
     with database.transaction() as conn:
         if not reckonings.reopen(conn, reckoning_id, "regenerate requested by an operator"):
-            raise errors.Conflict("only paid, generating, ready, failed or held reckonings can be regenerated")
+            # A worker with a live lease would release its version and email it too: two versions, two emails.
+            raise errors.Conflict(
+                "only a paid, ready, failed or held reckoning can be regenerated, or a generating one whose"
+                " worker's lease has run out (none is generating it now)"
+            )
         reports.withdraw(conn, reckoning_id)
         job = GenerateJob(reckoning_id=reckoning_id, reason="retry")
         outbox.enqueue(conn, job, f"retry:{reckoning_id}:{time.time_ns()}")
@@ -47,10 +51,12 @@ def resend_link(database: db.Database, mailer: Mailer, reckoning_id: UUID) -> st
 
 
 def timeline_of(database: db.Database, reckoning_id: UUID) -> list[timeline.Entry]:
+    """Also of an erased reckoning: its story holds nothing personal."""
     with database.transaction() as conn:
-        if reckonings.by_id(conn, reckoning_id) is None:
-            raise errors.NotFound("no such reckoning")
-        return timeline.of(conn, reckoning_id)
+        entries = timeline.of(conn, reckoning_id)
+    if not entries:  # every reckoning has at least its first status
+        raise errors.NotFound("no such reckoning")
+    return entries
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,14 +178,18 @@ def _charge_refunded(conn: Connection, charge: dict[str, Any]) -> Outcome:
     payment = payments.by_intent_for_update(conn, intent) if intent else None
     if payment is None:  # kept as unmatched: applied when the payment's own event arrives
         return Outcome("unmatched", None, "no payment with this payment intent yet")
-    _refund(conn, payment)
-    return Outcome("applied", payment.reckoning_id)
+    return Outcome("applied", payment.reckoning_id, _refund(conn, payment))
 
 
-def _refund(conn: Connection, payment: Payment) -> None:
+def _refund(conn: Connection, payment: Payment) -> str | None:
+    """The payment is refunded; the reckoning only once no payment for it still stands (refunding a duplicate
+    payment leaves the person their report). Why the reckoning was left as it is, if it was."""
     payments.set_status(conn, payment.id, PaymentStatus.REFUNDED, [*_UNSETTLED, PaymentStatus.PAID])
+    if payments.still_paid(conn, payment.reckoning_id):
+        return "a duplicate payment refunded; another payment for the reckoning stands"
     if reckonings.refund(conn, payment.reckoning_id):
         tokens.revoke(conn, payment.reckoning_id)
+    return None
 
 
 _HANDLERS: dict[str, Callable[[Connection, dict[str, Any]], Outcome]] = {

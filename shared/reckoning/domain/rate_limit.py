@@ -9,7 +9,6 @@ routes as a whole (template.yaml), and a read is one indexed SELECT (docs/decisi
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from reckoning import db, errors
 from reckoning.config import settings
 from reckoning.db import rate_limits
+from reckoning.domain.digests import digest
 
 # Counters are pruned this long after their window started (or two windows, if windows are longer).
 KEEP_S = 24 * 3600
@@ -25,7 +25,7 @@ KEEP_S = 24 * 3600
 def limit_for(route_key: str) -> int:
     s = settings()
     match route_key:
-        case "POST /api/reckoning":
+        case "POST /api/reckoning" | "DELETE /api/report/{token}":  # the writes of a person
             return s.rate_limit_submit
         case "POST /api/checkout":
             return s.rate_limit_checkout
@@ -38,9 +38,8 @@ def limit_for(route_key: str) -> int:
 
 
 def bucket(route_key: str, client: str) -> str:
-    # The client IP is personal data: keep a digest, not the address.
-    digest = hashlib.sha256(client.encode()).hexdigest()[:32]
-    return f"{route_key}|{digest}"
+    # The client IP is personal data: keep a keyed digest, not the address.
+    return f"{route_key}|{digest(client)}"
 
 
 def _hit(database: db.Database, scope: str, client: str) -> tuple[int, int]:

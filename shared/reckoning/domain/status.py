@@ -10,7 +10,7 @@ from reckoning import db, errors
 from reckoning.config import settings
 from reckoning.domain import tokens
 from reckoning.domain.pdfs import ensure_pdf
-from reckoning.models.api import ReportStatus
+from reckoning.models.api import GenerationError, ReportStatus
 from reckoning.models.status import Status
 
 _PLAIN = {
@@ -38,6 +38,9 @@ def report_status(database: db.Database, token: str) -> StatusView:
         report = view.report
         body = ReportStatus(status=Status.READY, report=report.report, confidence=report.confidence)
         return StatusView(body, version=f"{report.id}-v{report.version}")
+    if view.status == Status.FAILED:
+        message = _PLAIN[Status.FAILED]
+        return StatusView(ReportStatus(status=Status.FAILED, message=message, error=GenerationError(message=message)))
     if view.status in _PLAIN:
         return StatusView(ReportStatus(status=view.status, message=_PLAIN[view.status]))
     elapsed = (datetime.now(UTC) - view.status_changed_at).total_seconds()

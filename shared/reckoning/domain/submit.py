@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from reckoning import db, errors
+from reckoning.config import settings
 from reckoning.db import reckonings
 from reckoning.domain import idempotency, tokens
 from reckoning.models import questionnaire
@@ -34,7 +37,8 @@ def submit(
     def store(done: idempotency.Done) -> SubmitResult:
         with database.transaction() as conn:
             reckoning_id = reckonings.insert(conn, request.email, request.name, current.version, answers)
-            token = tokens.mint(conn, reckoning_id, "report")
+            # The person's key to poll, pay and read: it lives as long as the reckoning's data may.
+            token = tokens.mint(conn, reckoning_id, "report", timedelta(days=settings().retention_days))
             result = SubmitResult(token=token, status=Status.AWAITING_PAYMENT, report_url=f"/api/report/{token}")
             done(conn, reckoning_id, result)
         logger.info("reckoning submitted", extra={"reckoning_id": str(reckoning_id)})

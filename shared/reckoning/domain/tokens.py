@@ -58,10 +58,8 @@ def report_link(token: str) -> str:
 
 
 def mint(conn: db.Connection, reckoning_id: UUID, purpose: Purpose, ttl: timedelta | None = None) -> str:
-    """A new token for the reckoning, valid for `ttl` (by default a report token's lifetime, REPORT_TOKEN_TTL_DAYS)."""
-    days = settings().report_token_ttl_days
-    if ttl is None and days:
-        ttl = timedelta(days=days)
+    """A new token for the reckoning, valid for `ttl` (by default an emailed link's, REPORT_TOKEN_TTL_DAYS)."""
     token = new_token()
-    tokens.insert(conn, hash_token(token), reckoning_id, purpose, datetime.now(UTC) + ttl if ttl else None)
+    expires_at = datetime.now(UTC) + (ttl or timedelta(days=settings().report_token_ttl_days))
+    tokens.insert(conn, hash_token(token), reckoning_id, purpose, expires_at)
     return token

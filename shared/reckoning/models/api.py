@@ -95,6 +95,13 @@ class SubmitResult(ApiModel):
     report_url: str
 
 
+class GenerationError(ApiModel):
+    """Why a paid reckoning has no report (the poll itself still succeeds: DESIGN §3)."""
+
+    code: Literal["GENERATION_FAILED"] = "GENERATION_FAILED"
+    message: str
+
+
 class ReportStatus(ApiModel):
     status: Status
     retry_after_seconds: int | None = Field(default=None, description="Poll again after this many seconds.")
@@ -102,6 +109,7 @@ class ReportStatus(ApiModel):
     confidence: float | None = None
     pdf_url: str | None = None
     message: str | None = None
+    error: GenerationError | None = Field(default=None, description="Only when the status is failed.")
 
 
 class LinksRequest(ApiModel):
@@ -134,3 +142,7 @@ class CheckoutResult(ApiModel):
 
 class WebhookReceived(ApiModel):
     received: Literal[True] = True
+
+
+class Erased(ApiModel):
+    erased: Literal[True] = True

@@ -30,14 +30,7 @@ from reckoning.models import (
     SPACE_NOT_CONTROL,
     ApiModel,
 )
-
-Horizon = Literal["this_week", "this_month", "this_year"]
-
-
-class WriterStep(ApiModel):
-    action: str
-    why: str
-    horizon: Horizon
+from reckoning.models.report import NextStep
 
 
 class Phrasing(ApiModel):
@@ -52,7 +45,7 @@ class Phrasing(ApiModel):
     reflection: str | None = None  # a paragraph on what it means
     summary: str | None = None  # a sentence of the report's summary
     paragraphs: tuple[str, ...] = ()  # an area's own paragraphs, to fill its section
-    step: WriterStep | None = None
+    step: NextStep | None = None  # its action and why are templates
 
 
 class Level(Phrasing):
@@ -142,13 +135,6 @@ class Questionnaire(ApiModel):
             _check_templates(question)
         return self
 
-    def question(self, question_id: str) -> Question | None:
-        return self._by_id.get(question_id)
-
-    @cached_property
-    def _by_id(self) -> dict[str, Question]:
-        return {q.id: q for q in self.questions}
-
     def focus(self) -> MultiChoiceQuestion | None:
         """The question whose options are the life areas the person chooses to reckon with."""
         found = next((q for q in self.questions if q.role == "focus"), None)
@@ -192,8 +178,7 @@ class Questionnaires:
 
     @cached_property
     def current_version(self) -> str:
-        version: str = json.loads(self.folder.joinpath("current.json").read_text(encoding="utf-8"))["current"]
-        return version
+        return str(json.loads(self.folder.joinpath("current.json").read_text(encoding="utf-8"))["current"])
 
     def current(self) -> Questionnaire:
         return self.version(self.current_version)
@@ -281,19 +266,21 @@ def normalized(questionnaire: Questionnaire, answers: dict[str, Any]) -> dict[st
     return {key: whole(key, value) for key, value in answers.items()}
 
 
+def answered(value: Any) -> bool:
+    """Whether a value is an answer: an empty text or an empty selection is none."""
+    return value is not None and value != "" and value != []
+
+
 def validate_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> list[FieldError]:
     """One error per offending field; an empty list means the answers are acceptable."""
-    problems: list[FieldError] = []
-    for key in answers:
-        if questionnaire.question(key) is None:
-            problems.append(FieldError(f"answers.{key}", "Unknown question."))
+    known = {question.id for question in questionnaire.questions}
+    problems = [FieldError(f"answers.{key}", "Unknown question.") for key in answers if key not in known]
     for question in questionnaire.questions:
         value = answers.get(question.id)
-        if value is None or value == "" or value == []:
-            if question.required:
-                problems.append(FieldError(f"answers.{question.id}", "This question needs an answer."))
-            continue
-        message = _check(question, value)
+        if answered(value):
+            message = _check(question, value)
+        else:
+            message = "This question needs an answer." if question.required else None
         if message:
             problems.append(FieldError(f"answers.{question.id}", message))
     return problems

@@ -4,29 +4,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
+
+from reckoning.models import ApiModel
 
 Horizon = Literal["this_week", "this_month", "this_year"]
 
 
-class _ReportModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-
-class Section(_ReportModel):
+class Section(ApiModel):
     area: str = Field(description="The life area this section covers, e.g. work, health.")
     heading: str = Field(description="A short, specific heading.")
     body: str = Field(description="Paragraphs separated by a blank line.")
 
 
-class NextStep(_ReportModel):
+class NextStep(ApiModel):
     action: str = Field(description="One concrete action the person can take.")
     why: str = Field(description="Why it matters, tied to their answers.")
     horizon: Horizon
 
 
-class Report(_ReportModel):
+class Report(ApiModel):
     title: str
     summary: str = Field(description="Two to four sentences.")
     sections: list[Section] = Field(min_length=1)

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import TYPE_CHECKING, Literal, NoReturn, Protocol
 from uuid import UUID
 
 from reckoning import errors
@@ -41,12 +41,21 @@ class CheckoutSession:
     expires_at: datetime
 
 
+# What became of a session we asked Stripe to expire: it can no longer be paid, or it was paid (or is being
+# paid) first.
+Closed = Literal["expired", "complete"]
+
+
 class Checkout(Protocol):
     def create_session(
         self, *, reckoning_id: UUID, email: str, idempotency_key: str, expires_at: datetime
     ) -> CheckoutSession:
         """Create (or, for a key seen before, get back) the session. The same key must always come with
         the same arguments: Stripe refuses a key reused with other parameters for 24 hours."""
+        ...
+
+    def expire_session(self, session_id: str) -> Closed:
+        """Make sure the session can no longer be paid, before another is handed out."""
         ...
 
 
@@ -104,6 +113,24 @@ class StripeCheckout:
             expires_at=datetime.fromtimestamp(session.expires_at, UTC),
         )
 
+    def expire_session(self, session_id: str) -> Closed:
+        import stripe
+
+        sessions = self._client.v1.checkout.sessions
+        try:
+            status = sessions.expire(session_id).status
+        except stripe.InvalidRequestError:
+            # Only an open session can be expired (400 otherwise): ask what it is now.
+            try:
+                status = sessions.retrieve(session_id).status
+            except stripe.StripeError as exc:
+                _refused(exc)
+        except stripe.StripeError as exc:
+            _refused(exc)
+        if status not in ("expired", "complete"):
+            raise errors.ServiceUnavailable(f"checkout session still {status}", retry_after=RETRY_AFTER_S)
+        return "expired" if status == "expired" else "complete"
+
 
 def _refused(exc: StripeError) -> NoReturn:
     """Turn a Stripe error into ours, keeping only its kind: `from None` drops Stripe's message."""
@@ -157,6 +184,9 @@ class OfflineCheckout:
         encoded = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
         url = f"{s.app_base_url}/_local/checkout/{session_id}?state={encoded}"
         return CheckoutSession(session_id, url, s.price_amount, s.price_currency, expires_at)
+
+    def expire_session(self, session_id: str) -> Closed:
+        return "expired"  # the page keeps no state: nothing to expire
 
 
 @cache  # one client (and connection pool) per container; a rotated key gets a new one

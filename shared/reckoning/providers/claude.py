@@ -33,11 +33,11 @@ from reckoning.errors import PermanentFailure, TransientFailure
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.observability import logger
-from reckoning.providers.prompt import TOOL_NAME, system_prompt, user_message
+from reckoning.providers.prompt import SYSTEM_PROMPT, TOOL_NAME, user_message
 from reckoning.providers.writer import Draft
 
 if TYPE_CHECKING:
-    from anthropic import Anthropic, AnthropicError, APIRequest, APIResponse, APIStatusError, CallNext
+    from anthropic import Anthropic, AnthropicError, APIRequest, APIResponse, CallNext
     from anthropic.types import Message, ToolParam
 
 # A server asking us to wait longer than this is better answered by SQS redelivery than by a sleeping Lambda.
@@ -64,20 +64,19 @@ _STATUS_ERRORS = {
 class ClaudeWriter:
     """Writes a draft report with Claude; failures are classified as transient or permanent."""
 
-    def __init__(self, client: Anthropic | None = None) -> None:
+    def __init__(self) -> None:
         self.model = settings().anthropic_model
-        self._client = client
 
     def write(self, submission: Submission, feedback: Sequence[str] = ()) -> Draft:
         import anthropic
 
-        client = self._client or _client()
+        client = _client()
         started = time.perf_counter()
         try:
             message = client.messages.create(
                 model=self.model,
                 max_tokens=settings().anthropic_max_tokens,
-                system=system_prompt(),
+                system=SYSTEM_PROMPT,
                 messages=[{"role": "user", "content": user_message(submission, feedback)}],
                 tools=[report_tool()],
                 tool_choice={"type": "tool", "name": TOOL_NAME},
@@ -112,11 +111,8 @@ def to_draft(message: Message, latency_ms: int) -> Draft:
     """The tool input as the report; a reply without the tool call (a refusal) gives an empty report."""
     from anthropic.types import ToolUseBlock
 
-    content: dict[str, Any] = {}
-    for block in message.content:
-        if isinstance(block, ToolUseBlock) and block.name == TOOL_NAME and isinstance(block.input, dict):
-            content = dict(block.input)
-            break
+    inputs = [block.input for block in message.content if isinstance(block, ToolUseBlock) and block.name == TOOL_NAME]
+    content: dict[str, Any] = next((dict(given) for given in inputs if isinstance(given, dict)), {})
     return Draft(
         content=content,
         model=message.model,
@@ -133,7 +129,16 @@ def classify(exc: AnthropicError) -> TransientFailure | PermanentFailure:
 
     name = type(exc).__name__
     if isinstance(exc, anthropic.APIStatusError):
-        _log_status_error(exc)
+        logger.warning(
+            "Anthropic returned an error",
+            extra={
+                "error_class": name,
+                "status": exc.status_code,
+                "error_type": exc.type,
+                "error_code": exc.error_code,
+                "request_id": exc.request_id,
+            },
+        )
         if is_spend_limit(exc.status_code, exc.body):
             return PermanentFailure(name, kind="spend_limit")
         if exc.status_code in _TRANSIENT_STATUSES or exc.status_code >= 500:
@@ -215,16 +220,3 @@ def _retry_after_s(response: APIResponse[Any]) -> float | None:
     except ValueError:
         return None  # an HTTP date: rare, and the SDK handles it
     return None
-
-
-def _log_status_error(exc: APIStatusError) -> None:
-    logger.warning(
-        "Anthropic returned an error",
-        extra={
-            "error_class": type(exc).__name__,
-            "status": exc.status_code,
-            "error_type": exc.type,
-            "error_code": exc.error_code,
-            "request_id": exc.request_id,
-        },
-    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -164,27 +164,26 @@ def _fallback(links: Sequence[str]) -> str:
 # --- sending -------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
 class ResendMailer:
     """Sends through the Resend API; failures become TransientFailure (retry later) or PermanentFailure."""
 
-    def __init__(
-        self, api_key: str, *, sender: str, base_url: str | None = None, timeout_s: int = SEND_TIMEOUT_S
-    ) -> None:
-        self._api_key = api_key
-        self._sender = sender
-        self._base_url = (base_url or RESEND_API_URL).rstrip("/")
-        self._timeout_s = timeout_s
+    api_key: str = field(repr=False)
+    _: KW_ONLY
+    sender: str
+    base_url: str | None = None
+    timeout_s: int = SEND_TIMEOUT_S
 
     def send(self, email: OutgoingEmail, to: str, idempotency_key: str) -> str:
         import resend
         from resend.exceptions import ResendError
 
         # The SDK keeps its configuration in module globals; set them for this call.
-        resend.api_key = self._api_key
-        resend.api_url = self._base_url
-        resend.default_http_client = resend.RequestsClient(timeout=self._timeout_s)
+        resend.api_key = self.api_key
+        resend.api_url = (self.base_url or RESEND_API_URL).rstrip("/")
+        resend.default_http_client = resend.RequestsClient(timeout=self.timeout_s)
         params: resend.Emails.SendParams = {
-            "from": self._sender,
+            "from": self.sender,
             "to": [to],
             "subject": email.subject,
             "html": email.html,
@@ -209,9 +208,7 @@ def classify(exc: ResendError) -> TransientFailure | PermanentFailure:
         return PermanentFailure(f"{cause}: the sending quota is used up", kind="email_quota")
     if status >= 500 or status in TRANSIENT_STATUSES:
         return TransientFailure(cause)
-    if status in (401, 403):
-        return PermanentFailure(cause, kind="auth")
-    return PermanentFailure(cause, kind="invalid_request")
+    return PermanentFailure(cause, kind="auth" if status in (401, 403) else "invalid_request")
 
 
 class OutboxMailer:
@@ -233,10 +230,11 @@ class OutboxMailer:
         try:
             with path.open("xb") as file:  # exclusive create: a repeated key never writes twice
                 file.write(self._message(email, to, message_id).as_bytes())
+            logger.info(
+                "email written to the offline outbox (RESEND_API_KEY not set)", extra={"message_id": message_id}
+            )
         except FileExistsError:
             logger.info("email already in the offline outbox", extra={"message_id": message_id})
-            return message_id
-        logger.info("email written to the offline outbox (RESEND_API_KEY not set)", extra={"message_id": message_id})
         return message_id
 
     def _message(self, email: OutgoingEmail, to: str, message_id: str) -> EmailMessage:

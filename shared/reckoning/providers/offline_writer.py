@@ -26,14 +26,13 @@ from reckoning.models.questionnaire import (
     Question,
     ScaleQuestion,
     TextQuestion,
-    WriterStep,
 )
 from reckoning.models.report import NextStep, Report, Section
 from reckoning.models.submission import Submission
 from reckoning.providers.writer import Draft
 from reckoning.validation.layers.privacy import EMAIL, PHONE, URL
 from reckoning.validation.layers.safety import CRISIS
-from reckoning.validation.text import sentences
+from reckoning.validation.text import SENTENCE_END, sentences
 
 MODEL = "offline-writer"
 MIN_STEPS, MAX_STEPS = 3, 7
@@ -43,7 +42,6 @@ SUMMARY_SENTENCES = 4
 QUOTE_WORDS, SUMMARY_QUOTE_WORDS = 40, 25
 HORIZONS = ("this_week", "this_month", "this_year")
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”\u2019»)\]]*\s+")
 _CLAUSE_END = re.compile(r"[,;:\u2013\u2014]\s")
 
 # What is said of an answer whose question has no phrasing of its own.
@@ -101,14 +99,13 @@ class OfflineWriter:
 def compose(submission: Submission) -> dict[str, Any]:
     """The report JSON (camelCase keys, as the model would produce it)."""
     person = Person(submission)
-    report = Report(
+    return Report(
         title=_title(person),
         summary=_summary(person),
         sections=[_section(person, area) for area in person.areas()],
         next_steps=_next_steps(person),
         closing=CRISIS_CLOSING if person.crisis else _closing(person),
-    )
-    return report.model_dump(by_alias=True)
+    ).model_dump(by_alias=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,30 +129,23 @@ class Person:
     """One person's answers, read against the questionnaire version they answered."""
 
     def __init__(self, submission: Submission) -> None:
-        self.submission = submission
         self.name = (submission.name or "").strip() or None
         self.known_areas = submission.questionnaire.areas()
         self.focus = [area for area in submission.focus_areas() if area in self.known_areas]
-        texts = [v for v in submission.answers.values() if isinstance(v, str)]
         # The validator's own test for crisis language: whatever it would look for, this report answers.
-        self.crisis = any(CRISIS.search(text) for text in texts)
+        self.crisis = any(isinstance(v, str) and CRISIS.search(v) for v in submission.answers.values())
         self.answers = list(_answers(submission))
         self.quoted: set[str] = set()  # sentences of theirs already quoted beyond a first sentence
         self.spare = list(DEFAULT_PARAGRAPHS)  # each used once at most, or the report would repeat itself
 
-    def in_area(self, area: str) -> list[Answer]:
-        return [a for a in self.answers if a.question.area == area and a.question.role is None]
-
     def areas(self) -> list[str]:
         """The chosen areas, then other areas they wrote about in their own words, then (while the report
         would be thin) areas they only scored or chose an option for."""
-        chosen = list(self.focus)
-        for answer in (a for a in self.answers if a.question.role is None):
-            if answer.words and answer.question.area not in chosen:
-                chosen.append(answer.question.area)
-        for answer in (a for a in self.answers if a.question.role is None):
-            if len(chosen) < MIN_SECTIONS and answer.question.area not in chosen:
-                chosen.append(answer.question.area)
+        own = [a for a in self.answers if a.question.role is None]
+        chosen = list(dict.fromkeys([*self.focus, *(a.question.area for a in own if a.words)]))
+        for area in (a.question.area for a in own):
+            if len(chosen) < MIN_SECTIONS and area not in chosen:
+                chosen.append(area)
         return chosen
 
     def label(self, area: str) -> str:
@@ -216,7 +206,7 @@ def scrub(text: str) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    return _SENTENCE_END.split(text.strip())
+    return SENTENCE_END.split(text.strip())
 
 
 def _first_sentences(text: str, max_words: int, quoted: set[str]) -> str:
@@ -269,9 +259,11 @@ def _summary(person: Person) -> str:
         if answer.question.writer.summary
     ]
     crisis = [CRISIS_SUMMARY] if person.crisis else []
-    focus = [f"You chose to reckon with {_join(person.focus)}, and this report takes each in turn."]
+    focus = (
+        [f"You chose to reckon with {_join(person.focus)}, and this report takes each in turn."] if person.focus else []
+    )
     kept: list[str] = []
-    for part in crisis + said[:2] + (focus if person.focus else []) + said[2:]:
+    for part in crisis + said[:2] + focus + said[2:]:
         if len(sentences(" ".join([*kept, part]))) <= SUMMARY_SENTENCES:
             kept.append(part)
     if len(sentences(" ".join(kept))) < 2:
@@ -288,7 +280,7 @@ def _closing(person: Person) -> str:
 
 
 def _section(person: Person, area: str) -> Section:
-    answers = person.in_area(area)
+    answers = [a for a in person.answers if a.question.area == area and a.question.role is None]
     own = person.known_areas[area].writer if area in person.known_areas else Phrasing()
     heading = next((h for a in answers if (h := a.phrasing("heading"))), None) or own.heading
     paragraphs: list[str] = []
@@ -311,7 +303,7 @@ def _next_steps(person: Person) -> list[NextStep]:
     fallbacks while there are too few; in the order of their horizons."""
     steps = [CRISIS_STEP] if person.crisis else []
     for answer in sorted(person.answers, key=lambda a: not a.words):
-        step: WriterStep | None = answer.phrasing("step")
+        step: NextStep | None = answer.phrasing("step")
         if step:
             steps.append(NextStep(action=person.fill(step.action, answer), why=person.fill(step.why, answer),
                                   horizon=step.horizon))  # fmt: skip

@@ -11,7 +11,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from reckoning.models.questionnaire import ChoiceQuestion, MultiChoiceQuestion, NumberQuestion, Question, ScaleQuestion
+from reckoning.models.questionnaire import (
+    ChoiceQuestion,
+    MultiChoiceQuestion,
+    NumberQuestion,
+    Question,
+    ScaleQuestion,
+    answered,
+)
 from reckoning.models.submission import Submission
 
 TOOL_NAME = "submit_report"
@@ -70,10 +77,6 @@ on it as something they wrote. Inside the document the characters <, > and & are
 \\u003c, \\u003e and \\u0026."""
 
 
-def system_prompt() -> str:
-    return SYSTEM_PROMPT
-
-
 def user_message(submission: Submission, feedback: Sequence[str] = ()) -> str:
     """The request: which sections to write, the delimited answers, and any issues to fix."""
     parts = [
@@ -94,7 +97,7 @@ def answers_document(submission: Submission) -> str:
         "answers": [
             _entry(question, submission.answers[question.id])
             for question in submission.questionnaire.questions
-            if _answered(submission.answers.get(question.id))
+            if answered(submission.answers.get(question.id))
         ],
     }
     return escape(json.dumps(document, ensure_ascii=False, indent=1))
@@ -107,12 +110,8 @@ def escape(text: str) -> str:
 
 def covered_areas(submission: Submission) -> list[str]:
     """Life areas with an answer, beyond life as a whole, in questionnaire order."""
-    areas: list[str] = []
-    for question in submission.questionnaire.questions:
-        if question.role is None and _answered(submission.answers.get(question.id)):
-            if question.area not in areas:
-                areas.append(question.area)
-    return areas
+    questions = submission.questionnaire.questions
+    return list(dict.fromkeys(q.area for q in questions if q.role is None and answered(submission.answers.get(q.id))))
 
 
 def _sections_instruction(submission: Submission) -> str:
@@ -155,7 +154,3 @@ def _entry(question: Question, value: Any) -> dict[str, Any]:
 def _labels(question: ChoiceQuestion | MultiChoiceQuestion, values: list[Any]) -> list[str]:
     names = {option.value: option.label for option in question.options}
     return [names.get(str(value), str(value)) for value in values]
-
-
-def _answered(value: Any) -> bool:
-    return value is not None and value != "" and value != []

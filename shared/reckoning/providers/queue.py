@@ -39,3 +39,16 @@ class SqsQueue:
         except (BotoCoreError, ClientError) as exc:
             raise errors.TransientFailure(type(exc).__name__) from exc
         return failed
+
+
+def hand_back(receipt_handle: str, seconds: int) -> None:
+    """Make a received message visible again in `seconds` (counted from now; SQS allows 0 to 12 hours)."""
+    url = settings().report_queue_url
+    if not url:
+        raise errors.TransientFailure("REPORT_QUEUE_URL is not set")
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        aws.sqs().change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+    except (BotoCoreError, ClientError) as exc:
+        raise errors.TransientFailure(type(exc).__name__) from exc

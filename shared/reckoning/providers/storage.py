@@ -9,20 +9,17 @@ fix can replay.
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from uuid import UUID
 
 from reckoning.config import settings
 from reckoning.errors import TransientFailure
 from reckoning.providers import aws
 
-if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
-
 MAX_URL_TTL_S = 300
 PDF_CONTENT_TYPE = "application/pdf"
-DEFAULT_FILENAME = "reckoning-report.pdf"
 
 
 def pdf_key(reckoning_id: UUID, version: int) -> str:
@@ -33,48 +30,67 @@ def pdf_key(reckoning_id: UUID, version: int) -> str:
 
 
 def exists(key: str) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        aws.s3().head_object(Bucket=settings().report_bucket, Key=key)
-    except ClientError as exc:
-        if _status(exc) == 404:
-            return False
-        raise TransientFailure(f"S3 head_object: {_code(exc)}") from exc
-    except BotoCoreError as exc:
-        raise TransientFailure(f"S3 head_object: {type(exc).__name__}") from exc
-    return True
+    return _unless(404, "head_object", Bucket=settings().report_bucket, Key=key)
 
 
 def put_pdf_if_absent(key: str, data: bytes) -> bool:
     """Upload the PDF unless the key already holds one; True when this call wrote it.
 
     A conditional write (`If-None-Match: *`) makes the check and the write one
-    step, so two workers racing on the same report cannot both write.
+    step, so two workers racing on the same report cannot both write. A 412 means
+    it is already there (possibly from our own earlier, retried attempt); a 409
+    ConditionalRequestConflict, that another upload of the key is in flight: retry later.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
+    params: dict[str, Any] = {"ContentType": PDF_CONTENT_TYPE, "ServerSideEncryption": "AES256", "IfNoneMatch": "*"}
+    return _unless(412, "put_object", Bucket=settings().report_bucket, Key=key, Body=data, **params)
 
-    try:
-        aws.s3().put_object(
-            Bucket=settings().report_bucket,
-            Key=key,
-            Body=data,
-            ContentType=PDF_CONTENT_TYPE,
-            ServerSideEncryption="AES256",
-            IfNoneMatch="*",
-        )
-    except ClientError as exc:
-        if _status(exc) == 412:
-            return False  # already there (possibly from our own earlier, retried attempt)
-        # 409 ConditionalRequestConflict: another upload of the key is in flight; retry later.
-        raise TransientFailure(f"S3 put_object: {_code(exc)}") from exc
-    except BotoCoreError as exc:
-        raise TransientFailure(f"S3 put_object: {type(exc).__name__}") from exc
+
+def _unless(status: int, operation: str, **params: Any) -> bool:
+    """Call an S3 operation: True when it succeeds, False when S3 answers `status`, else TransientFailure."""
+    from botocore.exceptions import ClientError
+
+    with _transient(operation):
+        try:
+            getattr(aws.s3(), operation)(**params)
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == status:
+                return False
+            raise
     return True
 
 
-def presigned_pdf_url(key: str, ttl_s: int, filename: str = DEFAULT_FILENAME) -> str:
-    """A GET link to the PDF valid for at most five minutes, served as a download named `filename`."""
+@contextmanager
+def _transient(operation: str) -> Iterator[None]:
+    """S3 failing us is ours to retry: TransientFailure, naming the operation and S3's error code."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        raise TransientFailure(f"S3 {operation}: {exc.response.get('Error', {}).get('Code', 'unknown')}") from exc
+    except BotoCoreError as exc:
+        raise TransientFailure(f"S3 {operation}: {type(exc).__name__}") from exc
+
+
+def delete_reckoning(reckoning_id: UUID) -> int:
+    """Delete every stored object of the reckoning (`reports/<id>/`: each report version's PDF), and every
+    version of each should the bucket keep versions; how many objects went."""
+    s3, bucket, deleted = aws.s3(), settings().report_bucket, 0
+    with _transient("delete_objects"):
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=f"reports/{reckoning_id}/"):
+            found = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            if not found:
+                continue
+            items = [{"Key": item["Key"], "VersionId": item["VersionId"]} for item in found]
+            answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": items, "Quiet": True})  # type: ignore[typeddict-item]
+            if answer.get("Errors"):
+                raise TransientFailure(f"S3 delete_objects: {answer['Errors'][0].get('Code', 'unknown')}")
+            deleted += len(page.get("Versions", []))
+    return deleted
+
+
+def presigned_pdf_url(key: str, ttl_s: int) -> str:
+    """A GET link to the PDF valid for at most five minutes, served as a download named `reckoning-report.pdf`."""
     expires_in = max(1, min(ttl_s, MAX_URL_TTL_S))
     return aws.s3().generate_presigned_url(
         "get_object",
@@ -82,22 +98,7 @@ def presigned_pdf_url(key: str, ttl_s: int, filename: str = DEFAULT_FILENAME) ->
             "Bucket": settings().report_bucket,
             "Key": key,
             "ResponseContentType": PDF_CONTENT_TYPE,
-            "ResponseContentDisposition": f'attachment; filename="{safe_filename(filename)}"',
+            "ResponseContentDisposition": 'attachment; filename="reckoning-report.pdf"',
         },
         ExpiresIn=expires_in,
     )
-
-
-def safe_filename(name: str) -> str:
-    """An ASCII file name that cannot break out of a Content-Disposition header."""
-    stem = name.removesuffix(".pdf")
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:80]
-    return f"{stem or DEFAULT_FILENAME.removesuffix('.pdf')}.pdf"
-
-
-def _status(exc: ClientError) -> int | None:
-    return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "unknown"))

@@ -77,9 +77,4 @@ def _area_names(submission: Submission) -> dict[str, str]:
 def canonical_area(facts: Facts, area: str) -> str | None:
     """The life area a section's `area` names, tolerating labels and extra words ("Work & career")."""
     folded = area.strip().casefold()
-    if folded in facts.area_names:
-        return facts.area_names[folded]
-    for word in words(folded):
-        if word in facts.area_names:
-            return facts.area_names[word]
-    return None
+    return next((facts.area_names[name] for name in [folded, *words(folded)] if name in facts.area_names), None)

@@ -11,7 +11,7 @@ import unicodedata
 
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|a\.m|p\.m|etc|vs|Dr|Mr|Mrs|Ms|St|approx)\.", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'\u201d\u2019»)\]]*\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'\u201d\u2019»)\]]*\s+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _CLOSERS = "\"'\u201d\u2019»)]*_ "
 _FINAL_PUNCTUATION = ".!?…"
@@ -71,26 +71,19 @@ def plain(text: str) -> str:
 
 def stem(word: str) -> str:
     """A crude, language-neutral stem: the first five letters, case-folded ("training" ~ "trained")."""
-    folded = word.casefold()
-    folded = folded.removesuffix("'s")
-    return folded[:5]
+    return word.casefold().removesuffix("'s")[:5]
 
 
-def content_stems(text: str, *, min_length: int = 4) -> set[str]:
-    """Stems of the words in `text` that carry meaning: no stop words, no generic life words."""
-    found: set[str] = set()
-    for word in words(text):
-        folded = word.casefold()
-        if len(folded) < min_length or folded in STOPWORDS or folded in GENERIC_WORDS:
-            continue
-        found.add(stem(folded))
-    return found
+def content_stems(text: str) -> set[str]:
+    """Stems of the words in `text` that carry meaning: four letters or more, no stop words, no generic life words."""
+    folded = (word.casefold() for word in words(text))
+    return {stem(word) for word in folded if len(word) >= 4 and word not in STOPWORDS and word not in GENERIC_WORDS}
 
 
 def sentences(text: str) -> list[str]:
     """Sentences, split after . ! ? … (common abbreviations are not sentence ends)."""
     protected = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", "\u2024"), text.strip())
-    parts = _SENTENCE_END.split(protected)
+    parts = SENTENCE_END.split(protected)
     return [p.replace("\u2024", ".").strip() for p in parts if p.strip()]
 
 
@@ -116,22 +109,17 @@ def number_value(token: str) -> float | None:
 NUMBER_PATTERN = r"(\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
 
 
-_TRANSLITERATION = str.maketrans(
-    {
-        **dict(
-            zip(
-                "αβγδεζηθικλμνξοπρσςτυφχψω", "a v g d e z i th i k l m n x o p r s s t y f ch ps o".split(), strict=True
-            )
-        ),
-        **dict(
-            zip(
-                "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split(),
-                strict=True,
-            )
-        ),
-    }
+_GREEK = dict(
+    zip("αβγδεζηθικλμνξοπρσςτυφχψω", "a v g d e z i th i k l m n x o p r s s t y f ch ps o".split(), strict=True)
 )
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split(),
+        strict=True,
+    )
+)
+_TRANSLITERATION = str.maketrans(_GREEK | _CYRILLIC)
 
 
 _POSSESSIVE = re.compile(r"['\u2019]s$", re.IGNORECASE)

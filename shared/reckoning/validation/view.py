@@ -85,6 +85,4 @@ def _text(value: object) -> str:
 
 
 def _objects(value: object) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, Mapping)]
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []

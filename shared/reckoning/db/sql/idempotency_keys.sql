@@ -25,5 +25,9 @@ DELETE FROM idempotency_keys
 WHERE scope = %(scope)s AND key_digest = %(key_digest)s AND request_digest = %(request_digest)s
   AND completed_at IS NULL;
 
+-- name: delete_idempotency_keys_of
+-- Erasure: the answers given under a key (sealed, but they hold the report token).
+DELETE FROM idempotency_keys WHERE reckoning_id = %(reckoning_id)s;
+
 -- name: prune_idempotency_keys
 DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => %(older_than_s)s);

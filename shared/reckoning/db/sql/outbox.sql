@@ -37,3 +37,6 @@ UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE dedupe_key = AN
 
 -- name: mark_outbox_failed_by_key
 UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s WHERE dedupe_key = ANY(%(keys)s) AND sent_at IS NULL;
+-- name: delete_outbox_of
+-- Erasure: queue messages about the reckoning, sent or not (a pending one would only be skipped).
+DELETE FROM outbox WHERE payload ->> 'reckoningId' = %(reckoning_id)s::text;

@@ -58,3 +58,11 @@ WHERE id = %(id)s;
 SELECT id FROM stripe_events
 WHERE payment_intent_id = %(payment_intent_id)s AND type = 'charge.refunded' AND outcome = 'unmatched'
 LIMIT 1;
+
+-- name: scrub_payments_of
+-- Erasure: the accounting record stays (amount, currency, Stripe ids, status, dates); the checkout URL goes (the
+-- checkout page shows the address, and the offline one carries it in the URL).
+UPDATE payments SET checkout_url = NULL WHERE reckoning_id = %(reckoning_id)s AND checkout_url IS NOT NULL;
+
+-- name: paid_payment_of
+SELECT id FROM payments WHERE reckoning_id = %(reckoning_id)s AND status = 'paid' LIMIT 1;

@@ -25,35 +25,53 @@ WHERE id = %(id)s
 RETURNING id, email, name, status, status_reason, questionnaire_version, answers, attempts, created_at,
           status_changed_at;
 
+-- The worker's writes below name its claim (`attempts` as the claim returned it): a worker whose reckoning
+-- was refunded, reopened or claimed again by another since changes nothing, and learns so from the row count.
+
 -- name: release_lease
--- generating stays generating, its lease ended now: the redelivery of a failed attempt may claim it at once.
-UPDATE reckonings SET lease_expires_at = now()
-WHERE id = %(id)s AND status = 'generating';
+-- generating stays generating; the lease now ends when SQS hands the failed message back (retry_in_s), so the
+-- redelivery may claim it then, and the sweeper leaves it alone until then.
+UPDATE reckonings SET lease_expires_at = now() + make_interval(secs => %(retry_in_s)s)
+WHERE id = %(id)s AND status = 'generating' AND attempts = %(attempt)s;
+
+-- name: holds_claim
+-- The worker's claim still stands; the row stays locked until the transaction ends (a refund waits for it).
+SELECT id FROM reckonings
+WHERE id = %(id)s AND status = 'generating' AND attempts = %(attempt)s
+FOR UPDATE;
 
 -- name: finish
 -- generating -> ready (report released, emailed) or needs_review (held for a person).
 UPDATE reckonings
 SET status = %(status)s, status_reason = %(reason)s, lease_expires_at = NULL,
     ready_at = CASE WHEN %(status)s = 'ready' THEN now() ELSE ready_at END
-WHERE id = %(id)s AND status = 'generating' AND %(status)s IN ('ready', 'needs_review');
+WHERE id = %(id)s AND status = 'generating' AND attempts = %(attempt)s AND %(status)s IN ('ready', 'needs_review');
 
 -- name: fail
--- paid or generating -> failed: a permanent failure, or the queue's last receive.
+-- generating -> failed: the claim's holder met a permanent failure, or failed on the queue's last receive.
 UPDATE reckonings
 SET status = 'failed', status_reason = %(reason)s, lease_expires_at = NULL
-WHERE id = %(id)s AND status IN ('paid', 'generating');
+WHERE id = %(id)s AND status = 'generating' AND attempts = %(attempt)s;
+
+-- name: fail_unclaimed
+-- paid, or generating whose lease ran out -> failed: the queue's last receive failed before its claim.
+UPDATE reckonings
+SET status = 'failed', status_reason = %(reason)s, lease_expires_at = NULL
+WHERE id = %(id)s AND (status = 'paid' OR (status = 'generating' AND lease_expires_at < now()));
 
 -- name: refund
--- any but refunded -> refunded: the webhook, when the charge is refunded in full.
+-- any but refunded (or erased) -> refunded: the webhook, when the charge is refunded in full.
 UPDATE reckonings
 SET status = 'refunded', status_reason = 'charge refunded', lease_expires_at = NULL
-WHERE id = %(id)s AND status <> 'refunded';
+WHERE id = %(id)s AND status NOT IN ('refunded', 'erasing', 'erased');
 
 -- name: reopen
--- paid, generating, ready, failed or needs_review -> paid: on-call asks for a new report.
+-- paid, ready, failed, needs_review, or generating whose lease ran out -> paid: on-call asks for a new report.
+-- Never while a worker holds a live lease: it would release its version and email it too.
 UPDATE reckonings
 SET status = 'paid', status_reason = %(reason)s, lease_expires_at = NULL
-WHERE id = %(id)s AND status IN ('paid', 'generating', 'ready', 'failed', 'needs_review');
+WHERE id = %(id)s
+  AND (status IN ('paid', 'ready', 'failed', 'needs_review') OR (status = 'generating' AND lease_expires_at < now()));
 
 -- name: reopen_failed
 -- failed -> paid: on-call replays the dead-letter queue.
@@ -61,11 +79,48 @@ UPDATE reckonings
 SET status = 'paid', status_reason = %(reason)s, lease_expires_at = NULL
 WHERE id = %(id)s AND status = 'failed';
 
+-- name: begin_erasure
+-- any but erasing or erased -> erasing: every personal field cleared at once (docs/privacy.md). The other tables
+-- are scrubbed in the same transaction; the reckoning stays erasing until its PDFs are deleted from S3.
+UPDATE reckonings
+SET status = 'erasing', status_reason = %(reason)s, email = NULL, name = NULL, answers = '{}',
+    lease_expires_at = NULL
+WHERE id = %(id)s AND status NOT IN ('erasing', 'erased');
+
+-- name: finish_erasure
+-- erasing -> erased: its stored objects are gone too.
+UPDATE reckonings SET status = 'erased' WHERE id = %(id)s AND status = 'erasing';
+
+-- name: hold
+-- A reckoning not being erased, locked for the rest of the transaction: an erasure waits for its commit, so what
+-- the transaction writes about the reckoning (a report, a token) is erased with it, never left behind.
+SELECT id FROM reckonings WHERE id = %(id)s AND status NOT IN ('erasing', 'erased') FOR SHARE;
+
+-- name: due_for_erasure
+-- The retention purge's work: erasures to finish (a crash or S3 failure halfway), then the reckonings kept past
+-- their retention: unpaid ones from their creation, the others from their last delivery (or payment).
+(SELECT id FROM reckonings WHERE status = 'erasing' LIMIT %(limit)s)
+UNION ALL
+(SELECT id FROM reckonings
+ WHERE status NOT IN ('erasing', 'erased')
+   AND coalesce(ready_at, paid_at, created_at) < now() - make_interval(days => least(%(unpaid_days)s, %(days)s))
+   AND coalesce(ready_at, paid_at, created_at) < now() - make_interval(
+           days => CASE WHEN status = 'awaiting_payment' THEN %(unpaid_days)s ELSE %(days)s END)
+ ORDER BY coalesce(ready_at, paid_at, created_at)
+ LIMIT %(limit)s);
+
+-- name: reckoning_ids_of_address
+-- Every reckoning of an address that is not erased (an operator's erasure request).
+SELECT id FROM reckonings
+WHERE lower(email) = lower(%(email)s) AND status NOT IN ('erasing', 'erased')
+ORDER BY created_at;
+
 -- name: reckoning_by_id
+-- Erased reckonings are unknown to every read of a reckoning.
 SELECT id, email, name, status, status_reason, questionnaire_version, answers, attempts, created_at,
        status_changed_at
 FROM reckonings
-WHERE id = %(id)s;
+WHERE id = %(id)s AND status NOT IN ('erasing', 'erased');
 
 -- name: reckonings_of_address
 -- Paid reckonings of an address, oldest first (awaiting payment and refunded ones have no report to link).
@@ -76,3 +131,16 @@ WHERE lower(email) = lower(%(email)s)
   AND status IN ('paid', 'generating', 'ready', 'needs_review', 'failed')
 ORDER BY created_at
 LIMIT 20;
+
+-- name: stale_work
+-- Work nobody has touched for stale_s: paid and unclaimed since it became paid, or generating whose lease
+-- ended that long ago. `since` and how many stale periods have passed (`periods`) name one re-enqueue.
+SELECT id, status, since, floor(extract(epoch FROM now() - since) / %(stale_s)s)::integer AS periods
+FROM (
+    SELECT id, status, CASE WHEN status = 'paid' THEN status_changed_at ELSE lease_expires_at END AS since
+    FROM reckonings
+    WHERE status IN ('paid', 'generating')
+) AS work
+WHERE since < now() - make_interval(secs => %(stale_s)s)
+ORDER BY since
+LIMIT %(limit)s;

@@ -62,3 +62,6 @@ FROM generation_attempts
 WHERE created_at >= %(since)s AND error_class IS NULL
 GROUP BY model
 ORDER BY total DESC, model;
+-- name: delete_report_of
+-- Erasure: the report's text, every version of it (earlier versions were replaced in this one row).
+DELETE FROM reports WHERE reckoning_id = %(reckoning_id)s;

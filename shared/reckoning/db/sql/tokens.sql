@@ -12,7 +12,8 @@ FROM access_tokens t
 JOIN reckonings r ON r.id = t.reckoning_id
 WHERE t.token_hash = %(token_hash)s
   AND t.revoked_at IS NULL
-  AND (t.expires_at IS NULL OR t.expires_at > now());
+  AND (t.expires_at IS NULL OR t.expires_at > now())
+  AND r.status NOT IN ('erasing', 'erased');
 
 -- name: revoke_tokens
 UPDATE access_tokens SET revoked_at = now()
@@ -28,4 +29,8 @@ JOIN reckonings r ON r.id = t.reckoning_id
 LEFT JOIN reports rep ON rep.reckoning_id = r.id AND rep.released AND r.status = 'ready'
 WHERE t.token_hash = %(token_hash)s
   AND t.revoked_at IS NULL
-  AND (t.expires_at IS NULL OR t.expires_at > now());
+  AND (t.expires_at IS NULL OR t.expires_at > now())
+  AND r.status NOT IN ('erasing', 'erased');
+-- name: delete_tokens_of
+-- Erasure: every link of the reckoning, live or not, is forgotten.
+DELETE FROM access_tokens WHERE reckoning_id = %(reckoning_id)s;

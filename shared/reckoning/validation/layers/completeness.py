@@ -18,18 +18,13 @@ DUPLICATE_AREA = 0.3
 
 def check(subject: Subject) -> LayerResult:
     view, facts = subject.view, subject.facts
-    wanted = expected_areas(facts)
+    wanted = facts.focus_areas or facts.written_areas  # the focus areas they chose; failing that, those they wrote of
     findings = _areas(view, facts, wanted) + _empty_fields(view)
     if not view.sections:
         findings.append(Finding(1.0, "the report has no sections"))
     if not view.next_steps:
         findings.append(Finding(1.0, "the report has no next steps"))
     return judge(LAYER, findings, ok=f"covers all {len(wanted)} areas the person asked about")
-
-
-def expected_areas(facts: Facts) -> tuple[str, ...]:
-    """The focus areas they chose; failing that, the areas they wrote about."""
-    return facts.focus_areas or facts.written_areas
 
 
 def _areas(view: ReportView, facts: Facts, wanted: tuple[str, ...]) -> list[Finding]:

@@ -111,14 +111,12 @@ def _addressed_names(view: ReportView) -> Iterator[tuple[str, str]]:
 
 
 def _numbers(view: ReportView, facts: Facts) -> list[Finding]:
-    findings: list[Finding] = []
-    for passage in view.passages():
-        for sentence in sentences(normalise(passage.text)):
-            findings.extend(
-                Finding(1.0, f"{passage.where} quotes {quoted:g} for {qid}, but the answer was {actual:g}")
-                for qid, quoted, actual in _misquotes(sentence, facts)
-            )
-    return findings
+    return [
+        Finding(1.0, f"{passage.where} quotes {quoted:g} for {qid}, but the answer was {actual:g}")
+        for passage in view.passages()
+        for sentence in sentences(normalise(passage.text))
+        for qid, quoted, actual in _misquotes(sentence, facts)
+    ]
 
 
 def _misquotes(sentence: str, facts: Facts) -> Iterator[tuple[str, float, float]]:
@@ -156,17 +154,13 @@ def _nearest_question(sentence: str, at: int, scale_max: float | None, facts: Fa
 
     A score ("n/10") can only answer a scale with that maximum; a count only a number question.
     """
-    best: tuple[int, str] | None = None
-    for qid, (_, question) in facts.scales.items():
-        if (scale_max is None) != isinstance(question, NumberQuestion):
-            continue
-        if scale_max is not None and scale_max != question.max:
-            continue
-        for hit in _context(question).finditer(sentence):
-            distance = abs(hit.start() - at)
-            if best is None or distance < best[0]:
-                best = (distance, qid)
-    return best[1] if best else None
+    hits = [
+        (abs(hit.start() - at), qid)
+        for qid, (_, question) in facts.scales.items()
+        if (scale_max is None) == isinstance(question, NumberQuestion) and scale_max in (None, question.max)
+        for hit in _context(question).finditer(sentence)
+    ]
+    return min(hits, key=lambda hit: hit[0])[1] if hits else None  # the first of the nearest
 
 
 def _context(question: Question) -> re.Pattern[str]:
@@ -185,11 +179,9 @@ def _choices(view: ReportView, facts: Facts) -> list[Finding]:
         context = _context(question)
         for passage in view.passages():
             for sentence in sentences(normalise(passage.text)):
-                other = _other_option(sentence, context, options, chosen)
-                if other:
-                    findings.append(
-                        Finding(1.0, f"{passage.where} describes {qid} as '{other}', but they chose '{chosen}'")
-                    )
+                if other := _other_option(sentence, context, options, chosen):
+                    message = f"{passage.where} describes {qid} as '{other}', but they chose '{chosen}'"
+                    findings.append(Finding(1.0, message))
     return findings
 
 

@@ -29,16 +29,11 @@ def check(subject: Subject) -> LayerResult:
         return judge(LAYER, [], ok="no written answers to ground on")
     score = sum(a.weight * a.share for a in anchors) / sum(a.weight for a in anchors)
     unused = [a.question_id for a in anchors if a.share < 1.0]
-    findings = [
-        Finding(
-            1.0 - score,
-            f"grounding {score:.2f}: little of their own words from {', '.join(unused[:4])}; "
-            "refer to the specifics they wrote",
-        )
-    ]
+    named = ", ".join(unused[:4])
+    message = f"grounding {score:.2f}: little of their own words from {named}; refer to the specifics they wrote"
     return judge(
         LAYER,
-        findings if unused else [],
+        [Finding(1.0 - score, message)] if unused else [],
         ok=f"fully uses {len(anchors) - len(unused)} of {len(anchors)} of their answers",
         pass_mark=PASS_MARK,
         block_below=BLOCK_BELOW,

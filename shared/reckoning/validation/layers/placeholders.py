@@ -71,10 +71,11 @@ LINK = re.compile(rf"\b(?:https?://|www\.)[^\s<>\"'”)]+|\b(?:[a-z0-9][a-z0-9-]
 def check(subject: Subject) -> LayerResult:
     # The person's own words may contain "I cannot…" or a link of theirs, and a report may quote them.
     own_words = subject.facts.answered_text.casefold()
-    findings: list[Finding] = []
-    for passage in subject.view.passages():
-        for label in _leftovers(passage, own_words):
-            findings.append(Finding(1.0, f"{passage.where} contains {label}; remove it"))
+    findings = [
+        Finding(1.0, f"{passage.where} contains {label}; remove it")
+        for passage in subject.view.passages()
+        for label in _leftovers(passage, own_words)
+    ]
     return judge(LAYER, findings, ok="no placeholders, meta-talk, markup or links")
 
 

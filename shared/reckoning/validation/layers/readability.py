@@ -23,36 +23,22 @@ def check(subject: Subject) -> LayerResult:
     all_words = [w for s in all_sentences for w in words(s)]
     if not all_words:
         return judge(LAYER, [], ok="no prose to read")
-    findings: list[Finding] = []
     mean = len(all_words) / len(all_sentences)
-    if mean > MEAN_SENTENCE_WORDS:
-        findings.append(
-            Finding(
-                min(0.6, 0.05 * (mean - MEAN_SENTENCE_WORDS)),
-                f"sentences average {mean:.0f} words; keep them under {MEAN_SENTENCE_WORDS}",
-            )
-        )
     long_ones = sum(1 for s in all_sentences if len(words(s)) > LONGEST_SENTENCE_WORDS)
+    letters = sum(len(w) for w in all_words) / len(all_words)
+    findings: list[Finding] = []
+    if mean > MEAN_SENTENCE_WORDS:
+        message = f"sentences average {mean:.0f} words; keep them under {MEAN_SENTENCE_WORDS}"
+        findings.append(Finding(min(0.6, 0.05 * (mean - MEAN_SENTENCE_WORDS)), message))
     if long_ones:
-        findings.append(
-            Finding(
-                min(0.6, 0.2 * long_ones), f"{long_ones} sentence(s) over {LONGEST_SENTENCE_WORDS} words; split them"
-            )
-        )
+        message = f"{long_ones} sentence(s) over {LONGEST_SENTENCE_WORDS} words; split them"
+        findings.append(Finding(min(0.6, 0.2 * long_ones), message))
     for passage in prose:
         walls = sum(1 for para in paragraphs(passage.text) if len(words(para)) > PARAGRAPH_WORDS)
         if walls:
-            findings.append(
-                Finding(
-                    0.3 * walls, f"{passage.where} has a wall of text; break paragraphs over {PARAGRAPH_WORDS} words"
-                )
-            )
-    letters = sum(len(w) for w in all_words) / len(all_words)
+            message = f"{passage.where} has a wall of text; break paragraphs over {PARAGRAPH_WORDS} words"
+            findings.append(Finding(0.3 * walls, message))
     if letters > MEAN_WORD_LETTERS:
-        findings.append(
-            Finding(
-                min(0.6, (letters - MEAN_WORD_LETTERS)),
-                f"words average {letters:.1f} letters; prefer plain, short words",
-            )
-        )
+        message = f"words average {letters:.1f} letters; prefer plain, short words"
+        findings.append(Finding(min(0.6, letters - MEAN_WORD_LETTERS), message))
     return judge(LAYER, findings, ok=f"readable: sentences average {mean:.0f} words, words {letters:.1f} letters")

@@ -30,11 +30,10 @@ def _key(text: str) -> tuple[str, ...]:
 
 
 def _repeated(prose: str) -> list[Finding]:
-    findings: list[Finding] = []
     paras = Counter(k for k in map(_key, paragraphs(prose)) if len(k) >= MIN_PARAGRAPH_WORDS)
-    for _, times in paras.items():
-        if times > 1:
-            findings.append(Finding(0.6 * (times - 1), "a paragraph appears more than once"))
+    findings = [
+        Finding(0.6 * (times - 1), "a paragraph appears more than once") for times in paras.values() if times > 1
+    ]
     lines = Counter(k for k in map(_key, sentences(prose)) if len(k) >= MIN_SENTENCE_WORDS)
     repeated = sum(times - 1 for times in lines.values() if times > 1)
     if repeated:

@@ -89,16 +89,15 @@ KINDS: tuple[tuple[str, str, str], ...] = (
      r"tax) form|declaration|injunction|restraining order"),
     ("a legal directive", r"su(?:e|ing)|countersu(?:e|ing)|press(?:ing)? charges", ""),  # legal whatever the object
 )  # fmt: skip
-DIRECTIVES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (
-        label,
-        re.compile(
-            rf"(?:{_CLAUSE_START}|{_ADVICE})(?:{verbs})" + (rf"{_REACH}(?:{objects})" if objects else "") + r"\b",
-            re.IGNORECASE,
-        ),
-    )
-    for label, verbs, objects in KINDS
-)
+
+
+def _directive(verbs: str, objects: str) -> re.Pattern[str]:
+    """A verb told to the reader, then (within reach, when the kind names any) what it acts on."""
+    target = rf"{_REACH}(?:{objects})" if objects else ""
+    return re.compile(rf"(?:{_CLAUSE_START}|{_ADVICE})(?:{verbs}){target}\b", re.IGNORECASE)
+
+
+DIRECTIVES = tuple((label, _directive(verbs, objects)) for label, verbs, objects in KINDS)
 # Care, not a directive: "don't stop your medication without your doctor", "ask your adviser before you move it".
 _NEGATED = re.compile(r"\b(?:don't|do not|never|not|without|before|unless|until you (?:have )?(?:talk|spok|ask))", re.I)
 _DEFERS = re.compile(
@@ -160,13 +159,11 @@ def _is_care(sentence: str, match: re.Match[str]) -> bool:
 
 def _crisis_handled(view: ReportView) -> list[Finding]:
     if not any(HELP.search(p.text) for p in view.passages()):
-        return [
-            Finding(
-                1.0,
-                "the answers contain crisis language and the report does not respond to it: acknowledge it gently "
-                "and point to help (a crisis line, a doctor or a therapist)",
-            )
-        ]
+        message = (
+            "the answers contain crisis language and the report does not respond to it: acknowledge it gently "
+            "and point to help (a crisis line, a doctor or a therapist)"
+        )
+        return [Finding(1.0, message)]
     prominent = HELP.search(view.summary) or any(HELP.search(f"{s.action} {s.why}") for s in view.next_steps)
     if not prominent:
         return [Finding(0.2, "the pointer to help for the crisis language should be in the summary or a next step")]

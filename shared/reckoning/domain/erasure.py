@@ -1,0 +1,99 @@
+"""Erasure, by the person, by an operator, or by the retention purge (docs/privacy.md).
+
+A reckoning's personal data goes; only its anonymous accounting record stays. Three steps, each safe to repeat:
+one transaction clears the reckoning's personal fields, marks it `erasing` and scrubs every other table
+(`db.erasure.ERASED`), its tokens included, so its links are unknown from that commit on; then every stored object
+under its prefix goes, every version; then it is `erased`. A crash or an S3 failure between the steps leaves it
+`erasing`, and the sweeper's purge finishes it a minute later.
+
+Work in flight cannot leave anything behind: a worker holds the reckoning (`reckonings.hold`) while it writes
+about it, so an erasure waits for that commit and erases what it wrote, and whatever it tries after the erasure
+is refused (`errors.Gone`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from reckoning import db, errors
+from reckoning.config import settings
+from reckoning.db import erasure, reckonings
+from reckoning.domain import tokens
+from reckoning.observability import logger, metrics
+
+# Reckonings one purge takes on: a sweep stays well inside the sweeper's minute.
+PURGE_BATCH = 100
+
+
+class ObjectStore(Protocol):
+    def delete_reckoning(self, reckoning_id: UUID) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    reckoning_id: UUID
+    rows: int  # database rows cleared, scrubbed or deleted by this call
+    objects: int  # stored objects (PDFs of every report version) deleted by this call
+    finished: bool  # the reckoning became `erased` by this call
+
+
+def erase_by_token(database: db.Database, store: ObjectStore, token: str) -> None:
+    """The person's erasure. Afterwards the token is as unknown as any other; objects S3 could not delete now
+    are deleted by the sweeper."""
+    with database.transaction() as conn:
+        reckoning_id = tokens.reckoning_for(conn, token).id
+        if not _scrub(conn, reckoning_id, "erased at the person's request"):
+            raise errors.NotFound("erased meanwhile")  # a concurrent erasure got there first
+    try:
+        _finish(database, store, reckoning_id)
+    except errors.TransientFailure as exc:
+        logger.warning(
+            "stored objects left for the sweeper", extra={"reckoning_id": str(reckoning_id), "cause": str(exc)}
+        )
+
+
+def erase(database: db.Database, store: ObjectStore, reckoning_id: UUID, reason: str) -> Erased:
+    """Erase one reckoning, or finish its erasure; raises TransientFailure when S3 fails (it stays `erasing`)."""
+    with database.transaction() as conn:
+        rows = _scrub(conn, reckoning_id, reason)
+    objects, finished = _finish(database, store, reckoning_id)
+    return Erased(reckoning_id, rows, objects, finished)
+
+
+def erase_address(database: db.Database, store: ObjectStore, email: str) -> list[Erased]:
+    """An operator's erasure of every reckoning of an address."""
+    with database.transaction() as conn:
+        found = reckonings.ids_of_address(conn, email.strip())
+    return [erase(database, store, reckoning_id, "erased at an operator's request") for reckoning_id in found]
+
+
+def purge(database: db.Database, store: ObjectStore, limit: int = PURGE_BATCH) -> int:
+    """The retention purge: erasures left halfway, then reckonings kept past their retention; how many it erased."""
+    s = settings()
+    with database.transaction() as conn:
+        due = reckonings.due_for_erasure(conn, s.unpaid_retention_days, s.retention_days, limit)
+    erased = 0
+    for reckoning_id in due:
+        try:
+            erased += erase(database, store, reckoning_id, "retention period over").finished
+        except errors.TransientFailure as exc:  # S3 is failing: the rest can wait for the next minute too
+            logger.warning("retention purge stopped early", extra={"erased": erased, "cause": str(exc)})
+            break
+    if erased:
+        metrics.add_metric(name="ReckoningsPurged", unit="Count", value=erased)
+        logger.info("retention purge", extra={"erased": erased})
+    return erased
+
+
+def _scrub(conn: db.Connection, reckoning_id: UUID, reason: str) -> int:
+    if not reckonings.begin_erasure(conn, reckoning_id, reason):
+        return 0
+    return 1 + erasure.scrub(conn, reckoning_id)
+
+
+def _finish(database: db.Database, store: ObjectStore, reckoning_id: UUID) -> tuple[int, bool]:
+    objects = store.delete_reckoning(reckoning_id)
+    with database.transaction() as conn:
+        return objects, reckonings.finish_erasure(conn, reckoning_id)
