@@ -96,6 +96,18 @@ def test_every_alarm_has_a_row_in_the_readme_runbook() -> None:
         assert name in rows or generic in rows, f"README runbook has no row for alarm {name}"
 
 
+def test_every_alarm_on_our_own_metrics_watches_a_metric_the_code_emits() -> None:
+    code = "".join(path.read_text() for path in (ROOT / "shared" / "reckoning").rglob("*.py"))
+    emitted = set(re.findall(r'add_metric\(name="(\w+)"', code))
+    watched = {
+        alarm["Properties"]["MetricName"]
+        for alarm in ALARMS.values()
+        if alarm["Properties"].get("Namespace") == "Reckoning"
+    }
+    assert {"GenerationPaused", "GenerationFailed"} <= watched
+    assert watched <= emitted, f"alarms on metrics nothing emits: {sorted(watched - emitted)}"
+
+
 def test_commands_named_in_the_template_exist() -> None:
     parser = build_parser()
     commands = next(set(a.choices) for a in parser._actions if isinstance(a, argparse._SubParsersAction))
