@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -90,16 +89,17 @@ def test_with_the_database_down_every_browser_route_of_a_lambda_answers_503(env:
 
 
 def test_the_pool_checks_a_connection_only_after_it_was_idle_as_lambdas_single_connection_does(
-    database_url: str, pg: psycopg.Connection[Any]
+    server_url: str,
 ) -> None:
-    conn = psycopg.connect(database_url, autocommit=True, row_factory=dict_row)
-    backend = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
-    assert backend is not None
-    pg.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))  # dropped while idle, as a proxy may
+    # Straight to PostgreSQL: through a transaction pooler a backend pid names a server connection it shares.
+    with psycopg.connect(server_url, autocommit=True, row_factory=dict_row) as conn:
+        backend = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
+        assert backend is not None
+        with psycopg.connect(server_url, autocommit=True) as admin:  # dropped while idle, as a proxy may
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))
 
-    connection._last_used[conn] = time.monotonic()
-    connection._check_if_idle(conn)  # in steady use: lent without a round trip (a failure would show on use)
-    connection._last_used[conn] = time.monotonic() - connection._IDLE_CHECK_S
-    with pytest.raises(psycopg.OperationalError):
-        connection._check_if_idle(conn)  # idle long enough: checked, and the pool replaces it
-    conn.close()
+        connection._last_used[conn] = time.monotonic()
+        connection._check_if_idle(conn)  # in steady use: lent without a round trip (a failure would show on use)
+        connection._last_used[conn] = time.monotonic() - connection._IDLE_CHECK_S
+        with pytest.raises(psycopg.OperationalError):
+            connection._check_if_idle(conn)  # idle long enough: checked, and the pool replaces it
