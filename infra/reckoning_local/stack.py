@@ -26,7 +26,6 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from reckoning.db.migrate import migrate
 from reckoning_local import offline_checkout, openapi
@@ -43,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Always the stack's own: the local endpoint, and credentials that cannot work anywhere else.
 STACK_OWNED = {"AWS_ENDPOINT_URL", *DUMMY_CREDENTIALS}
 STACK_REMOVED = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SECURITY_TOKEN")
-DATABASE = "reckoning"  # in the embedded server of `make dev` and `make demo`
+DATABASE = "reckoning"  # in the embedded server of `make dev` and `make demo` (created by name in _start_postgres)
 _PRODUCTION_ONLY = re.compile(r"^(DATABASE_SECRET_ARN|DATABASE_HOST|.*_SECRET_ARN)$")
 # Pages only the local stack serves: the offline Stripe Checkout and the OpenAPI document.
 LOCAL_PAGES: tuple[Page, ...] = (*offline_checkout.PAGES, *openapi.PAGES)
@@ -183,7 +182,8 @@ class Stack:
         self.embedded_database = True
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+                # DATABASE, spelled out: no statement takes a name as a parameter.
+                conn.execute("CREATE DATABASE reckoning")
         url = str(server.get_uri(database=DATABASE))
         applied = migrate(url)
         if applied:
