@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from tests.helpers import bucket_store, generate_report, with_fakes
+
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / ".local" / "bench.log"
 JSON_PATH = Path(os.environ.get("BENCH_JSON") or ROOT / ".local" / "bench.json")
@@ -205,7 +207,7 @@ def warm_requests(n: int = 400) -> None:
     from psycopg.types.json import Jsonb
 
     from reckoning.db.queries import q
-    from reckoning.domain.tokens import hash_token, new_token
+    from reckoning.domain.services.tokens import hash_token, new_token
     from tests.helpers import invoke, submission
 
     body = submission()
@@ -435,7 +437,7 @@ def _burst_payloads(events: int, duplicate_share: float) -> list[str]:
         answer = invoke(
             "submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(), source_ip=str(uuid.uuid4())
         )
-        session = checkout.start_checkout(db.database(), OfflineCheckout(), answer[2]["data"]["token"])
+        session = checkout.start_checkout(with_fakes(checkout=OfflineCheckout()), answer[2]["data"]["token"])
         with db.database().transaction() as conn:
             row = conn.execute(
                 "SELECT reckoning_id FROM payments WHERE checkout_session_id = %s", (session.session_id,)
@@ -483,12 +485,12 @@ def generation_steps(runs: int = 5) -> None:
     from moto.server import ThreadedMotoServer
 
     from reckoning import config, db, pdf
-    from reckoning.domain import generate
+    from reckoning.domain.services.letters import compose_report_ready
     from reckoning.models.job import GenerateJob
     from reckoning.models.report import Report
     from reckoning.models.submission import Submission
-    from reckoning.providers import aws, storage
-    from reckoning.providers.email import OutboxMailer, compose_report_ready
+    from reckoning.providers import aws
+    from reckoning.providers.email import OutboxMailer
     from reckoning.providers.offline_writer import OfflineWriter
     from reckoning.validation import GenerationMeta, validate
     from tests.helpers import SAMPLE_ANSWERS, invoke, submission
@@ -512,7 +514,7 @@ def generation_steps(runs: int = 5) -> None:
         "write (offline writer)": lambda: OfflineWriter().write(sub),
         "validate (ten layers)": lambda: validate(draft.content, sub, GenerationMeta()),
         "render PDF": lambda: pdf.render(report, "Ada", datetime.now(UTC)),
-        "upload PDF (moto S3)": lambda: storage.put_pdf_if_absent(f"bench/{uuid.uuid4()}.pdf", rendered),
+        "upload PDF (moto S3)": lambda: bucket_store().put_pdf_if_absent(f"bench/{uuid.uuid4()}.pdf", rendered),
         "email (.eml outbox)": lambda: OutboxMailer(outbox).send(
             compose_report_ready("Ada", "http://127.0.0.1/r/x", report.title), "a@example.com", str(uuid.uuid4())
         ),
@@ -523,7 +525,7 @@ def generation_steps(runs: int = 5) -> None:
         ms = _timed(step, runs)
         say(f"{label:<24} {ms:>8.1f} ms")
         record("generation_steps", label, ms=ms)
-    deps = generate.Collaborators(OfflineWriter(), OutboxMailer(outbox), storage, pdf.render)
+    deps = with_fakes(OfflineWriter(), OutboxMailer(outbox))
 
     def whole() -> object:
         invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(), source_ip="10.1.1.1")
@@ -531,7 +533,7 @@ def generation_steps(runs: int = 5) -> None:
             row = conn.execute("UPDATE reckonings SET status = 'paid' WHERE status = 'awaiting_payment' RETURNING id")
             rid = row.fetchone()
         assert rid is not None
-        return generate.generate(db.database(), GenerateJob(reckoning_id=rid["id"]), deps)
+        return generate_report(GenerateJob(reckoning_id=rid["id"]), deps)
 
     ms = _timed(whole, runs)
     say(f"{'whole worker, end to end':<24} {ms:>8.1f} ms")

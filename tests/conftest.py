@@ -170,7 +170,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
 def fresh_read_counts() -> None:
     """Reads are rate-limited in the process's memory: every test starts with none counted, as each starts
     with a database of its own."""
-    from reckoning.domain import rate_limit
+    from reckoning import rate_limit
 
     rate_limit.reads = rate_limit.ReadCounter()
 

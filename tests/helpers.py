@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
 import psycopg
 
+from reckoning import bootstrap, config
+from reckoning.dependencies import Dependencies
+from reckoning.domain import generate, links
+from reckoning.models.job import GenerateJob, Job, LinksJob
+from reckoning.ports import Mailer, ObjectStore, Render, Writer
+from reckoning.questionnaires import Questionnaires
 from reckoning_local.events import LambdaContext, http_event
 from reckoning_local.loader import import_file
 
@@ -141,3 +148,48 @@ def found_in_bucket(s3: Any, bucket: str, needles: list[str]) -> list[str]:
                 text = body.decode(errors="replace")
             hits += [f"{version['Key']}: {needle}" for needle in needles if needle.lower() in text.lower()]
     return hits
+
+
+# ------------------------------------------------------------------------------------------- the domain's wiring
+
+
+def with_fakes(
+    writer: Writer | None = None,
+    mailer: Mailer | None = None,
+    store: ObjectStore | None = None,
+    render: Render | None = None,
+    questionnaires: Questionnaires | None = None,
+    **others: Any,
+) -> Dependencies:
+    """The dependencies the environment describes (offline stand-ins unless a test sets keys), with the given
+    collaborators in place of theirs."""
+    given: dict[str, Any] = {"writer": writer, "mailer": mailer, "store": store, "render": render}
+    given |= {"questionnaires": questionnaires, **others}
+    return replace(bootstrap.dependencies(), **{k: v for k, v in given.items() if v is not None})
+
+
+def generate_report(
+    job: GenerateJob,
+    deps: Dependencies,
+    *,
+    final_receive: bool = False,
+    retry_in_s: int = 0,
+    deadline: float | None = None,
+) -> generate.Outcome:
+    """One report job, as the generate function runs it on that receive of its message: under the policy the
+    environment describes now (a test may change a setting after building its collaborators)."""
+    current = replace(deps, policy=bootstrap.policy(config.settings()))
+    return generate.generate(current, job, generate.Delivery(1, final_receive, retry_in_s, deadline))
+
+
+def handle_job(job: Job, deps: Dependencies) -> str:
+    """One queue message, dispatched on its kind as the generate function does."""
+    if isinstance(job, LinksJob):
+        links.send_links(deps, job)
+        return "links_sent"
+    return generate_report(job, deps)
+
+
+def bucket_store() -> ObjectStore:
+    """The report bucket the environment names (moto's, in the integration tests)."""
+    return bootstrap.dependencies().store

@@ -7,13 +7,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reckoning import db, http
+from reckoning import http, rate_limit
+from reckoning.bootstrap import dependencies
 from reckoning.config import DATABASE, require
-from reckoning.domain import checkout, rate_limit
+from reckoning.domain import checkout
+from reckoning.domain.services import idempotency
 from reckoning.envelope import ErrorEnvelope, ok
 from reckoning.models.api import REPLAYED, REPLAYED_HEADER, CheckoutRequest, CheckoutResult
 from reckoning.observability import logger, metrics
-from reckoning.providers.checkout import checkout as checkout_provider
 
 NEEDS = require(
     DATABASE,
@@ -25,7 +26,8 @@ NEEDS = require(
     ("STRIPE_PRICE_ID", "PRICE_CURRENCY"),
 )
 
-app = http.create_app(rate_limit.limiter(db.database))
+app = http.create_app(rate_limit.limiter(dependencies))
+ROUTE = "POST /api/checkout"
 
 
 @app.post(
@@ -51,8 +53,8 @@ app = http.create_app(rate_limit.limiter(db.database))
     },
 )
 def post_checkout(body: Annotated[CheckoutRequest, Body()]) -> Response[str]:
-    key = app.current_event.headers.get("idempotency-key")
-    answer = checkout.checkout(db.database(), checkout_provider(), body, key)
+    keyed = idempotency.request(ROUTE, app.current_event.headers.get("idempotency-key"), body)
+    answer = checkout.checkout(dependencies(), body, keyed)
     return ok(answer.body, headers={REPLAYED_HEADER: "true"} if answer.replayed else None)
 
 

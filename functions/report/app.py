@@ -7,9 +7,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reckoning import db, http
+from reckoning import http, rate_limit
+from reckoning.bootstrap import dependencies
 from reckoning.config import DATABASE, require
-from reckoning.domain import erasure, export, links, rate_limit, status
+from reckoning.domain import links, report
 from reckoning.envelope import ok
 from reckoning.models.api import Erased, LinksAccepted, LinksRequest, ReportStatus
 from reckoning.models.export import Export
@@ -17,7 +18,7 @@ from reckoning.observability import logger, metrics
 
 NEEDS = require(DATABASE, "CORS_ORIGIN", "REPORT_BUCKET", "DIGEST_KEY")
 
-app = http.create_app(rate_limit.limiter(db.database))
+app = http.create_app(rate_limit.limiter(dependencies))
 
 
 @app.get(
@@ -30,7 +31,7 @@ app = http.create_app(rate_limit.limiter(db.database))
     },
 )
 def get_report(token: str) -> Response[str]:
-    view = status.report_status(db.database(), token)
+    view = report.report_status(dependencies(), token)
     if view.version is None:
         retry = view.body.retry_after_seconds
         return ok(view.body, headers={"Retry-After": str(retry)} if retry else None)
@@ -45,7 +46,7 @@ def get_report(token: str) -> Response[str]:
     responses=http.documented(202, LinksAccepted, "Always the same answer, whether or not the address is known."),
 )
 def post_links(body: Annotated[LinksRequest, Body()]) -> Response[str]:
-    links.request_links(db.database(), body.email)
+    links.request_links(dependencies(), body.email)
     return ok(LinksAccepted(), status=202)
 
 
@@ -56,7 +57,7 @@ def post_links(body: Annotated[LinksRequest, Body()]) -> Response[str]:
     responses=http.bodiless(302, "Location: a presigned URL of the PDF.", "Location"),
 )
 def get_pdf(token: str) -> Response[str]:
-    location = status.pdf_location(db.database(), token)
+    location = report.pdf_location(dependencies(), token)
     return Response(status_code=302, body="", headers={"Location": location})
 
 
@@ -67,7 +68,7 @@ def get_pdf(token: str) -> Response[str]:
     responses=http.documented(200, Export, "Answers with their questions, reports, payments, emails, link dates."),
 )
 def get_export(token: str) -> Response[str]:
-    return ok(export.export_of(db.database(), token))
+    return ok(report.export_of(dependencies(), token))
 
 
 @app.delete(
@@ -79,9 +80,7 @@ def get_export(token: str) -> Response[str]:
     ),
 )
 def delete_report(token: str) -> Response[str]:
-    from reckoning.providers import storage
-
-    erasure.erase_by_token(db.database(), storage, token)
+    report.erase(dependencies(), token)
     return ok(Erased(), status=202)
 
 

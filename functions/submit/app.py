@@ -7,18 +7,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reckoning import db, http
+from reckoning import http, rate_limit
+from reckoning.bootstrap import dependencies
 from reckoning.config import DATABASE, require
-from reckoning.domain import rate_limit, submit
+from reckoning.domain import submit
+from reckoning.domain.services import idempotency
 from reckoning.envelope import ok
-from reckoning.models import questionnaire
 from reckoning.models.api import REPLAYED, REPLAYED_HEADER, SubmitRequest, SubmitResult
 from reckoning.models.questionnaire import Questionnaire
 from reckoning.observability import logger, metrics
 
 NEEDS = require(DATABASE, "CORS_ORIGIN", "DIGEST_KEY")
 
-app = http.create_app(rate_limit.limiter(db.database))
+app = http.create_app(rate_limit.limiter(dependencies))
+ROUTE = "POST /api/reckoning"
 
 
 @app.get(
@@ -28,7 +30,7 @@ app = http.create_app(rate_limit.limiter(db.database))
     responses=http.documented(200, Questionnaire, "The versioned questionnaire definition."),
 )
 def get_questionnaire() -> Response[str]:
-    return ok(questionnaire.current(), headers={"Cache-Control": "public, max-age=300"})
+    return ok(dependencies().questionnaires.current(), headers={"Cache-Control": "public, max-age=300"})
 
 
 @app.post(
@@ -43,12 +45,10 @@ def get_questionnaire() -> Response[str]:
     },
 )
 def post_reckoning(body: Annotated[SubmitRequest, Body()]) -> Response[str]:
-    key = app.current_event.headers.get("idempotency-key")
-    answer = submit.submit(db.database(), body, idempotency_key=key)
-    if answer.replayed:
-        return ok(answer.body, status=201, headers={REPLAYED_HEADER: "true"})
-    metrics.add_metric(name="ReckoningSubmitted", unit="Count", value=1)
-    return ok(answer.body, status=201)
+    keyed = idempotency.request(ROUTE, app.current_event.headers.get("idempotency-key"), body)
+    answer = submit.submit(dependencies(), body, keyed)
+    result = SubmitResult(**answer.body.model_dump(), report_url=f"/api/report/{answer.body.token}")
+    return ok(result, status=201, headers={REPLAYED_HEADER: "true"} if answer.replayed else None)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

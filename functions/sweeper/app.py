@@ -5,11 +5,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reckoning import db
+from reckoning.bootstrap import dependencies
 from reckoning.config import DATABASE, require
 from reckoning.domain import sweep
 from reckoning.observability import logger, metrics
-from reckoning.providers.queue import SqsQueue
 
 NEEDS = require(DATABASE, "REPORT_QUEUE_URL", "REPORT_BUCKET")
 
@@ -17,5 +16,5 @@ NEEDS = require(DATABASE, "REPORT_QUEUE_URL", "REPORT_BUCKET")
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    result = sweep.sweep(db.database(), SqsQueue())
+    result = sweep.sweep(dependencies())
     return {"sent": result.sent, "failed": result.failed}

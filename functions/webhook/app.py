@@ -9,13 +9,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from reckoning import db, errors, http
+from reckoning import errors, http
+from reckoning.bootstrap import dependencies
 from reckoning.config import DATABASE, require
-from reckoning.domain import payments
+from reckoning.domain import webhook
 from reckoning.envelope import ok
 from reckoning.models.api import WebhookReceived
 from reckoning.observability import logger, metrics
-from reckoning.providers.queue import SqsQueue
 
 NEEDS = require(DATABASE, "STRIPE_WEBHOOK_SECRET", "REPORT_QUEUE_URL")
 
@@ -31,7 +31,7 @@ app = http.create_app(raw_body=True)  # the signature covers the exact bytes: th
 )
 def post_event() -> Response[str]:
     signature = app.current_event.headers.get("stripe-signature")
-    payments.receive(db.database(), SqsQueue(), _raw_payload(), signature)
+    webhook.receive(dependencies(), _raw_payload(), signature)
     return ok(WebhookReceived())
 
 

@@ -15,12 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from reckoning import config, db, errors
+from reckoning import bootstrap, config, errors
 from reckoning.db.migrate import migrate
-from reckoning.domain import costs, erasure, operations, sweep
-from reckoning.providers import storage
-from reckoning.providers.email import mailer
-from reckoning.providers.queue import SqsQueue
+from reckoning.domain import operations, sweep
+from reckoning.domain.services import costs, erasure
 from reckoning.validation import command as validate_command
 
 Command = Callable[[argparse.Namespace], int]
@@ -34,7 +32,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    result = sweep.sweep(db.database(), SqsQueue())
+    result = sweep.sweep(bootstrap.dependencies())
     print(f"sent {result.sent}, failed {result.failed}")
     return 0 if result.failed == 0 else 1
 
@@ -44,25 +42,25 @@ def _replay(args: argparse.Namespace) -> int:
     if not (s.report_dlq_url and s.report_queue_url):
         print("set REPORT_QUEUE_URL and REPORT_DLQ_URL", file=sys.stderr)
         return 2
-    result = operations.replay_dead_letters(db.database(), s.report_dlq_url, s.report_queue_url, args.max)
+    result = operations.replay_dead_letters(bootstrap.dependencies(), args.max)
     print(f"moved {result.moved} message(s) back to the report queue; reopened {result.reopened} reckoning(s)")
     return 0
 
 
 def _regenerate(args: argparse.Namespace) -> int:
-    operations.regenerate(db.database(), SqsQueue(), args.reckoning_id)
+    operations.regenerate(bootstrap.dependencies(), args.reckoning_id)
     print(f"queued a new report for {args.reckoning_id}")
     return 0
 
 
 def _resend(args: argparse.Namespace) -> int:
-    provider_id = operations.resend_link(db.database(), mailer(), args.reckoning_id)
+    provider_id = operations.resend_link(bootstrap.dependencies(), args.reckoning_id)
     print(f"sent a fresh link (message {provider_id})")
     return 0
 
 
 def _timeline(args: argparse.Namespace) -> int:
-    entries = operations.timeline_of(db.database(), args.reckoning_id)
+    entries = operations.timeline_of(bootstrap.dependencies(), args.reckoning_id)
     lines = [f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.kind:<8} {entry.detail}" for entry in entries]
     print(json.dumps([entry.as_json() for entry in entries], indent=2) if args.json else "\n".join(lines))
     return 0
@@ -83,7 +81,7 @@ def _usd(value: object) -> str:
 
 
 def _costs(args: argparse.Namespace) -> int:
-    found = costs.summary(db.database(), datetime.now(UTC) - args.since)
+    found = costs.summary(bootstrap.dependencies().database, datetime.now(UTC) - args.since)
     r = found.per_report
     print(f"since {found.since:%Y-%m-%d %H:%M} UTC (prices: reckoning/prices.json)")
     rows = [("per report", r), *((f"per call: {m.model}", m) for m in found.per_model)]
@@ -102,9 +100,9 @@ def _costs(args: argparse.Namespace) -> int:
 
 def _erase(args: argparse.Namespace) -> int:
     if args.email:
-        done = erasure.erase_address(db.database(), storage, args.email)
+        done = erasure.erase_address(bootstrap.dependencies(), args.email)
     else:
-        done = [erasure.erase(db.database(), storage, args.reckoning, "erased at an operator's request")]
+        done = [erasure.erase(bootstrap.dependencies(), args.reckoning, "erased at an operator's request")]
     done = [erased for erased in done if erased.rows or erased.objects or erased.finished]
     for erased in done:  # ids and counts only: never the address
         print(f"erased {erased.reckoning_id}: {erased.rows} database row(s), {erased.objects} stored object(s)")

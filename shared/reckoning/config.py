@@ -232,6 +232,11 @@ def _names(need: Need) -> tuple[str, ...]:
     return (need,) if isinstance(need, str) else need
 
 
+def present(name: SecretName) -> bool:
+    """The secret is configured, by value or by ARN (without fetching it)."""
+    return _present(name, os.environ)
+
+
 def _present(name: str, environment: Mapping[str, str]) -> bool:
     if environment.get(name):
         return True

@@ -1,55 +1,49 @@
-"""The generate function's side of SQS: which receive is the last, when a failed job comes back, and a batch
-processor that logs each failed record (by class name, never its body) and hands it back on that schedule."""
+"""The generate function's side of SQS: a job's delivery read from its record, and a batch processor that logs
+each failed record (by class name, never its body) and hands it back when its delivery says."""
 
 from __future__ import annotations
 
-import math
+import time
+from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.base import FailureResponse
 from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from reckoning.config import settings
+from reckoning.dependencies import Dependencies
+from reckoning.domain.generate import Delivery
 from reckoning.observability import logger, metrics
-from reckoning.providers import queue
 
-# SQS allows up to 12 hours; a paying customer should not wait more than an hour for the next try.
-MAX_RETRY_DELAY_S = 3600
-
-
-def receives(record: SQSRecord) -> int:
-    return int(record.attributes.approximate_receive_count)
+# Time kept back at the end of an invocation for saving, rendering and emailing.
+MARGIN_S = 60
 
 
-def last_receive(record: SQSRecord) -> bool:
-    """The queue sends the message to the DLQ instead of delivering it again (the same maxReceiveCount)."""
-    return receives(record) >= settings().queue_max_receive_count
-
-
-def retry_delay_s(receive: int) -> int:
-    """Seconds until a job that failed on its `receive`-th receive comes back: base x 4^(receive - 1), at most
-    an hour (60, 240, 960, 3600 s by default). No jitter: retries keep the spread the orders arrived with, and
-    the concurrency cap bounds how many run at once."""
-    return min(MAX_RETRY_DELAY_S, math.ceil(settings().generation_retry_base_s * 4.0 ** (receive - 1)))
+def delivery(record: SQSRecord, deps: Dependencies, remaining_ms: int | None = None) -> Delivery:
+    """The record's delivery: its receive number, whether it is the last, when a failure comes back, and (given
+    the invocation's remaining time) by when the work must be done."""
+    deadline = None if remaining_ms is None else time.monotonic() + remaining_ms / 1000 - MARGIN_S
+    return Delivery.of(int(record.attributes.approximate_receive_count), deps.policy, deadline)
 
 
 class JobProcessor(BatchProcessor):
     """Powertools' SQS batch processor, saying which records failed and when each comes back."""
 
-    def __init__(self) -> None:
+    def __init__(self, deps: Callable[[], Dependencies]) -> None:
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self._deps = deps
 
     def failure_handler(self, record: SQSRecord, exception: ExceptionInfo) -> FailureResponse:
         error_class = exception[0].__name__ if exception[0] else "unknown"
-        final = last_receive(record)
-        # Now rather than after the queue's visibility timeout: on the last receive, straight to the DLQ.
-        delay = 0 if final else retry_delay_s(receives(record))
-        log = {"message_id": record.message_id, "receive": receives(record), "error_class": error_class}
-        logger.warning("report job failed", extra={**log, "retry_in_s": None if final else delay})
+        log: dict[str, object] = {"message_id": record.message_id, "error_class": error_class}
         metrics.add_metric(name="JobFailed", unit="Count", value=1)
         try:
-            queue.hand_back(record.receipt_handle, delay)
+            deps = self._deps()
+            job = delivery(record, deps)
+            log |= {"receive": job.receive, "retry_in_s": None if job.final else job.retry_in_s}
+            logger.warning("report job failed", extra=log)
+            # Now rather than after the queue's visibility timeout: on the last receive, straight to the DLQ.
+            deps.queue.hand_back(record.receipt_handle, job.retry_in_s)
         except Exception as exc:  # it still comes back, after the queue's visibility timeout
             logger.warning("could not hand the job back early", extra={**log, "cause": type(exc).__name__})
         return super().failure_handler(record, exception)

@@ -30,20 +30,20 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from reckoning import db, pdf
+from reckoning import bootstrap, db
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning.db import emails, outbox, reckonings, reports
 from reckoning.domain import checkout, generate, operations
-from reckoning.domain.generate import Collaborators
 from reckoning.observability import metrics
-from reckoning.providers import aws, storage
-from reckoning.providers import email as email_provider
-from reckoning.providers import writer as writer_provider
+from reckoning.providers import aws
 from reckoning.providers.checkout import OfflineCheckout
+from reckoning.providers.claude import ClaudeWriter
+from reckoning.providers.email import ResendMailer
 from reckoning.providers.queue import SqsQueue
+from reckoning.providers.storage import S3Store
 from reckoning.validation import validate
 from reckoning_local.events import LambdaContext, sqs_event
-from tests.helpers import Env, invoke, load_function, submission
+from tests.helpers import Env, invoke, load_function, submission, with_fakes
 from tests.stubs.anthropic import AnthropicStub
 from tests.stubs.resend import ResendStub
 from tests.stubs.stripe import refund_event, session_event, sign
@@ -121,22 +121,20 @@ class World:
         )
         self.set_max_receives(5)
         self._functions = {name: load_function(name) for name in ("generate", "sweeper")}
-        writer, mailer = writer_provider.writer(), email_provider.mailer()  # Claude and Resend, through the stubs
         for target, name, point in (
             (SqsQueue, "send", "relay"),
             (outbox, "enqueue", "outbox insert"),
             (reckonings, "claim", "claim"),
-            (writer, "write", "model call"),
+            (ClaudeWriter, "write", "model call"),  # Claude and Resend, through the stubs
             (reports, "save", "save"),
             (generate, "ensure_pdf", "pdf"),
-            (storage, "put_pdf_if_absent", "upload"),
-            (type(mailer), "send", "email"),  # a frozen dataclass: tapped on its class
+            (S3Store, "put_pdf_if_absent", "upload"),
+            (ResendMailer, "send", "email"),
             (emails, "mark_sent", "email recorded"),
             (reckonings, "finish", "finish"),
         ):
             self._tap(target, name, point)
-        deps = Collaborators(writer, mailer, storage, pdf.render, validate=self._tapped("validation", validate))
-        self.monkeypatch.setattr(self._functions["generate"], "collaborators", lambda: deps)
+        self._validate = self._tapped("validation", validate)
 
     # ---------------------------------------------------------------- arming faults
 
@@ -203,7 +201,7 @@ class World:
         status, _, body = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())
         assert status == 201
         token = body["data"]["token"]
-        session = checkout.start_checkout(db.database(), OfflineCheckout(), token).session_id
+        session = checkout.start_checkout(with_fakes(checkout=OfflineCheckout()), token).session_id
         reckoning_id = UUID(str(self.query("SELECT id FROM reckonings")[0]["id"]))
         self._events.append(
             session_event("checkout.session.completed", session, str(reckoning_id), payment_intent=INTENT)
@@ -269,7 +267,9 @@ class World:
         try:
             self.fire("invoke:before")
             response = self._functions["generate"].lambda_handler(
-                sqs_event([dict(message)], arn["QueueArn"]), LambdaContext(function_name="generate", timeout_s=900)
+                sqs_event([dict(message)], arn["QueueArn"]),
+                LambdaContext(function_name="generate", timeout_s=900),
+                deps=with_fakes(validate=self._validate),  # the process's own, the gate tapped
             )
             if not response["batchItemFailures"]:
                 self.fire("delete:before")
@@ -371,4 +371,4 @@ def refunded(world: World) -> None:
 
 def replay_dead_letters(world: World) -> None:
     """On-call, after the generation-failed alarm: fix the cause (it passed), `reckoning dlq-replay`."""
-    operations.replay_dead_letters(db.database(), world.dlq_url, world.queue_url)
+    operations.replay_dead_letters(bootstrap.dependencies())

@@ -16,11 +16,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import db, errors
+from reckoning import errors
 from reckoning.domain import checkout as checkout_domain
 from reckoning.observability import logger
+from reckoning.ports import CheckoutSession, Closed
 from reckoning.providers import checkout as checkout_provider
-from tests.helpers import Env, count, invoke, submission
+from tests.helpers import Env, count, invoke, submission, with_fakes
 from tests.stubs.stripe import StripeStub
 
 CHECKOUT = ("checkout", "POST", "/api/checkout", "POST /api/checkout")
@@ -211,13 +212,13 @@ class _CrashAfterStripe:
     """The real provider, then a crash before the insert (a Lambda timeout, the database gone)."""
 
     def __init__(self) -> None:
-        self.inner = checkout_provider.checkout()
+        self.inner = with_fakes().checkout
 
-    def create_session(self, **arguments: Any) -> checkout_provider.CheckoutSession:
+    def create_session(self, **arguments: Any) -> CheckoutSession:
         self.inner.create_session(**arguments)
         raise errors.ServiceUnavailable("crashed after Stripe answered")
 
-    def expire_session(self, session_id: str) -> checkout_provider.Closed:
+    def expire_session(self, session_id: str) -> Closed:
         return self.inner.expire_session(session_id)
 
 
@@ -226,7 +227,7 @@ def test_a_retry_after_a_crash_between_stripe_and_the_insert_gets_the_same_sessi
 ) -> None:
     token = submitted_token()
     with pytest.raises(errors.ServiceUnavailable):
-        checkout_domain.start_checkout(db.database(), _CrashAfterStripe(), token)
+        checkout_domain.start_checkout(with_fakes(checkout=_CrashAfterStripe()), token)
     time.sleep(1.1)  # a retry in another second: a clock-derived expires_at would differ now
 
     status, _, body = checkout(token)

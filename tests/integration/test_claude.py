@@ -20,10 +20,15 @@ from reckoning.providers import claude
 from reckoning.providers.claude import ClaudeWriter
 from reckoning.providers.offline_writer import OfflineWriter
 from reckoning.providers.prompt import SYSTEM_PROMPT
-from reckoning.providers.writer import writer
-from tests.helpers import SAMPLE_ANSWERS, Env
+from tests.helpers import SAMPLE_ANSWERS, Env, with_fakes
 from tests.stubs import anthropic as stubs
 from tests.stubs.anthropic import AnthropicStub
+
+
+def writer_in_use() -> object:
+    """The adapter behind the process's writer, as the environment chose it."""
+    return with_fakes().writer
+
 
 REPORT: dict[str, Any] = {
     "title": "Ada's Reckoning",
@@ -285,10 +290,10 @@ class TestWriterChoice:
     def test_no_key_and_no_base_url_means_the_offline_writer(self, env: Env) -> None:
         env(ANTHROPIC_BASE_URL=None)
 
-        assert isinstance(writer(), OfflineWriter)
+        assert isinstance(writer_in_use(), OfflineWriter)
 
     def test_a_base_url_means_claude(self, configure: Any) -> None:
-        chosen = writer()
+        chosen = writer_in_use()
 
         assert isinstance(chosen, ClaudeWriter)
         assert chosen.model == "claude-test-model"
@@ -296,4 +301,4 @@ class TestWriterChoice:
     def test_a_key_means_claude(self, env: Env) -> None:
         env(ANTHROPIC_BASE_URL=None, ANTHROPIC_API_KEY="sk-ant-test-key")
 
-        assert isinstance(writer(), ClaudeWriter)
+        assert isinstance(writer_in_use(), ClaudeWriter)

@@ -14,16 +14,15 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import cli, db, pdf
-from reckoning.domain import costs, generate, recovery
-from reckoning.domain.generate import Collaborators
+from reckoning import cli, db
+from reckoning.dependencies import Dependencies
+from reckoning.domain.services import costs, recovery
 from reckoning.models.job import GenerateJob
-from reckoning.providers import aws, storage
+from reckoning.providers import aws
 from reckoning.providers.claude import ClaudeWriter
 from reckoning.providers.email import OutboxMailer
-from reckoning.providers.queue import SqsQueue
 from reckoning_local.events import LambdaContext, sqs_event
-from tests.helpers import Env, invoke, load_function, submission
+from tests.helpers import Env, generate_report, invoke, load_function, submission, with_fakes
 from tests.stubs.anthropic import AnthropicStub
 
 MODEL = "claude-sonnet-5-5"
@@ -38,8 +37,8 @@ def stub(env: Env) -> Iterator[AnthropicStub]:
 
 
 @pytest.fixture
-def deps(stub: AnthropicStub, report_bucket: str, report_queue: str, tmp_path: Path) -> Collaborators:
-    return Collaborators(ClaudeWriter(), OutboxMailer(tmp_path), storage, pdf.render, queue=SqsQueue())
+def deps(stub: AnthropicStub, report_bucket: str, report_queue: str, tmp_path: Path) -> Dependencies:
+    return with_fakes(ClaudeWriter(), OutboxMailer(tmp_path))
 
 
 def paid(pg: psycopg.Connection[Any], name: str = "Ada") -> UUID:
@@ -63,10 +62,10 @@ def test_a_call_is_priced_by_the_entry_in_effect_for_its_model() -> None:
 
 
 def test_every_attempt_and_the_report_carry_their_cost_from_the_stubs_usage(
-    database_url: str, deps: Collaborators, stub: AnthropicStub, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid(pg)
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps) == "ready"
+    assert generate_report(GenerateJob(reckoning_id=rid), deps) == "ready"
 
     usage = stub.requests[-1]
     row = pg.execute("SELECT model, input_tokens, output_tokens, cost_usd FROM generation_attempts").fetchone()
@@ -79,10 +78,10 @@ def test_every_attempt_and_the_report_carry_their_cost_from_the_stubs_usage(
 
 
 def test_reckoning_costs_prints_count_total_and_percentiles(
-    database_url: str, deps: Collaborators, pg: psycopg.Connection[Any], capsys: pytest.CaptureFixture[str]
+    database_url: str, deps: Dependencies, pg: psycopg.Connection[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     for name in ("Ada", "Grace", "Katherine"):
-        assert generate.generate(db.database(), GenerateJob(reckoning_id=paid(pg, name)), deps) == "ready"
+        assert generate_report(GenerateJob(reckoning_id=paid(pg, name)), deps) == "ready"
     costs_of = sorted(float(r["cost_usd"]) for r in pg.execute("SELECT cost_usd FROM reports"))
 
     assert cli.main(["costs", "--since", "1d"]) == 0
@@ -98,10 +97,10 @@ def test_reckoning_costs_prints_count_total_and_percentiles(
 
 
 def test_the_spend_limit_pauses_generation_and_it_resumes_when_the_limit_allows(
-    database_url: str, deps: Collaborators, report_queue: str, pg: psycopg.Connection[Any], env: Env
+    database_url: str, deps: Dependencies, report_queue: str, pg: psycopg.Connection[Any], env: Env
 ) -> None:
     first = paid(pg, "Ada")
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=first), deps) == "ready"
+    assert generate_report(GenerateJob(reckoning_id=first), deps) == "ready"
     spent = pg.execute("SELECT cost_usd FROM reports").fetchone()
     assert spent is not None and spent["cost_usd"] > 0
     env(DAILY_SPEND_LIMIT_USD=str(spent["cost_usd"]))  # today's calls have cost the limit exactly
@@ -139,15 +138,15 @@ ARN = "arn:aws:sqs:eu-west-1:123456789012:reckoning-reports-test"
 
 
 def test_a_paused_reckoning_is_left_to_its_delayed_job_and_not_re_enqueued_by_the_sweeper(
-    deps: Collaborators, report_queue: str, pg: psycopg.Connection[Any], env: Env
+    deps: Dependencies, report_queue: str, pg: psycopg.Connection[Any], env: Env
 ) -> None:
     env(DAILY_SPEND_LIMIT_USD="0", SPEND_LIMIT_RECHECK_S="60", GENERATION_STALE_AFTER_S="1")
     reckoning_id = paid(pg)
 
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=reckoning_id), deps) == "paused"
+    assert generate_report(GenerateJob(reckoning_id=reckoning_id), deps) == "paused"
 
     time.sleep(1.2)  # longer than the stale period: only the lease, ending when the job is due, holds the sweeper
-    assert recovery.requeue_stale(db.database()) == 0
+    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 0
     lease = pg.execute("SELECT lease_expires_at - now() AS left FROM reckonings").fetchone()
     assert lease is not None and 55 < lease["left"].total_seconds() <= 60
     assert pg.execute("SELECT count(*) AS n FROM generation_attempts").fetchone() == {"n": 0}  # no model call

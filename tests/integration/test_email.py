@@ -13,16 +13,11 @@ from pathlib import Path
 import pytest
 
 from reckoning import config
+from reckoning.domain.services.letters import compose_report_links, compose_report_ready
 from reckoning.errors import PermanentFailure, ServiceUnavailable, TransientFailure
-from reckoning.providers.email import (
-    OutboxMailer,
-    OutgoingEmail,
-    ResendMailer,
-    compose_report_links,
-    compose_report_ready,
-    mailer,
-)
-from tests.helpers import Env
+from reckoning.ports import OutgoingEmail
+from reckoning.providers.email import OutboxMailer, ResendMailer
+from tests.helpers import Env, with_fakes
 from tests.stubs import resend as resend_stub
 from tests.stubs.resend import Failure, ResendStub
 
@@ -148,7 +143,7 @@ def test_the_links_email_needs_at_least_one_link() -> None:
 
 
 def test_a_ready_email_is_delivered_through_resend_with_its_idempotency_key(resend: ResendStub) -> None:
-    sender = mailer()
+    sender = with_fakes().mailer
     assert isinstance(sender, ResendMailer)
     message = ready_email()
 
@@ -164,16 +159,16 @@ def test_a_ready_email_is_delivered_through_resend_with_its_idempotency_key(rese
 
 
 def test_a_redelivered_send_with_the_same_key_is_not_delivered_twice(resend: ResendStub) -> None:
-    first = mailer().send(ready_email(), ADDRESS, "report-ready:same")
-    second = mailer().send(ready_email(), ADDRESS, "report-ready:same")
+    first = with_fakes().mailer.send(ready_email(), ADDRESS, "report-ready:same")
+    second = with_fakes().mailer.send(ready_email(), ADDRESS, "report-ready:same")
 
     assert first == second
     assert len(resend.deliveries) == 1
 
 
 def test_different_keys_are_different_emails(resend: ResendStub) -> None:
-    mailer().send(ready_email(), ADDRESS, "report-ready:one")
-    mailer().send(ready_email(), ADDRESS, "report-ready:two")
+    with_fakes().mailer.send(ready_email(), ADDRESS, "report-ready:one")
+    with_fakes().mailer.send(ready_email(), ADDRESS, "report-ready:two")
 
     assert len(resend.deliveries) == 2
 
@@ -194,7 +189,7 @@ def test_resend_failures_are_classified_for_retry_or_not(
     resend.fail_next(failure)
 
     with pytest.raises(error) as raised:
-        mailer().send(ready_email(), ADDRESS, f"key-{failure}")
+        with_fakes().mailer.send(ready_email(), ADDRESS, f"key-{failure}")
 
     assert not resend.deliveries
     if kind is not None:
@@ -205,9 +200,9 @@ def test_resend_failures_are_classified_for_retry_or_not(
 def test_after_a_rate_limit_the_retried_send_goes_through(resend: ResendStub) -> None:
     resend.fail_next("rate_limit")
     with pytest.raises(TransientFailure):
-        mailer().send(ready_email(), ADDRESS, "report-ready:retry")
+        with_fakes().mailer.send(ready_email(), ADDRESS, "report-ready:retry")
 
-    mailer().send(ready_email(), ADDRESS, "report-ready:retry")
+    with_fakes().mailer.send(ready_email(), ADDRESS, "report-ready:retry")
 
     assert len(resend.deliveries) == 1
 
@@ -216,11 +211,11 @@ def test_a_quota_failure_says_why(resend: ResendStub) -> None:
     resend.fail_next("daily_quota")
 
     with pytest.raises(PermanentFailure, match="quota is used up"):
-        mailer().send(ready_email(), ADDRESS, "report-ready:quota")
+        with_fakes().mailer.send(ready_email(), ADDRESS, "report-ready:quota")
 
 
 def test_a_rejected_api_key_is_permanent(resend: ResendStub) -> None:
-    sender = ResendMailer("not-a-resend-key", sender="a@b.example", base_url=resend.url)
+    sender = ResendMailer(lambda: "not-a-resend-key", sender="a@b.example", base_url=resend.url)
 
     with pytest.raises(PermanentFailure) as raised:
         sender.send(ready_email(), ADDRESS, "report-ready:auth")
@@ -230,7 +225,7 @@ def test_a_rejected_api_key_is_permanent(resend: ResendStub) -> None:
 
 def test_a_slow_resend_times_out_as_a_transient_failure(resend: ResendStub) -> None:
     resend.fail_next("slow")
-    sender = ResendMailer("re_test_key", sender="a@b.example", base_url=resend.url, timeout_s=1)
+    sender = ResendMailer(lambda: "re_test_key", sender="a@b.example", base_url=resend.url, timeout_s=1)
 
     with pytest.raises(TransientFailure):
         sender.send(ready_email(), ADDRESS, "report-ready:slow")
@@ -240,7 +235,7 @@ def test_an_unreachable_resend_is_a_transient_failure() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
-    sender = ResendMailer("re_test_key", sender="a@b.example", base_url=f"http://127.0.0.1:{closed_port}")
+    sender = ResendMailer(lambda: "re_test_key", sender="a@b.example", base_url=f"http://127.0.0.1:{closed_port}")
 
     with pytest.raises(TransientFailure):
         sender.send(ready_email(), ADDRESS, "report-ready:down")
@@ -250,7 +245,7 @@ def test_an_unreachable_resend_is_a_transient_failure() -> None:
 
 
 def test_without_a_key_emails_go_to_the_outbox_as_one_parseable_eml_per_key(outbox: Path) -> None:
-    sender = mailer()
+    sender = with_fakes().mailer
     assert isinstance(sender, OutboxMailer)
 
     sender.send(compose_report_ready(MALICIOUS, LINK, "Your year"), ADDRESS, "report-ready:8c2b8f0e")
@@ -268,7 +263,7 @@ def test_without_a_key_emails_go_to_the_outbox_as_one_parseable_eml_per_key(outb
 
 
 def test_the_outbox_writes_a_key_once_and_returns_the_same_id(outbox: Path) -> None:
-    sender = mailer()
+    sender = with_fakes().mailer
     first = sender.send(ready_email(), ADDRESS, "report-ready:once")
     [path] = outbox.glob("*.eml")
     written = path.read_bytes()
@@ -293,7 +288,7 @@ def test_outbox_file_names_are_safe_and_distinct_per_key(tmp_path: Path) -> None
 def test_the_outbox_logs_say_so_without_the_address(outbox: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
 
-    mailer().send(ready_email(), ADDRESS, "report-ready:logs")
+    with_fakes().mailer.send(ready_email(), ADDRESS, "report-ready:logs")
 
     records = [record for record in caplog.records if record.name == "reckoning"]
     assert any("offline" in record.getMessage() for record in records)
@@ -306,4 +301,4 @@ def test_production_without_a_key_refuses_rather_than_writing_files(env: Env) ->
     env(ENVIRONMENT="production", DATABASE_URL="postgresql://unused")
 
     with pytest.raises(ServiceUnavailable):
-        mailer()
+        _ = with_fakes().mailer.send

@@ -15,18 +15,17 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import db, errors, pdf
-from reckoning.domain import generate
-from reckoning.domain.generate import Collaborators
+from reckoning import errors, pdf
+from reckoning.dependencies import Dependencies
 from reckoning.models.job import GenerateJob
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
-from reckoning.providers import aws, storage
-from reckoning.providers.email import Mailer, OutboxMailer, OutgoingEmail
+from reckoning.ports import Draft, Mailer, OutgoingEmail
+from reckoning.providers import aws
+from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
-from reckoning.providers.writer import Draft
 from reckoning_local.events import LambdaContext
-from tests.helpers import count, invoke, load_function, submission
+from tests.helpers import count, generate_report, invoke, load_function, submission, with_fakes
 
 
 class Crash(BaseException):
@@ -70,8 +69,8 @@ class CrashAfter:
 
 
 @pytest.fixture
-def deps(report_bucket: str, tmp_path: Path) -> Collaborators:
-    return Collaborators(ScriptedWriter(), OutboxMailer(tmp_path / "outbox"), storage, pdf.render)
+def deps(report_bucket: str, tmp_path: Path) -> Dependencies:
+    return with_fakes(ScriptedWriter(), OutboxMailer(tmp_path / "outbox"))
 
 
 def paid_reckoning(pg: psycopg.Connection[Any], **overrides: Any) -> UUID:
@@ -85,8 +84,8 @@ def paid_reckoning(pg: psycopg.Connection[Any], **overrides: Any) -> UUID:
     return UUID(str(row["id"]))
 
 
-def run(reckoning_id: UUID, deps: Collaborators, *, final: bool = False) -> str:
-    return generate.generate(db.database(), GenerateJob(reckoning_id=reckoning_id), deps, final_receive=final)
+def run(reckoning_id: UUID, deps: Dependencies, *, final: bool = False) -> str:
+    return generate_report(GenerateJob(reckoning_id=reckoning_id), deps, final_receive=final)
 
 
 def status_of(pg: psycopg.Connection[Any], reckoning_id: UUID) -> str:
@@ -99,12 +98,12 @@ def pdf_objects(bucket: str) -> list[str]:
     return [o["Key"] for o in aws.s3().list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
-def outbox_files(deps: Collaborators) -> list[Path]:
+def outbox_files(deps: Dependencies) -> list[Path]:
     assert isinstance(deps.mailer, OutboxMailer)
     return sorted(deps.mailer.directory.glob("*.eml")) if deps.mailer.directory.exists() else []
 
 
-def link_token(deps: Collaborators) -> str:
+def link_token(deps: Dependencies) -> str:
     [eml] = outbox_files(deps)
     text = eml.read_text()
     start = text.index("/report/") + len("/report/")
@@ -112,7 +111,7 @@ def link_token(deps: Collaborators) -> str:
 
 
 def test_a_paid_reckoning_becomes_ready_with_one_report_pdf_and_email(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     assert run(rid, deps) == "ready"
@@ -143,7 +142,7 @@ def test_a_paid_reckoning_becomes_ready_with_one_report_pdf_and_email(
     ["after the model call", "after save", "after upload", "after email"],
 )
 def test_a_crash_at_any_step_then_redelivery_gives_one_of_everything(
-    crash_at: str, database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    crash_at: str, database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     crashing = {
@@ -167,7 +166,7 @@ def test_a_crash_at_any_step_then_redelivery_gives_one_of_everything(
 
 
 def test_a_live_lease_keeps_a_second_worker_out(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     with pytest.raises(Crash):
@@ -184,7 +183,7 @@ def bad_report() -> dict[str, Any]:
 
 
 def test_failed_validation_regenerates_with_feedback_then_releases(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     writer = ScriptedWriter(script=[bad_report(), None])
@@ -196,7 +195,7 @@ def test_failed_validation_regenerates_with_feedback_then_releases(
 
 
 def test_reports_that_never_pass_go_to_review_unreleased(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     writer = ScriptedWriter(script=[bad_report()] * 3)
@@ -209,7 +208,7 @@ def test_reports_that_never_pass_go_to_review_unreleased(
 
 
 def test_a_permanent_provider_failure_fails_without_retrying(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     writer = ScriptedWriter(script=[errors.PermanentFailure("spend limit", kind="spend_limit")])
@@ -219,7 +218,7 @@ def test_a_permanent_provider_failure_fails_without_retrying(
 
 
 def test_a_transient_failure_is_retried_by_sqs_and_the_last_receive_marks_failed(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     writer = ScriptedWriter(script=[errors.TransientFailure("overloaded")] * 2)
@@ -240,7 +239,7 @@ class QuotaExhausted:
 
 
 def test_an_exhausted_email_quota_still_releases_the_report(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     mailer: Mailer = QuotaExhausted()
@@ -253,7 +252,7 @@ def test_an_exhausted_email_quota_still_releases_the_report(
 
 @pytest.mark.parametrize("state", ["awaiting_payment", "ready", "refunded", "failed"])
 def test_only_paid_reckonings_are_claimed(
-    state: str, database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    state: str, database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid_reckoning(pg)
     pg.execute("UPDATE reckonings SET status = %s", (state,))
@@ -291,9 +290,8 @@ def sqs_event(bodies: list[str], receive_count: int = 1) -> dict[str, Any]:
 def test_a_batch_of_ten_with_three_poison_records_reports_exactly_those_three(
     database_url: str,
     report_bucket: str,
-    deps: Collaborators,
+    deps: Dependencies,
     pg: psycopg.Connection[Any],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = [paid_reckoning(pg) for _ in range(7)]
     poison = [paid_reckoning(pg) for _ in range(3)]
@@ -307,10 +305,10 @@ def test_a_batch_of_ten_with_three_poison_records_reports_exactly_those_three(
 
     pg.execute('UPDATE reckonings SET answers = answers || \'{"support": "poison"}\' WHERE id = ANY(%s)', (poison,))
     app = load_function("generate")
-    monkeypatch.setattr(app, "collaborators", lambda: replace(deps, writer=PoisonAware()))
     order = ids[:3] + poison[:1] + ids[3:5] + poison[1:] + ids[5:]
     event = sqs_event([json.dumps({"reckoningId": str(i), "reason": "payment"}) for i in order])
-    result = app.lambda_handler(event, LambdaContext(function_name="generate", timeout_s=900))
+    context = LambdaContext(function_name="generate", timeout_s=900)
+    result = app.lambda_handler(event, context, deps=replace(deps, writer=PoisonAware()))
     failed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
     assert failed == {f"m{order.index(p)}" for p in poison}
     assert {status_of(pg, i) for i in ids} == {"ready"}
@@ -330,7 +328,7 @@ def test_an_event_without_records_is_an_error(database_url: str) -> None:
 # --- fetching the finished report -----------------------------------------------------------------
 
 
-def ready_token(pg: psycopg.Connection[Any], deps: Collaborators) -> str:
+def ready_token(pg: psycopg.Connection[Any], deps: Dependencies) -> str:
     rid = paid_reckoning(pg)
     assert run(rid, deps) == "ready"
     return link_token(deps)
@@ -342,7 +340,7 @@ def get(path: str, token: str, headers: dict[str, str] | None = None) -> tuple[i
 
 
 def test_a_ready_report_is_cached_privately_with_an_etag(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     token = ready_token(pg, deps)
     status, headers, _ = get(f"/api/report/{token}", token)
@@ -352,7 +350,7 @@ def test_a_ready_report_is_cached_privately_with_an_etag(
 
 
 def test_the_pdf_route_redirects_to_a_short_lived_presigned_url(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     token = ready_token(pg, deps)
     status, headers, _ = get(f"/api/report/{token}/pdf", token)
@@ -364,7 +362,7 @@ def test_the_pdf_route_redirects_to_a_short_lived_presigned_url(
 
 
 def test_a_missing_pdf_object_is_rendered_again_on_demand(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     token = ready_token(pg, deps)
     for key in pdf_objects(report_bucket):
@@ -374,7 +372,7 @@ def test_a_missing_pdf_object_is_rendered_again_on_demand(
 
 
 def test_a_versions_pdf_is_the_same_whichever_path_renders_it(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     # Given a report saved two days ago whose worker died before rendering it, and the redelivery that renders it
     rid = paid_reckoning(pg)
@@ -404,20 +402,20 @@ def test_the_pdf_of_an_unfinished_reckoning_is_a_conflict(database_url: str, pg:
 
 
 def test_no_model_call_starts_that_could_outlast_the_invocation(
-    database_url: str, report_bucket: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     import time
 
     rid = paid_reckoning(pg)
     with pytest.raises(errors.TransientFailure, match="time"):
-        generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps, deadline=time.monotonic() + 10)
+        generate_report(GenerateJob(reckoning_id=rid), deps, deadline=time.monotonic() + 10)
     assert status_of(pg, rid) == "paid"  # not even claimed: SQS redelivers it to a fresh invocation
 
 
 def test_regeneration_stops_when_time_runs_short_and_keeps_the_best(
     database_url: str,
     report_bucket: str,
-    deps: Collaborators,
+    deps: Dependencies,
     pg: psycopg.Connection[Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -431,9 +429,7 @@ def test_regeneration_stops_when_time_runs_short_and_keeps_the_best(
 
     rid = paid_reckoning(pg)
     writer = SlowWriter(script=[bad_report(), None])
-    deadline = time.monotonic() + generate.attempt_budget_s() + 0.1  # room for one attempt, not two
-    outcome = generate.generate(
-        db.database(), GenerateJob(reckoning_id=rid), replace(deps, writer=writer), deadline=deadline
-    )
+    deadline = time.monotonic() + deps.policy.model_call_budget_s + 0.1  # room for one attempt, not two
+    outcome = generate_report(GenerateJob(reckoning_id=rid), replace(deps, writer=writer), deadline=deadline)
     assert outcome == "needs_review"
     assert len(writer.feedback) == 1

@@ -10,14 +10,12 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import config, db, errors, pdf
-from reckoning.domain import generate
-from reckoning.domain.generate import Collaborators
+from reckoning import config, errors
+from reckoning.dependencies import Dependencies
 from reckoning.models.job import GenerateJob
-from reckoning.providers import storage
 from reckoning.providers.claude import ClaudeWriter
 from reckoning.providers.email import OutboxMailer
-from tests.helpers import Env, invoke, submission
+from tests.helpers import Env, generate_report, invoke, submission, with_fakes
 from tests.stubs import anthropic as stubs
 from tests.stubs.anthropic import AnthropicStub
 
@@ -31,8 +29,8 @@ def stub(env: Env) -> Iterator[AnthropicStub]:
 
 
 @pytest.fixture
-def deps(stub: AnthropicStub, report_bucket: str, tmp_path: Path) -> Collaborators:
-    return Collaborators(ClaudeWriter(), OutboxMailer(tmp_path), storage, pdf.render)
+def deps(stub: AnthropicStub, report_bucket: str, tmp_path: Path) -> Dependencies:
+    return with_fakes(ClaudeWriter(), OutboxMailer(tmp_path))
 
 
 def paid(pg: psycopg.Connection[Any]) -> UUID:
@@ -53,12 +51,12 @@ def status(pg: psycopg.Connection[Any]) -> str:
     return str(row["status"])
 
 
-def run(rid: UUID, deps: Collaborators, final: bool = False) -> str:
-    return generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps, final_receive=final)
+def run(rid: UUID, deps: Dependencies, final: bool = False) -> str:
+    return generate_report(GenerateJob(reckoning_id=rid), deps, final_receive=final)
 
 
 def test_a_good_answer_is_released_with_its_usage_recorded(
-    database_url: str, deps: Collaborators, stub: AnthropicStub, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
 ) -> None:
     rid = paid(pg)
     assert run(rid, deps) == "ready"
@@ -68,7 +66,7 @@ def test_a_good_answer_is_released_with_its_usage_recorded(
 
 
 def test_429_with_retry_after_is_retried_by_the_sdk_and_succeeds(
-    database_url: str, deps: Collaborators, stub: AnthropicStub, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
 ) -> None:
     stub.then(stubs.rate_limited(retry_after=0.01))
     assert run(paid(pg), deps) == "ready"
@@ -77,7 +75,7 @@ def test_429_with_retry_after_is_retried_by_the_sdk_and_succeeds(
 
 @pytest.mark.parametrize("reply", [stubs.overloaded, stubs.server_error])
 def test_overload_and_server_errors_leave_it_to_sqs(
-    reply: Any, database_url: str, deps: Collaborators, stub: AnthropicStub, pg: psycopg.Connection[Any]
+    reply: Any, database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
 ) -> None:
     stub.always(reply())
     rid = paid(pg)
@@ -91,7 +89,7 @@ def test_overload_and_server_errors_leave_it_to_sqs(
 
 
 def test_a_timeout_is_transient(
-    database_url: str, deps: Collaborators, stub: AnthropicStub, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
 ) -> None:
     stub.always(stubs.slow(2.0))
     with pytest.raises(errors.TransientFailure):
@@ -99,7 +97,7 @@ def test_a_timeout_is_transient(
 
 
 def test_a_spend_limit_fails_at_once_without_a_retry_loop(
-    database_url: str, deps: Collaborators, stub: AnthropicStub, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
 ) -> None:
     stub.always(stubs.spend_limit())
     assert run(paid(pg), deps) == "failed"
@@ -108,7 +106,7 @@ def test_a_spend_limit_fails_at_once_without_a_retry_loop(
 
 
 def test_a_truncated_answer_is_regenerated(
-    database_url: str, deps: Collaborators, stub: AnthropicStub, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
 ) -> None:
     stub.then(stubs.truncated())
     assert run(paid(pg), deps) == "ready"

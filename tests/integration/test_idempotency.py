@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from reckoning import db
-from reckoning.domain import idempotency, sweep
-from reckoning.providers.queue import Queue
-from tests.helpers import Env, count, invoke, submission
+from reckoning.domain import sweep
+from reckoning.domain.services import idempotency
+from tests.helpers import Env, count, invoke, submission, with_fakes
 
 SUBMIT = ("submit", "POST", "/api/reckoning", "POST /api/reckoning")
 CHECKOUT = ("checkout", "POST", "/api/checkout", "POST /api/checkout")
@@ -127,12 +127,12 @@ def test_the_sweeper_prunes_keys_older_than_a_day(pg: psycopg.Connection[Any]) -
         (hashlib.sha256(old.encode()).digest(),),
     )
 
-    sweep.sweep(db.database(), NoQueue())
+    sweep.sweep(with_fakes(queue=NoQueue()))
 
     assert count(pg, "idempotency_keys") == 1
 
 
-class NoQueue(Queue):
+class NoQueue:
     def send(self, messages: Any, delay_s: int = 0) -> set[str]:
         return set()
 

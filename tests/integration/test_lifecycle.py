@@ -3,6 +3,7 @@ write which does not apply says so and changes nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -28,11 +29,22 @@ TRANSITIONS: dict[str, tuple[Write, set[Status], Status]] = {
     "fail": (lambda c, r: reckonings.fail(c, r, 0, "x"), {S.GENERATING}, S.FAILED),
     # The last receive before a claim: never a reckoning another worker holds a live lease on.
     "fail unclaimed": (lambda c, r: reckonings.fail_unclaimed(c, r, "x"), {S.PAID}, S.FAILED),
-    "refund": (reckonings.refund, set(EVERY) - {S.REFUNDED}, S.REFUNDED),
+    "refund": (reckonings.refund, set(EVERY) - {S.REFUNDED, S.ERASING, S.ERASED}, S.REFUNDED),
     # Never while a worker holds a live lease (it would release and email its version too).
     "reopen": (lambda c, r: reckonings.reopen(c, r, "x"), {S.PAID, S.READY, S.FAILED, S.NEEDS_REVIEW}, S.PAID),
     "reopen failed": (lambda c, r: reckonings.reopen(c, r, "x", only_failed=True), {S.FAILED}, S.PAID),
+    # Erasure: from any status, once; then finished when the stored objects are gone (docs/privacy.md).
+    "begin erasure": (lambda c, r: reckonings.begin_erasure(c, r, "x"), set(EVERY) - {S.ERASING, S.ERASED}, S.ERASING),
+    "finish erasure": (reckonings.finish_erasure, {S.ERASING}, S.ERASED),
 }
+
+
+def test_the_matrix_covers_every_status_the_schema_allows(pg: psycopg.Connection[Any]) -> None:
+    row = pg.execute(
+        "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conname = 'reckonings_status_check'"
+    ).fetchone()
+    assert row is not None
+    assert {str(status) for status in EVERY} == set(re.findall(r"'([a-z_]+)'::text", str(row["definition"])))
 
 
 def one_in_each_status(pg: psycopg.Connection[Any]) -> dict[Status, UUID]:

@@ -9,14 +9,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import db, errors, pdf
-from reckoning.domain import generate, outbox
-from reckoning.domain.generate import Collaborators
+from reckoning import db, errors
+from reckoning.domain.services import relay
 from reckoning.models.job import Job, read_job
-from reckoning.providers import storage
-from reckoning.providers.email import OutboxMailer, OutgoingEmail
+from reckoning.ports import OutgoingEmail
+from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
-from tests.helpers import Env, count, invoke, submission
+from tests.helpers import Env, count, handle_job, invoke, submission, with_fakes
 
 LINKS = ("report", "POST", "/api/report/links", "POST /api/report/links")
 
@@ -80,11 +79,11 @@ def test_the_worker_mails_fresh_expiring_links_that_open_the_reports(
     old_token_count = count(pg, "access_tokens")
     ask("ada@example.com")
     [job] = [row["payload"] for row in pg.execute("SELECT payload FROM outbox")]
-    assert outbox.drain(db.database(), _queue()).sent == 1
+    assert relay.drain(db.database(), _queue()).sent == 1
     mailer = OutboxMailer(tmp_path)
-    deps = Collaborators(OfflineWriter(), mailer, storage, pdf.render)
-    assert generate.handle(db.database(), read_job(job), deps) == "links_sent"
-    assert generate.handle(db.database(), read_job(job), deps) == "links_sent"  # redelivery
+    deps = with_fakes(OfflineWriter(), mailer)
+    assert handle_job(read_job(job), deps) == "links_sent"
+    assert handle_job(read_job(job), deps) == "links_sent"  # redelivery
     [eml] = list(tmp_path.glob("*.eml"))
     assert count(pg, "access_tokens") == old_token_count + 2
     expiring = pg.execute(
@@ -109,9 +108,7 @@ def _find_all(text: str, needle: str) -> list[int]:
 
 
 def _queue() -> Any:
-    from reckoning.providers.queue import SqsQueue
-
-    return SqsQueue()
+    return with_fakes().queue
 
 
 @dataclass
@@ -138,12 +135,12 @@ def test_a_links_email_refused_for_good_is_recorded_and_not_retried(
 ) -> None:
     job = queued_links_job(pg)
     refusing = Refusing(errors.PermanentFailure("quota", kind="email_quota"))
-    deps = Collaborators(OfflineWriter(), refusing, storage, pdf.render)
-    assert generate.handle(db.database(), job, deps) == "links_sent"  # the job is done: retrying cannot help
+    deps = with_fakes(OfflineWriter(), refusing)
+    assert handle_job(job, deps) == "links_sent"  # the job is done: retrying cannot help
     assert pg.execute("SELECT status, error_class FROM emails").fetchall() == [
         {"status": "failed", "error_class": "email_quota"}
     ]
-    assert generate.handle(db.database(), job, deps) == "links_sent"  # a redelivery
+    assert handle_job(job, deps) == "links_sent"  # a redelivery
     assert refusing.calls == 1
 
 
@@ -151,12 +148,12 @@ def test_a_links_email_that_fails_for_now_is_sent_once_by_the_redelivery(
     database_url: str, pg: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
     job = queued_links_job(pg)
-    down = Collaborators(OfflineWriter(), Refusing(errors.TransientFailure("429")), storage, pdf.render)
+    down = with_fakes(OfflineWriter(), Refusing(errors.TransientFailure("429")))
     with pytest.raises(errors.TransientFailure):
-        generate.handle(db.database(), job, down)  # SQS redelivers
+        handle_job(job, down)  # SQS redelivers
     assert pg.execute("SELECT status FROM emails").fetchall() == [{"status": "pending"}]
-    deps = Collaborators(OfflineWriter(), OutboxMailer(tmp_path), storage, pdf.render)
+    deps = with_fakes(OfflineWriter(), OutboxMailer(tmp_path))
     for _ in range(2):
-        assert generate.handle(db.database(), job, deps) == "links_sent"
+        assert handle_job(job, deps) == "links_sent"
     assert pg.execute("SELECT status FROM emails").fetchall() == [{"status": "sent"}]
     assert len(list(tmp_path.glob("*.eml"))) == 1

@@ -11,15 +11,15 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import cli, db, errors, pdf
-from reckoning.domain import generate, operations
-from reckoning.domain.generate import Collaborators
+from reckoning import cli, errors
+from reckoning.domain import operations
 from reckoning.models.job import GenerateJob, read_job
-from reckoning.providers import aws, storage
-from reckoning.providers.email import OutboxMailer, OutgoingEmail
+from reckoning.ports import OutgoingEmail
+from reckoning.providers import aws
+from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
 from reckoning_local.events import LambdaContext
-from tests.helpers import Env, count, invoke, load_function, submission
+from tests.helpers import Env, count, generate_report, handle_job, invoke, load_function, submission, with_fakes
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def ready_reckoning(pg: psycopg.Connection[Any], outbox_dir: Path) -> UUID:
     assert invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())[0] == 201
     row = pg.execute("UPDATE reckonings SET status = 'paid' RETURNING id").fetchone()
     assert row is not None
-    deps = Collaborators(OfflineWriter(), OutboxMailer(outbox_dir), storage, pdf.render)
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=row["id"]), deps) == "ready"
+    deps = with_fakes(OfflineWriter(), OutboxMailer(outbox_dir))
+    assert generate_report(GenerateJob(reckoning_id=row["id"]), deps) == "ready"
     return UUID(str(row["id"]))
 
 
@@ -76,8 +76,8 @@ def test_regenerate_withdraws_the_report_and_queues_a_new_version(
     assert [json.loads(m["Body"]) for m in messages] == [
         {"kind": "generate", "reckoningId": str(rid), "reason": "retry"}
     ]
-    deps = Collaborators(OfflineWriter(), OutboxMailer(outbox_dir), storage, pdf.render)
-    assert generate.handle(db.database(), read_job(messages[0]["Body"]), deps) == "ready"
+    deps = with_fakes(OfflineWriter(), OutboxMailer(outbox_dir))
+    assert handle_job(read_job(messages[0]["Body"]), deps) == "ready"
     assert pg.execute("SELECT version, released FROM reports").fetchone() == {"version": 2, "released": True}
     assert len(list(outbox_dir.glob("*.eml"))) == 2  # the new version is announced too
 
@@ -137,7 +137,7 @@ def test_a_resend_the_provider_refuses_is_an_error_and_recorded(
 ) -> None:
     rid = ready_reckoning(pg, outbox_dir)
     with pytest.raises(errors.PermanentFailure):
-        operations.resend_link(db.database(), QuotaExhausted(), rid)
+        operations.resend_link(with_fakes(mailer=QuotaExhausted()), rid)
     assert pg.execute("SELECT status, error_class FROM emails ORDER BY id").fetchall() == [
         {"status": "sent", "error_class": None},
         {"status": "failed", "error_class": "email_quota"},

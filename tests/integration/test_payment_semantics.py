@@ -19,22 +19,21 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import db, errors, pdf
+from reckoning import config, db, errors
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning.db import payments
 from reckoning.db.payments import NewPayment
+from reckoning.dependencies import Dependencies
 from reckoning.domain import checkout as checkout_domain
-from reckoning.domain import generate, operations
-from reckoning.domain.generate import Collaborators
+from reckoning.domain import operations
 from reckoning.models.job import GenerateJob
 from reckoning.models.submission import Submission
-from reckoning.providers import storage
+from reckoning.ports import Draft
 from reckoning.providers.checkout import OfflineCheckout
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
-from reckoning.providers.queue import SqsQueue
-from reckoning.providers.writer import Draft
-from tests.helpers import Env, count, invoke, submission
+from reckoning.providers.storage import S3Store
+from tests.helpers import Env, count, generate_report, invoke, submission, with_fakes
 from tests.stubs.stripe import StripeStub, refund_event, session_event, sign
 
 CHECKOUT = ("checkout", "POST", "/api/checkout", "POST /api/checkout")
@@ -54,7 +53,7 @@ def submitted() -> tuple[str, UUID]:
     assert status == 201
     token: str = body["data"]["token"]
     with db.database().transaction() as conn:
-        from reckoning.domain.tokens import reckoning_for
+        from reckoning.domain.services.tokens import reckoning_for
 
         return token, reckoning_for(conn, token).id
 
@@ -146,7 +145,7 @@ def test_stripe_down_while_expiring_is_a_503_and_opens_nothing(
 def paid_twice(pg: psycopg.Connection[Any]) -> tuple[str, UUID, list[str]]:
     """A reckoning paid through two sessions (two payable sessions, as checkout opened before this fix)."""
     token, reckoning_id = submitted()
-    first = checkout_domain.start_checkout(db.database(), OfflineCheckout(), token).session_id
+    first = checkout_domain.start_checkout(with_fakes(checkout=OfflineCheckout()), token).session_id
     second = NewPayment(reckoning_id, 2, "cs_test_second", "https://checkout.example/2", 2900, "eur",
                         datetime.now(UTC) + timedelta(hours=1))  # fmt: skip
     with db.database().transaction() as conn:
@@ -191,24 +190,22 @@ class RefundedWhileWriting:
         return OfflineWriter().write(sub, feedback)
 
 
-@dataclass
-class RefundedAfterUpload:
+class RefundedAfterUpload(S3Store):
     """Stores the PDF; meanwhile the charge is refunded (after the report was saved, before its email)."""
 
-    intent: str
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(storage, name)
+    def __init__(self, intent: str) -> None:
+        super().__init__(config.settings().report_bucket)
+        self.intent = intent
 
     def put_pdf_if_absent(self, key: str, body: bytes) -> bool:
-        stored = storage.put_pdf_if_absent(key, body)
+        stored = super().put_pdf_if_absent(key, body)
         assert deliver(refund_event(self.intent)) == 200
         return stored
 
 
 def paid_by_webhook(intent: str) -> tuple[str, UUID]:
     token, reckoning_id = submitted()
-    session = checkout_domain.start_checkout(db.database(), OfflineCheckout(), token).session_id
+    session = checkout_domain.start_checkout(with_fakes(checkout=OfflineCheckout()), token).session_id
     completed = session_event("checkout.session.completed", session, str(reckoning_id), payment_intent=intent)
     assert deliver(completed) == 200
     return token, reckoning_id
@@ -220,13 +217,13 @@ def test_a_refund_during_generation_stops_the_worker(
 ) -> None:
     token, reckoning_id = paid_by_webhook("pi_refunded")
     mailer = OutboxMailer(tmp_path / "outbox")
-    deps = Collaborators(OfflineWriter(), mailer, storage, pdf.render)
+    deps = with_fakes(OfflineWriter(), mailer)
     if when == "while the model writes":
         deps = replace(deps, writer=RefundedWhileWriting("pi_refunded"))
     else:
         deps = replace(deps, store=RefundedAfterUpload("pi_refunded"))
 
-    outcome = generate.generate(db.database(), GenerateJob(reckoning_id=reckoning_id), deps)
+    outcome = generate_report(GenerateJob(reckoning_id=reckoning_id), deps)
 
     # The worker noticed and stopped: no fresh link, no "Your Reckoning is ready" to a refunded person
     assert outcome == "superseded"
@@ -247,12 +244,12 @@ def test_regenerate_refuses_while_a_worker_holds_a_live_lease(
     pg.execute("UPDATE reckonings SET status = 'generating', lease_expires_at = now() + interval '10 minutes'")
     queued = count(pg, "outbox")
     with pytest.raises(errors.Conflict, match="lease"):
-        operations.regenerate(db.database(), SqsQueue(), reckoning_id)
+        operations.regenerate(with_fakes(), reckoning_id)
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "generating"}
     assert count(pg, "outbox") == queued
     # Once the lease has run out (its worker died), on-call may
     pg.execute("UPDATE reckonings SET lease_expires_at = now() - interval '1 second'")
-    operations.regenerate(db.database(), SqsQueue(), reckoning_id)
+    operations.regenerate(with_fakes(), reckoning_id)
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "paid"}
 
 
@@ -260,7 +257,7 @@ def test_regenerate_refuses_while_a_worker_holds_a_live_lease(
 class Overtaken:
     """A worker so slow that its lease runs out mid-call, and a second worker does the whole job meanwhile."""
 
-    second: Collaborators
+    second: Dependencies
     reckoning_id: UUID
     model: str = "offline"
 
@@ -268,7 +265,7 @@ class Overtaken:
         with db.database().transaction() as conn:
             conn.execute("UPDATE reckonings SET lease_expires_at = now() - interval '1 second'")
         job = GenerateJob(reckoning_id=self.reckoning_id, reason="retry")
-        assert generate.generate(db.database(), job, self.second) == "ready"
+        assert generate_report(job, self.second) == "ready"
         return OfflineWriter().write(sub, feedback)
 
 
@@ -277,9 +274,9 @@ def test_a_worker_whose_claim_was_taken_over_writes_nothing(
 ) -> None:
     _, reckoning_id = paid_by_webhook("pi_1")
     mailer = OutboxMailer(tmp_path / "outbox")
-    second = Collaborators(OfflineWriter(), mailer, storage, pdf.render)
+    second = with_fakes(OfflineWriter(), mailer)
     first = replace(second, writer=Overtaken(second, reckoning_id))
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=reckoning_id), first) == "superseded"
+    assert generate_report(GenerateJob(reckoning_id=reckoning_id), first) == "superseded"
     assert pg.execute("SELECT status, attempts FROM reckonings").fetchone() == {"status": "ready", "attempts": 2}
     assert pg.execute("SELECT version FROM reports").fetchall() == [{"version": 1}]
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1

@@ -15,23 +15,35 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import cli, db, errors, pdf
+from reckoning import cli, config, db, errors
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning.db.erasure import ERASED
 from reckoning.db.export import EXPORTED
 from reckoning.db.migrate import discover, migrate
 from reckoning.db.queries import q
-from reckoning.domain import checkout, erasure, generate, operations, sweep
-from reckoning.domain.generate import Collaborators
-from reckoning.domain.tokens import hash_token
+from reckoning.dependencies import Dependencies
+from reckoning.domain import checkout, operations, sweep
+from reckoning.domain.services import erasure
+from reckoning.domain.services.tokens import hash_token
 from reckoning.models.job import GenerateJob, read_job
-from reckoning.providers import aws, storage
+from reckoning.ports import Draft
+from reckoning.providers import aws
 from reckoning.providers.checkout import OfflineCheckout
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
-from reckoning.providers.queue import SqsQueue
-from reckoning.providers.writer import Draft
-from tests.helpers import Env, count, found_in_bucket, found_in_database, invoke, submission
+from reckoning.providers.storage import S3Store
+from tests.helpers import (
+    Env,
+    bucket_store,
+    count,
+    found_in_bucket,
+    found_in_database,
+    generate_report,
+    handle_job,
+    invoke,
+    submission,
+    with_fakes,
+)
 from tests.integration.test_lifecycle import TRANSITIONS
 from tests.stubs.stripe import refund_event, session_event, sign
 
@@ -49,8 +61,8 @@ class Life:
 
 
 @pytest.fixture
-def deps(report_bucket: str, report_queue: str, tmp_path: Path) -> Collaborators:
-    return Collaborators(OfflineWriter(), OutboxMailer(tmp_path / "outbox"), storage, pdf.render)
+def deps(report_bucket: str, report_queue: str, tmp_path: Path) -> Dependencies:
+    return with_fakes(OfflineWriter(), OutboxMailer(tmp_path / "outbox"))
 
 
 def deliver(event: dict[str, Any]) -> int:
@@ -78,24 +90,24 @@ def submitted(email: str = EMAIL, ip: str = "203.0.113.7", key: str | None = Non
     return token, UUID(str(found["reckoning_id"]))
 
 
-def live_a_complete_life(deps: Collaborators) -> Life:
+def live_a_complete_life(deps: Dependencies) -> Life:
     """Submitted (under an idempotency key), paid, generated with a regeneration, emailed, lost-link requested, a
     refund and a flag recorded."""
     token, rid = submitted(key="a-life-under-one-key")
-    session = checkout.start_checkout(db.database(), OfflineCheckout(), token)
+    session = checkout.start_checkout(with_fakes(checkout=OfflineCheckout()), token)
     paid = session_event("checkout.session.completed", session.session_id, str(rid), payment_intent="pi_life")
     assert deliver(paid) == 200
     assert deliver(refund_event("pi_life", refunded=False)) == 200  # a partial refund: recorded, ignored
     wrong = session_event("checkout.session.completed", session.session_id, str(rid), amount=1)
     assert deliver(wrong) == 200  # the payment is flagged for on-call
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps) == "ready"
-    operations.regenerate(db.database(), SqsQueue(), rid)
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=rid, reason="retry"), deps) == "ready"
+    assert generate_report(GenerateJob(reckoning_id=rid), deps) == "ready"
+    operations.regenerate(with_fakes(), rid)
+    assert generate_report(GenerateJob(reckoning_id=rid, reason="retry"), deps) == "ready"
     assert invoke("report", "POST", "/api/report/links", "POST /api/report/links", body={"email": EMAIL})[0] == 202
     with db.database().transaction() as conn:
         row = conn.execute("SELECT payload FROM outbox WHERE payload ->> 'kind' = 'links'").fetchone()
     assert row is not None
-    assert generate.handle(db.database(), read_job(row["payload"]), deps) == "links_sent"
+    assert handle_job(read_job(row["payload"]), deps) == "links_sent"
     return Life(rid, token)
 
 
@@ -113,7 +125,7 @@ def erase_by_person(token: str) -> tuple[int, Any]:
 
 
 def test_erasing_a_complete_life_leaves_the_person_in_no_column_of_any_table_and_no_object(
-    database_url: str, deps: Collaborators, report_bucket: str, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, report_bucket: str, pg: psycopg.Connection[Any]
 ) -> None:
     life = live_a_complete_life(deps)
     # The scan finds the person everywhere they are before the erasure: it is a scan that can fail.
@@ -131,7 +143,7 @@ def test_erasing_a_complete_life_leaves_the_person_in_no_column_of_any_table_and
 
 
 def test_what_erasure_keeps_is_the_anonymous_accounting_record(
-    database_url: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     life = live_a_complete_life(deps)
     assert erase_by_person(life.token)[0] == 202
@@ -216,11 +228,12 @@ def test_erasing_is_rate_limited_like_the_other_writes(
     assert (status, body["error"]["code"]) == (429, "RATE_LIMITED")
 
 
-@dataclass
-class FailingStore:
+class FailingStore(S3Store):
     """S3 refusing (transient) or the process dying (a BaseException) when objects are to be deleted."""
 
-    failure: BaseException
+    def __init__(self, failure: BaseException) -> None:
+        super().__init__(config.settings().report_bucket)
+        self.failure = failure
 
     def delete_reckoning(self, reckoning_id: UUID) -> int:
         raise self.failure
@@ -232,20 +245,20 @@ class Crash(BaseException):
 
 @pytest.mark.parametrize("failure", [errors.TransientFailure("S3 down"), Crash()], ids=["S3 down", "crash"])
 def test_an_erasure_stopped_halfway_is_finished_by_the_next_sweep(
-    failure: BaseException, database_url: str, deps: Collaborators, report_bucket: str, pg: psycopg.Connection[Any]
+    failure: BaseException, database_url: str, deps: Dependencies, report_bucket: str, pg: psycopg.Connection[Any]
 ) -> None:
     token, rid = submitted()
     pg.execute("UPDATE reckonings SET status = 'paid'")
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps) == "ready"
+    assert generate_report(GenerateJob(reckoning_id=rid), deps) == "ready"
     try:
-        erasure.erase_by_token(db.database(), FailingStore(failure), token)  # S3 down: still accepted
+        erasure.erase_by_token(with_fakes(store=FailingStore(failure)), token)  # S3 down: still accepted
     except Crash:
         pass
     assert pg.execute("SELECT status, email FROM reckonings").fetchone() == {"status": "erasing", "email": None}
     assert report_route("GET", token)[0] == 404  # unknown from the first commit on
     assert found_in_bucket(aws.s3(), report_bucket, [NAME])  # the PDF is still there
 
-    sweep.sweep(db.database(), SqsQueue())
+    sweep.sweep(with_fakes())
 
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "erased"}
     assert found_in_bucket(aws.s3(), report_bucket, NEEDLES) == []
@@ -262,43 +275,41 @@ class ErasingWriter:
     model: str = "offline"
 
     def write(self, sub: Any, feedback: Any = ()) -> Draft:
-        erasure.erase(db.database(), storage, self.reckoning_id, "erased while writing")
+        erasure.erase(with_fakes(), self.reckoning_id, "erased while writing")
         return OfflineWriter().write(sub, feedback)
 
 
-@dataclass
-class ErasingStore:
+class ErasingStore(S3Store):
     """Real S3; the erasure lands between the worker's save and its upload of the PDF."""
 
-    reckoning_id: UUID
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(storage, name)
+    def __init__(self, reckoning_id: UUID) -> None:
+        super().__init__(config.settings().report_bucket)
+        self.reckoning_id = reckoning_id
 
     def put_pdf_if_absent(self, key: str, data: bytes) -> bool:
-        erasure.erase(db.database(), storage, self.reckoning_id, "erased before the upload")
-        return storage.put_pdf_if_absent(key, data)
+        erasure.erase(with_fakes(), self.reckoning_id, "erased before the upload")
+        return super().put_pdf_if_absent(key, data)
 
 
 @pytest.mark.parametrize("when", ["while writing", "before the upload"])
 def test_a_job_in_flight_stops_without_releasing_or_emailing(
-    when: str, database_url: str, deps: Collaborators, report_bucket: str, pg: psycopg.Connection[Any]
+    when: str, database_url: str, deps: Dependencies, report_bucket: str, pg: psycopg.Connection[Any]
 ) -> None:
     _, rid = submitted()
     pg.execute("UPDATE reckonings SET status = 'paid'")
     erasing = (
-        Collaborators(ErasingWriter(rid), deps.mailer, storage, pdf.render)
+        with_fakes(ErasingWriter(rid), deps.mailer)
         if when == "while writing"
-        else Collaborators(OfflineWriter(), deps.mailer, ErasingStore(rid), pdf.render)
+        else with_fakes(OfflineWriter(), deps.mailer, ErasingStore(rid))
     )
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=rid), erasing) == "stopped"
+    assert generate_report(GenerateJob(reckoning_id=rid), erasing) == "stopped"
 
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "erased"}
     assert count(pg, "reports") == count(pg, "access_tokens") == count(pg, "emails") == 0
     assert aws.s3().list_objects_v2(Bucket=report_bucket).get("Contents", []) == []
     assert isinstance(deps.mailer, OutboxMailer)
     assert not list(deps.mailer.directory.glob("*.eml"))
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps) == "skipped"  # a redelivery
+    assert generate_report(GenerateJob(reckoning_id=rid), deps) == "skipped"  # a redelivery
 
 
 @pytest.mark.parametrize("name", TRANSITIONS)
@@ -306,7 +317,7 @@ def test_no_lifecycle_write_moves_an_erased_reckoning(
     name: str, database_url: str, report_bucket: str, pg: psycopg.Connection[Any]
 ) -> None:
     _, rid = submitted()
-    erasure.erase(db.database(), storage, rid, "test")
+    erasure.erase(with_fakes(), rid, "test")
     write = TRANSITIONS[name][0]
     with db.database().transaction() as conn:
         assert write(conn, rid) is False
@@ -317,7 +328,7 @@ def test_a_refund_after_erasure_is_recorded_on_the_payment_alone(
     database_url: str, report_bucket: str, report_queue: str, pg: psycopg.Connection[Any]
 ) -> None:
     token, rid = submitted()
-    session = checkout.start_checkout(db.database(), OfflineCheckout(), token)
+    session = checkout.start_checkout(with_fakes(checkout=OfflineCheckout()), token)
     assert deliver(session_event("checkout.session.completed", session.session_id, str(rid))) == 200
     assert erase_by_person(token)[0] == 202
 
@@ -335,7 +346,7 @@ def test_an_operator_erases_every_reckoning_of_an_address_and_the_output_names_n
 ) -> None:
     first, second = submitted()[1], submitted(email=EMAIL.upper())[1]
     other = submitted(email="someone.else@example.org")[1]
-    storage.put_pdf_if_absent(storage.pdf_key(first, 1), b"%PDF-1.7 Zenobia")
+    bucket_store().put_pdf_if_absent(bucket_store().pdf_key(first, 1), b"%PDF-1.7 Zenobia")
 
     assert cli.main(["erase", "--email", f" {EMAIL} "]) == 0
 
@@ -393,7 +404,7 @@ def test_the_purge_erases_what_its_settings_say_and_nothing_else(
 ) -> None:
     env(UNPAID_RETENTION_DAYS="7", RETENTION_DAYS="30")
     delivered = aged(pg, "ready", created_days=40, ready_days=31)
-    storage.put_pdf_if_absent(storage.pdf_key(delivered, 1), b"%PDF-1.7 Zenobia")
+    bucket_store().put_pdf_if_absent(bucket_store().pdf_key(delivered, 1), b"%PDF-1.7 Zenobia")
     due = {
         delivered,
         aged(pg, "awaiting_payment", created_days=8),
@@ -407,14 +418,14 @@ def test_the_purge_erases_what_its_settings_say_and_nothing_else(
     half = aged(pg, "ready", created_days=1, ready_days=1)  # an erasure S3 could not finish
     pg.execute("UPDATE reckonings SET status = 'erasing', email = NULL WHERE id = %s", (half,))
 
-    sweep.sweep(db.database(), SqsQueue())
+    sweep.sweep(with_fakes())
 
     statuses = {row["id"]: row["status"] for row in pg.execute("SELECT id, status FROM reckonings")}
     assert {rid for rid, status in statuses.items() if status == "erased"} == due | {half}
     still = pg.execute("SELECT id FROM reckonings WHERE email IS NOT NULL").fetchall()
     assert {row["id"] for row in still} == kept
     assert aws.s3().list_objects_v2(Bucket=report_bucket).get("Contents", []) == []
-    sweep.sweep(db.database(), SqsQueue())  # the next minute finds nothing more
+    sweep.sweep(with_fakes())  # the next minute finds nothing more
     assert {row["id"] for row in pg.execute("SELECT id FROM reckonings WHERE status = 'erased'")} == due | {half}
 
 
@@ -422,7 +433,7 @@ def test_the_purge_erases_what_its_settings_say_and_nothing_else(
 
 
 def test_the_export_holds_everything_stored_and_no_secret(
-    database_url: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     life = live_a_complete_life(deps)
 
@@ -453,11 +464,11 @@ def test_the_export_holds_everything_stored_and_no_secret(
 
 
 def test_a_held_report_is_exported_without_its_text(
-    database_url: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     token, rid = submitted()
     pg.execute("UPDATE reckonings SET status = 'paid'")
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps) == "ready"
+    assert generate_report(GenerateJob(reckoning_id=rid), deps) == "ready"
     pg.execute("UPDATE reports SET released = false")
 
     [report] = report_route("GET", token, "/export")[1]["data"]["reports"]
@@ -486,11 +497,11 @@ def test_digests_of_addresses_and_ips_are_keyed_and_none_is_a_bare_hash(
     assert f"POST /api/reckoning|{keyed}" in stored
 
 
-def test_links_expire_by_default(database_url: str, deps: Collaborators, env: Env, pg: psycopg.Connection[Any]) -> None:
+def test_links_expire_by_default(database_url: str, deps: Dependencies, env: Env, pg: psycopg.Connection[Any]) -> None:
     env(RETENTION_DAYS="200", REPORT_TOKEN_TTL_DAYS="20")
     _, rid = submitted()
     pg.execute("UPDATE reckonings SET status = 'paid'")
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=rid), deps) == "ready"
+    assert generate_report(GenerateJob(reckoning_id=rid), deps) == "ready"
 
     rows = pg.execute("SELECT purpose, expires_at - created_at AS lifetime FROM access_tokens ORDER BY created_at")
     lifetimes = {row["purpose"]: row["lifetime"] for row in rows}

@@ -9,16 +9,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import db, pdf
 from reckoning.config import DEV_WEBHOOK_SECRET
-from reckoning.domain import checkout, generate
-from reckoning.domain.generate import Collaborators
+from reckoning.domain import checkout
 from reckoning.models.job import GenerateJob
-from reckoning.providers import storage
 from reckoning.providers.checkout import OfflineCheckout
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
-from tests.helpers import SAMPLE_ANSWERS, invoke, submission
+from tests.helpers import SAMPLE_ANSWERS, generate_report, invoke, submission, with_fakes
 from tests.stubs.stripe import session_event, sign
 
 
@@ -37,14 +34,14 @@ def test_the_whole_flow_logs_nothing_personal(
     token = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(email=email, name=name))[
         2
     ]["data"]["token"]
-    session = checkout.start_checkout(db.database(), OfflineCheckout(), token)
+    session = checkout.start_checkout(with_fakes(checkout=OfflineCheckout()), token)
     row = pg.execute("SELECT id FROM reckonings").fetchone()
     assert row is not None
     payload = json.dumps(session_event("checkout.session.completed", session.session_id, str(row["id"])))
     headers = {"stripe-signature": sign(payload, DEV_WEBHOOK_SECRET)}
     assert invoke("webhook", "POST", "/webhooks/stripe", "$default", body=payload, headers=headers)[0] == 200
-    deps = Collaborators(OfflineWriter(), OutboxMailer(tmp_path), storage, pdf.render)
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=row["id"]), deps) == "ready"
+    deps = with_fakes(OfflineWriter(), OutboxMailer(tmp_path))
+    assert generate_report(GenerateJob(reckoning_id=row["id"]), deps) == "ready"
     status, _, body = invoke(
         "report", "GET", f"/api/report/{token}", "GET /api/report/{token}", path_parameters={"token": token}
     )

@@ -13,17 +13,16 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import db, errors, pdf
-from reckoning.domain import generate, submit
-from reckoning.domain.generate import Collaborators
+from reckoning import errors
+from reckoning.dependencies import Dependencies
+from reckoning.domain import submit
 from reckoning.models.api import SubmitRequest
 from reckoning.models.job import GenerateJob
 from reckoning.models.submission import Submission
-from reckoning.providers import storage
+from reckoning.ports import Draft
 from reckoning.providers.email import OutboxMailer
 from reckoning.providers.offline_writer import OfflineWriter
-from reckoning.providers.writer import Draft
-from tests.helpers import invoke, submission
+from tests.helpers import generate_report, invoke, submission, with_fakes
 from tests.unit.validation.corpus import SECOND_EDITION, SECOND_EDITION_ANSWERS, questionnaires
 
 
@@ -41,8 +40,8 @@ class RecordingWriter:
 
 
 @pytest.fixture
-def deps(report_bucket: str, tmp_path: Path) -> Collaborators:
-    return Collaborators(RecordingWriter(), OutboxMailer(tmp_path / "outbox"), storage, pdf.render, questionnaires())
+def deps(report_bucket: str, tmp_path: Path) -> Dependencies:
+    return with_fakes(RecordingWriter(), OutboxMailer(tmp_path / "outbox"), questionnaires=questionnaires())
 
 
 def pay(pg: psycopg.Connection[Any], reckoning_id: UUID) -> None:
@@ -62,15 +61,15 @@ def report_areas(pg: psycopg.Connection[Any], reckoning_id: UUID) -> list[str]:
 
 
 def test_a_new_version_runs_from_submission_to_a_released_report(
-    database_url: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     request = SubmitRequest.model_validate(submission(name="Mira", answers=SECOND_EDITION_ANSWERS))
-    submit.submit(db.database(), request, questionnaires())
+    submit.submit(deps, request)
     stored = latest(pg)
     assert stored["questionnaire_version"] == SECOND_EDITION
     pay(pg, stored["id"])
 
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=stored["id"]), deps) == "ready"
+    assert generate_report(GenerateJob(reckoning_id=stored["id"]), deps) == "ready"
 
     assert report_areas(pg, stored["id"]) == ["body", "craft", "kin"]
     assert isinstance(deps.writer, RecordingWriter) and deps.writer.versions == [SECOND_EDITION]
@@ -82,7 +81,7 @@ def test_answers_to_the_old_version_are_refused_once_the_new_one_is_current(
     request = SubmitRequest.model_validate(submission(questionnaireVersion="2026-11-v1"))
 
     with pytest.raises(errors.ValidationFailed) as caught:
-        submit.submit(db.database(), request, questionnaires())
+        submit.submit(with_fakes(questionnaires=questionnaires()), request)
 
     assert [(d.field, d.message) for d in caught.value.details] == [
         ("questionnaireVersion", f"Questionnaire {SECOND_EDITION} is the current one.")
@@ -91,7 +90,7 @@ def test_answers_to_the_old_version_are_refused_once_the_new_one_is_current(
 
 
 def test_a_stored_reckoning_is_written_and_judged_against_its_own_version_after_the_current_one_changed(
-    database_url: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     status, _, _ = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())
     assert status == 201
@@ -100,21 +99,21 @@ def test_a_stored_reckoning_is_written_and_judged_against_its_own_version_after_
     pay(pg, stored["id"])
 
     # The worker's registry now has 2027-01-v2 as its current version.
-    assert generate.generate(db.database(), GenerateJob(reckoning_id=stored["id"]), deps) == "ready"
+    assert generate_report(GenerateJob(reckoning_id=stored["id"]), deps) == "ready"
 
     assert isinstance(deps.writer, RecordingWriter) and deps.writer.versions == ["2026-11-v1"]
     assert report_areas(pg, stored["id"])[:3] == ["work", "health", "relationships"]
 
 
 def test_a_stored_version_missing_from_the_build_fails_the_reckoning_and_sends_nothing(
-    database_url: str, deps: Collaborators, pg: psycopg.Connection[Any]
+    database_url: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())
     stored = latest(pg)
     pg.execute("UPDATE reckonings SET status = 'paid', questionnaire_version = '2020-01-v0' WHERE id = %s",
                (stored["id"],))  # fmt: skip
 
-    outcome = generate.generate(db.database(), GenerateJob(reckoning_id=stored["id"]), deps)
+    outcome = generate_report(GenerateJob(reckoning_id=stored["id"]), deps)
 
     assert outcome == "failed"
     assert latest(pg)["status"] == "failed"

@@ -4,7 +4,7 @@ from typing import Any
 
 import psycopg
 
-from reckoning.domain.rate_limit import ReadCounter
+from reckoning.rate_limit import ReadCounter
 from tests.helpers import Env, count, invoke, submission
 
 

@@ -10,11 +10,11 @@ import psycopg
 import pytest
 
 from reckoning import db
-from reckoning.domain import recovery
+from reckoning.domain.services import recovery
 from reckoning.models.status import Status
 from reckoning.providers import aws
 from reckoning_local.events import LambdaContext
-from tests.helpers import Env, count, load_function
+from tests.helpers import Env, count, load_function, with_fakes
 
 STALE_S = 300
 
@@ -59,7 +59,7 @@ def test_only_paid_and_generating_work_left_alone_for_the_stale_period_is_requeu
     reckoning(pg, Status.GENERATING, idle_s=3600, lease_ended_s=10)  # handed back: SQS retries it itself
     for status in set(Status) - {Status.PAID, Status.GENERATING}:
         reckoning(pg, status, idle_s=86400, lease_ended_s=86400)
-    assert recovery.requeue_stale(db.database()) == 2
+    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 2
     assert sorted(requeued(pg)) == sorted([str(stale_paid), str(stale_generating)])
     payload = pg.execute("SELECT payload FROM outbox LIMIT 1").fetchone()
     assert payload is not None and payload["payload"]["kind"] == "generate" and payload["payload"]["reason"] == "retry"
@@ -69,24 +69,26 @@ def test_a_second_sweep_in_the_same_period_is_a_no_op_and_a_lost_requeue_is_retr
     database_url: str, pg: psycopg.Connection[Any]
 ) -> None:
     rid = reckoning(pg, Status.PAID, idle_s=STALE_S + 1)
-    assert recovery.requeue_stale(db.database()) == 1
-    assert recovery.requeue_stale(db.database()) == 0  # in flight: not twice
+    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 1
+    assert (
+        recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 0
+    )  # in flight: not twice
     age(pg, STALE_S)  # a whole period later, still nobody claimed it: that job was lost too
-    assert recovery.requeue_stale(db.database()) == 1
-    assert recovery.requeue_stale(db.database()) == 0
+    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 1
+    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 0
     assert requeued(pg) == [str(rid)] * 2
 
 
 def test_a_claim_starts_a_new_episode(database_url: str, pg: psycopg.Connection[Any]) -> None:
     # Given stale paid work re-enqueued, then claimed by a worker that died holding its lease
     reckoning(pg, Status.PAID, idle_s=STALE_S + 1)
-    assert recovery.requeue_stale(db.database()) == 1
+    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 1
     pg.execute("UPDATE reckonings SET status = 'generating', attempts = 1, lease_expires_at = now() + interval '1 s'")
-    assert recovery.requeue_stale(db.database()) == 0  # the lease is live
+    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 0  # the lease is live
     # When its lease has been over for the stale period
     age(pg, STALE_S + 2)
     # Then it is re-enqueued once more, under a key of its own
-    assert recovery.requeue_stale(db.database()) == 1
+    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 1
     assert count(pg, "outbox") == 2
 
 

@@ -5,7 +5,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning.domain.status import retry_after
+from reckoning.domain.report import retry_after
 from tests.helpers import invoke, submission
 
 

@@ -13,10 +13,10 @@ import pytest
 from reckoning import db
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning.domain import checkout as checkout_domain
-from reckoning.domain.tokens import hash_token
+from reckoning.domain.services.tokens import hash_token
 from reckoning.providers import aws
 from reckoning.providers.checkout import OfflineCheckout
-from tests.helpers import Env, count, invoke, load_function, submission
+from tests.helpers import Env, count, invoke, load_function, submission, with_fakes
 from tests.stubs.stripe import refund_event, session_event, sign
 
 SECRET = "whsec_test_reckoning"
@@ -41,7 +41,7 @@ def paid_reckoning_setup() -> tuple[str, str, str]:
     status, _, body = invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())
     assert status == 201
     token = body["data"]["token"]
-    result = checkout_domain.start_checkout(db.database(), OfflineCheckout(), token)
+    result = checkout_domain.start_checkout(with_fakes(checkout=OfflineCheckout()), token)
     with db.database().transaction() as conn:
         row = conn.execute(
             "SELECT r.id FROM reckonings r JOIN access_tokens t ON t.reckoning_id = r.id WHERE t.token_hash = %s",

@@ -16,15 +16,15 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from reckoning import errors, pdf
-from reckoning.domain.generate import Collaborators
+from reckoning import errors
+from reckoning.dependencies import Dependencies
 from reckoning.models.submission import Submission
 from reckoning.observability import logger
-from reckoning.providers import aws, storage
+from reckoning.ports import Draft
+from reckoning.providers import aws
 from reckoning.providers.email import OutboxMailer
-from reckoning.providers.writer import Draft
 from reckoning_local.events import LambdaContext, sqs_event
-from tests.helpers import Env, invoke, load_function, submission
+from tests.helpers import Env, invoke, load_function, submission, with_fakes
 
 PRIVATE = "ada.private@example.com"  # what a provider's error message might quote
 
@@ -86,10 +86,10 @@ def wait_for_message(queue_url: str, timeout_s: float = 10) -> tuple[dict[str, A
     raise AssertionError("the message did not come back")
 
 
-def run_generate(app: Any, message: dict[str, Any], timeout_s: int = 900) -> Any:
+def run_generate(app: Any, message: dict[str, Any], timeout_s: int = 900, deps: Dependencies | None = None) -> Any:
     arn = aws.sqs().get_queue_attributes(QueueUrl=message["_queue"], AttributeNames=["QueueArn"])
     event = sqs_event([{k: v for k, v in message.items() if k != "_queue"}], arn["Attributes"]["QueueArn"])
-    return app.lambda_handler(event, LambdaContext(function_name="generate", timeout_s=timeout_s))
+    return app.lambda_handler(event, LambdaContext(function_name="generate", timeout_s=timeout_s), deps=deps)
 
 
 def test_a_failed_job_comes_back_after_the_backoff_and_the_last_receive_fails_it_into_the_dlq(
@@ -97,29 +97,26 @@ def test_a_failed_job_comes_back_after_the_backoff_and_the_last_receive_fails_it
     queue: str,
     report_bucket: str,
     pg: psycopg.Connection[Any],
-    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
     log_lines: io.StringIO,
 ) -> None:
     rid = paid(pg)
     app = load_function("generate")
-    monkeypatch.setattr(
-        app, "collaborators", lambda: Collaborators(Failing(), OutboxMailer(tmp_path), storage, pdf.render)
-    )
+    failing = with_fakes(Failing(), OutboxMailer(tmp_path))
     aws.sqs().send_message(QueueUrl=queue, MessageBody=json.dumps({"reckoningId": str(rid), "reason": "payment"}))
     message, _ = wait_for_message(queue)
     waited: list[float] = []
     for receive_count in (1, 2):
         assert message["Attributes"]["ApproximateReceiveCount"] == str(receive_count)
-        result = run_generate(app, {**message, "_queue": queue})
+        result = run_generate(app, {**message, "_queue": queue}, deps=failing)
         assert result == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
         assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "generating"}
         message, after = wait_for_message(queue)
         waited.append(after)
     assert 0.8 <= waited[0] < 3 and 1.8 <= waited[1] < 4  # the backoff, not the queue's 90 minutes
     # The last receive: failed (with a reason), and the message goes to the DLQ at once
-    result = run_generate(app, {**message, "_queue": queue})
+    result = run_generate(app, {**message, "_queue": queue}, deps=failing)
     assert result["batchItemFailures"]
     row = pg.execute("SELECT status, status_reason FROM reckonings").fetchone()
     assert row is not None and row["status"] == "failed" and "last receive" in row["status_reason"]

@@ -10,8 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from reckoning.models.answers import answers_schema, validate_answers
 from reckoning.models.api import EMAIL_PATTERN, NAME_PATTERN, SubmitRequest
-from reckoning.models.questionnaire import Question, answers_schema, current, validate_answers
+from reckoning.models.questionnaire import Question
+from reckoning.questionnaires import current
 from reckoning_local.openapi import document
 from tests.helpers import SAMPLE_ANSWERS, submission
 

@@ -10,10 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reckoning.models.questionnaire import Questionnaire, current, validate_answers
+from reckoning.models.answers import validate_answers
+from reckoning.models.questionnaire import Questionnaire
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.providers.offline_writer import OfflineWriter
+from reckoning.questionnaires import current
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 from tests.helpers import SAMPLE_ANSWERS
 from tests.unit.validation.corpus import HELD_OUT, SUBMISSIONS, questionnaires

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from reckoning import config, errors
-from reckoning.providers import checkout, email, writer
+from reckoning import bootstrap, config, errors
 from reckoning_local import template as tpl
 from reckoning_local.loader import import_file
 from tests.helpers import Env
@@ -174,10 +173,14 @@ def test_outside_production_nothing_is_required(value: str, environment: Callabl
 @pytest.mark.parametrize(
     ("choose", "key", "extra"),
     [
-        (writer.writer, "ANTHROPIC_API_KEY", {}),
-        (writer.writer, "ANTHROPIC_API_KEY", {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}),  # a stub is a stand-in
-        (email.mailer, "RESEND_API_KEY", {}),
-        (checkout.checkout, "STRIPE_SECRET_KEY", {}),
+        (lambda: bootstrap.production().writer.model, "ANTHROPIC_API_KEY", {}),
+        (  # a stub is a stand-in
+            lambda: bootstrap.production().writer.model,
+            "ANTHROPIC_API_KEY",
+            {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"},
+        ),
+        (lambda: bootstrap.production().mailer.send, "RESEND_API_KEY", {}),
+        (lambda: bootstrap.production().checkout.create_session, "STRIPE_SECRET_KEY", {}),
     ],
 )
 def test_production_refuses_every_stand_in(
@@ -194,7 +197,7 @@ def test_production_refuses_every_stand_in(
 def test_production_with_a_key_uses_claude(environment: Callable[[dict[str, str]], None]) -> None:
     environment({"ENVIRONMENT": "production", "DATABASE_URL": "postgresql://unused", "ANTHROPIC_API_KEY": "sk-ant-x"})
 
-    assert type(writer.writer()).__name__ == "ClaudeWriter"
+    assert bootstrap.production().writer.__class__.__name__ == "ClaudeWriter"
 
 
 def test_stripe_tries_end_well_inside_the_checkout_function_timeout(

@@ -9,14 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from reckoning.models import CONTROL_CHARACTERS, CONTROL_CHARACTERS_BUT_LINES
-from reckoning.models.questionnaire import (
-    Questionnaire,
-    UnknownQuestionnaire,
-    current,
-    normalized,
-    served,
-    validate_answers,
-)
+from reckoning.models.answers import normalized, validate_answers
+from reckoning.models.questionnaire import Questionnaire
+from reckoning.questionnaires import UnknownQuestionnaire, current, served
 from tests.helpers import SAMPLE_ANSWERS
 
 

@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from reckoning.models.questionnaire import validate_answers
+from reckoning.models.answers import validate_answers
 from reckoning.models.submission import Submission
 from reckoning.providers.offline_writer import OfflineWriter
 from reckoning.providers.prompt import user_message

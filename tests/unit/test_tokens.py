@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from reckoning import errors
-from reckoning.domain.tokens import hash_token, new_token, token_hash_or_not_found
+from reckoning.domain.services.tokens import hash_token, new_token, token_hash_or_not_found
 
 
 def test_tokens_carry_256_random_bits_in_url_safe_form() -> None:

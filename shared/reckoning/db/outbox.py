@@ -9,7 +9,7 @@ from psycopg.types.json import Jsonb
 
 from reckoning.db.connection import Connection
 from reckoning.db.queries import changed, every
-from reckoning.models.job import Job
+from reckoning.models.job import Job, links_job_without_reckoning, wire
 
 TOPIC = "report_queue"
 
@@ -21,14 +21,14 @@ def enqueue(conn: Connection, job: Job, dedupe_key: str) -> bool:
         "insert_outbox",
         topic=TOPIC,
         dedupe_key=dedupe_key,
-        payload=Jsonb(job.model_dump(mode="json", by_alias=True)),
+        payload=Jsonb(wire(job)),
     )
 
 
-def enqueue_for_address(conn: Connection, email: str, job: Job, dedupe_key: str) -> bool:
-    """Add `job` for the address's oldest paid reckoning (which replaces the job's `reckoning_id`); False when
-    the address has none, or a message with the same dedupe key is already there."""
-    payload = Jsonb(job.model_dump(mode="json", by_alias=True))
+def enqueue_links_for_address(conn: Connection, email: str, request_id: str, dedupe_key: str) -> bool:
+    """Add a links job for the address's oldest paid reckoning; False when the address has none, or a message
+    with the same dedupe key is already there."""
+    payload = Jsonb(links_job_without_reckoning(request_id))
     return changed(conn, "insert_outbox_for_address", topic=TOPIC, dedupe_key=dedupe_key, payload=payload, email=email)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -62,16 +62,38 @@ def by_intent_for_update(conn: Connection, payment_intent_id: str) -> Payment | 
     return first(conn, "payment_by_intent_for_update", Payment.from_row, payment_intent_id=payment_intent_id)
 
 
-def set_status(
-    conn: Connection,
-    payment_id: UUID,
-    status: PaymentStatus,
-    leaving: Collection[PaymentStatus],
-    payment_intent_id: str | None = None,
-) -> bool:
-    """Move forward to `status` from one of the states it may leave; False when it was in none of them."""
-    params = {"status": str(status), "from_statuses": [str(s) for s in leaving]}
-    return changed(conn, "set_payment_status", id=payment_id, payment_intent_id=payment_intent_id, **params)
+# The transitions of a payment, each a conditional update that names the states it leaves (sql/payments.sql):
+# True when it moved, False when it was in none of them (a repeat, or an event that came too late).
+
+
+def mark_processing(conn: Connection, payment_id: UUID, payment_intent_id: str | None) -> bool:
+    return changed(conn, "payment_processing", id=payment_id, payment_intent_id=payment_intent_id)
+
+
+def mark_paid(conn: Connection, payment_id: UUID, payment_intent_id: str | None) -> bool:
+    return changed(conn, "payment_paid", id=payment_id, payment_intent_id=payment_intent_id)
+
+
+def mark_failed(conn: Connection, payment_id: UUID) -> bool:
+    return changed(conn, "payment_failed", id=payment_id)
+
+
+def expire(conn: Connection, payment_id: UUID) -> bool:
+    return changed(conn, "payment_expired", id=payment_id)
+
+
+def refund(conn: Connection, payment_id: UUID) -> bool:
+    return changed(conn, "payment_refunded", id=payment_id)
+
+
+TRANSITIONS = {
+    "mark_processing": (PaymentStatus.PROCESSING, {PaymentStatus.OPEN}),
+    "mark_paid": (PaymentStatus.PAID, {PaymentStatus.OPEN, PaymentStatus.PROCESSING}),
+    "mark_failed": (PaymentStatus.FAILED, {PaymentStatus.OPEN, PaymentStatus.PROCESSING}),
+    "expire": (PaymentStatus.EXPIRED, {PaymentStatus.OPEN}),
+    "refund": (PaymentStatus.REFUNDED, {PaymentStatus.OPEN, PaymentStatus.PROCESSING, PaymentStatus.PAID}),
+}
+"""Each transition's target and the states it leaves, as the SQL says: what the payment matrix test holds it to."""
 
 
 def flag(conn: Connection, payment_id: UUID, reason: str) -> None:

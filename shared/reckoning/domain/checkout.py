@@ -14,16 +14,15 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from reckoning import db, errors
+from reckoning import errors
 from reckoning.db import payments
 from reckoning.db.payments import NewPayment, Payment
-from reckoning.domain import idempotency, tokens
+from reckoning.dependencies import Dependencies
+from reckoning.domain.services import idempotency, tokens
 from reckoning.models.api import CheckoutRequest, CheckoutResult
 from reckoning.models.status import PaymentStatus, Status
 from reckoning.observability import logger
-from reckoning.providers.checkout import Checkout
 
-ROUTE = "POST /api/checkout"
 SLOT = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(minutes=90)
 # A session this close to expiry is not handed out again: the person needs time to pay.
@@ -52,18 +51,16 @@ def slot_at(created_at: datetime, now: datetime) -> Slot:
 
 
 def checkout(
-    database: db.Database, provider: Checkout, request: CheckoutRequest, idempotency_key: str | None = None
+    deps: Dependencies, request: CheckoutRequest, keyed: idempotency.Request | None = None
 ) -> idempotency.Answer[CheckoutResult]:
     """`start_checkout`, once per idempotency key: the same request again gets the first answer."""
-    key = idempotency.request(ROUTE, idempotency_key, request)
     return idempotency.once(
-        database, key, CheckoutResult, lambda done: start_checkout(database, provider, request.token, done=done)
+        deps.database, keyed, CheckoutResult, lambda done: start_checkout(deps, request.token, done=done)
     )
 
 
 def start_checkout(
-    database: db.Database,
-    provider: Checkout,
+    deps: Dependencies,
     token: str,
     now: datetime | None = None,
     done: idempotency.Done = idempotency.nothing,
@@ -71,6 +68,7 @@ def start_checkout(
     """The reckoning's open session, or a new one; `done` completes an idempotency key with the answer in the
     transaction that records the session (or a transaction of its own when an open one is handed out again)."""
     now = now or datetime.now(UTC)
+    database, provider = deps.database, deps.checkout
     with database.transaction() as conn:
         reckoning = tokens.reckoning_for(conn, token)
         if reckoning.status != Status.AWAITING_PAYMENT:
@@ -81,7 +79,7 @@ def start_checkout(
             done(conn, reckoning.id, result)
             return result
     if latest is not None and latest.status == PaymentStatus.OPEN:
-        _expire(database, provider, latest)
+        _expire(deps, latest)
     generation = 1 if latest is None else latest.generation + 1
     slot = slot_at(reckoning.created_at, now)
     log = {"reckoning_id": str(reckoning.id), "generation": generation, "slot": slot.index}
@@ -122,13 +120,13 @@ def _reusable(payment: Payment, now: datetime) -> bool:
     return payment.status == PaymentStatus.OPEN and payment.expires_at - now > _MIN_REMAINING
 
 
-def _expire(database: db.Database, provider: Checkout, payment: Payment) -> None:
+def _expire(deps: Dependencies, payment: Payment) -> None:
     """A new session only once the previous one can no longer be paid: else a person could pay both."""
-    if provider.expire_session(payment.checkout_session_id) == "complete":
+    if deps.checkout.expire_session(payment.checkout_session_id) == "complete":
         # Paid (or being paid) just now: its webhook marks the reckoning paid; no second session.
         raise errors.Conflict("the previous checkout session was completed")
-    with database.transaction() as conn:
-        payments.set_status(conn, payment.id, PaymentStatus.EXPIRED, [PaymentStatus.OPEN])
+    with deps.database.transaction() as conn:
+        payments.expire(conn, payment.id)
 
 
 def _result(payment: Payment) -> CheckoutResult:

@@ -8,45 +8,53 @@ any point ends with one report, one PDF object and one email.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from reckoning import db, errors
-from reckoning.config import settings
 from reckoning.db import reckonings, reports
 from reckoning.db.reckonings import Reckoning
 from reckoning.db.reports import Attempt, NewReport
-from reckoning.domain import costs, emails, links
-from reckoning.domain.pdfs import PdfStore, Render, ensure_pdf
-from reckoning.models.job import GenerateJob, Job, LinksJob
-from reckoning.models.questionnaire import Questionnaires, served
+from reckoning.dependencies import Dependencies, Policy
+from reckoning.domain.services import costs, emails
+from reckoning.domain.services.pdfs import ensure_pdf
+from reckoning.models.job import GenerateJob, wire
 from reckoning.models.status import Status
 from reckoning.models.submission import Submission
 from reckoning.observability import logger, metrics
-from reckoning.providers.email import Mailer
-from reckoning.providers.queue import Queue, SqsQueue
-from reckoning.providers.writer import Draft, Writer
-from reckoning.validation import GenerationMeta, ValidationResult, validate
+from reckoning.ports import Draft
+from reckoning.validation import GenerationMeta, ValidationResult
 
-# The validator as the worker calls it (a collaborator, so a test can stop a worker inside it).
-type Validate = Callable[[Mapping[str, Any], Submission, GenerationMeta], ValidationResult]
+Outcome = Literal["ready", "needs_review", "failed", "skipped", "stopped", "superseded", "paused"]
 
-Outcome = Literal["ready", "needs_review", "failed", "skipped", "stopped", "superseded", "links_sent", "paused"]
+# SQS allows up to 12 hours; a paying customer should not wait more than an hour for the next try.
+MAX_RETRY_DELAY_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
-class Collaborators:
-    writer: Writer
-    mailer: Mailer
-    store: PdfStore
-    render: Render
-    questionnaires: Questionnaires = field(default_factory=served)  # to read each submission as it was answered
-    validate: Validate = validate
-    queue: Queue = field(default_factory=SqsQueue)  # where a job paused by the spend limit goes again
+class Delivery:
+    """One receive of a job's message, as the worker's record handler and failure handler both read it."""
+
+    receive: int  # 1 for the first delivery
+    final: bool  # the queue sends the message to the DLQ instead of delivering it again
+    retry_in_s: int  # when a failure on this receive comes back (0 on the final one: straight to the DLQ)
+    deadline: float | None = None  # time.monotonic() by which the invocation must be done
+
+    @classmethod
+    def of(cls, receive: int, policy: Policy, deadline: float | None = None) -> Delivery:
+        final = receive >= policy.queue_max_receive_count
+        return cls(receive, final, 0 if final else retry_delay_s(policy, receive), deadline)
+
+
+def retry_delay_s(policy: Policy, receive: int) -> int:
+    """Seconds until a job that failed on its `receive`-th receive comes back: base x 4^(receive - 1), at most
+    an hour (60, 240, 960, 3600 s by default). No jitter: retries keep the spread the orders arrived with, and
+    the concurrency cap bounds how many run at once."""
+    return min(MAX_RETRY_DELAY_S, math.ceil(policy.generation_retry_base_s * 4.0 ** (receive - 1)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,118 +65,86 @@ class Claim:
     attempt: int  # `attempts` as the claim set it
 
 
-def production() -> Collaborators:
-    from reckoning import pdf
-    from reckoning.providers import email, storage, writer
+def generate(deps: Dependencies, job: GenerateJob, delivery: Delivery) -> Outcome:
+    """Claim the reckoning, then write, check, save, render and announce its report.
 
-    return Collaborators(writer.writer(), email.mailer(), storage, pdf.render)
-
-
-def handle(
-    database: db.Database,
-    job: Job,
-    deps: Collaborators,
-    *,
-    final_receive: bool = False,
-    retry_in_s: int = 0,
-    deadline: float | None = None,
-) -> Outcome:
-    """One queue message: a report to generate, or report links to send."""
-    if isinstance(job, LinksJob):
-        links.send_links(database, job, deps.mailer)
-        return "links_sent"
-    return generate(database, job, deps, final_receive=final_receive, retry_in_s=retry_in_s, deadline=deadline)
-
-
-def attempt_budget_s() -> float:
-    """The longest one model call can take: every SDK try at the full timeout, plus backoff."""
-    s = settings()
-    return s.anthropic_timeout_s * (s.anthropic_max_retries + 1) + 20 * s.anthropic_max_retries
-
-
-def generate(
-    database: db.Database,
-    job: GenerateJob,
-    deps: Collaborators,
-    *,
-    final_receive: bool = False,
-    retry_in_s: int = 0,
-    deadline: float | None = None,
-) -> Outcome:
-    """`deadline` (time.monotonic) is when the function must be done; no model call starts that could outlast it.
-
-    A transient failure raises, and SQS hands the message back in `retry_in_s` seconds (the lease ends then).
-    On the queue's last receive the reckoning is marked failed first, claimed or not: the message goes to the DLQ.
+    A transient failure raises, and SQS hands the message back in `delivery.retry_in_s` seconds (the lease
+    ends then). On the final receive the reckoning is marked failed first, claimed or not: the message goes
+    to the DLQ.
     """
-    try:
-        reckoning = _claim(database, job, deadline)
-    except Exception as exc:
-        if final_receive:
-            _give_up(database, job.reckoning_id, None, exc)
-        raise
+    reckoning = claim(deps, job, delivery)
     if reckoning is None:
         logger.info(
             "not claimable: a duplicate, or another worker has it", extra={"reckoning_id": str(job.reckoning_id)}
         )
         return "skipped"
-    claim = Claim(reckoning.id, reckoning.attempts)
+    return settle(deps, job, reckoning, delivery)
+
+
+def claim(deps: Dependencies, job: GenerateJob, delivery: Delivery) -> Reckoning | None:
+    """Take the lease on the reckoning (None: not claimable now); no model call starts that could outlast
+    the invocation."""
     try:
-        return _run(database, reckoning, claim, deps, deadline)
-    except errors.SpendLimitReached as exc:
-        _pause(database, job, claim, deps.queue, exc)
-        return "paused"
-    except errors.Gone:
-        # Erased while this worker wrote: nothing it wrote is kept, nothing is sent.
-        logger.info("the reckoning is no longer there to finish: stopped", extra=_log(claim))
-        return "stopped"
-    except errors.Superseded as exc:
-        # A refund, an operator or another worker changed it: whoever did owns it now. Nothing more is written.
-        logger.error("the reckoning changed under its worker, which stops", extra=_log(claim, step=str(exc)))
-        metrics.add_metric(name="GenerationSuperseded", unit="Count", value=1)
-        return "superseded"
-    except errors.PermanentFailure as exc:
-        _fail(database, claim, f"permanent: {exc}", exc.kind)
-        return "failed"
+        if delivery.deadline is not None and time.monotonic() + deps.policy.model_call_budget_s > delivery.deadline:
+            raise errors.TransientFailure("not enough time left in this invocation")
+        with deps.database.transaction() as conn:
+            return reckonings.claim(conn, job.reckoning_id, deps.policy.generation_lease_s, job.reason)
     except Exception as exc:
-        if final_receive:
-            _give_up(database, reckoning.id, claim, exc)
-        else:
-            with database.transaction() as conn:
-                reckonings.release_lease(conn, reckoning.id, claim.attempt, retry_in_s)
+        if delivery.final:
+            _give_up(deps.database, job.reckoning_id, None, exc)
         raise
 
 
-def _pause(
-    database: db.Database, job: GenerateJob, claim: Claim, queue: Queue, reached: errors.SpendLimitReached
-) -> None:
+def settle(deps: Dependencies, job: GenerateJob, reckoning: Reckoning, delivery: Delivery) -> Outcome:
+    """Run the claimed job to its end, and say how it ended; a transient failure releases the lease and raises."""
+    claimed = Claim(reckoning.id, reckoning.attempts)
+    try:
+        return _run(deps, reckoning, claimed, delivery.deadline)
+    except errors.SpendLimitReached as exc:
+        _pause(deps, job, claimed, exc)
+        return "paused"
+    except errors.Gone:
+        # Erased while this worker wrote: nothing it wrote is kept, nothing is sent.
+        logger.info("the reckoning is no longer there to finish: stopped", extra=_log(claimed))
+        return "stopped"
+    except errors.Superseded as exc:
+        # A refund, an operator or another worker changed it: whoever did owns it now. Nothing more is written.
+        logger.error("the reckoning changed under its worker, which stops", extra=_log(claimed, step=str(exc)))
+        metrics.add_metric(name="GenerationSuperseded", unit="Count", value=1)
+        return "superseded"
+    except errors.PermanentFailure as exc:
+        _fail(deps.database, claimed, f"permanent: {exc}", exc.kind)
+        return "failed"
+    except Exception as exc:
+        if delivery.final:
+            _give_up(deps.database, reckoning.id, claimed, exc)
+        else:
+            with deps.database.transaction() as conn:
+                reckonings.release_lease(conn, reckoning.id, claimed.attempt, delivery.retry_in_s)
+        raise
+
+
+def _pause(deps: Dependencies, job: GenerateJob, claimed: Claim, reached: errors.SpendLimitReached) -> None:
     """Queue the job again, due when the limit is looked at next: a new message, so a long pause never counts
     towards the queue's receive limit (the DLQ); this one is then done. The lease ends when the new message is
     due, so the sweeper leaves the reckoning alone until then (and re-enqueues it if that message is lost)."""
-    delay = min(settings().spend_limit_recheck_s, reached.resets_in)
-    with database.transaction() as conn:
-        reckonings.release_lease(conn, claim.reckoning_id, claim.attempt, delay)
-    if queue.send({"0": job.model_dump(mode="json", by_alias=True)}, delay_s=delay):
+    delay = min(deps.policy.spend_limit_recheck_s, reached.resets_in)
+    with deps.database.transaction() as conn:
+        reckonings.release_lease(conn, claimed.reckoning_id, claimed.attempt, delay)
+    if deps.queue.send({"0": wire(job)}, delay_s=delay):
         raise errors.TransientFailure("the paused job could not be queued again")
     metrics.add_metric(name="GenerationPaused", unit="Count", value=1)
-    logger.warning("generation paused: daily spend limit reached", extra=_log(claim, cause=str(reached)))
+    logger.warning("generation paused: daily spend limit reached", extra=_log(claimed, cause=str(reached)))
 
 
-def _claim(database: db.Database, job: GenerateJob, deadline: float | None) -> Reckoning | None:
-    if deadline is not None and time.monotonic() + attempt_budget_s() > deadline:
-        raise errors.TransientFailure("not enough time left in this invocation")
-    with database.transaction() as conn:
-        return reckonings.claim(conn, job.reckoning_id, settings().generation_lease_s, job.reason)
-
-
-def _run(
-    database: db.Database, reckoning: Reckoning, claim: Claim, deps: Collaborators, deadline: float | None
-) -> Outcome:
+def _run(deps: Dependencies, reckoning: Reckoning, claim: Claim, deadline: float | None) -> Outcome:
+    database = deps.database
     with database.transaction() as conn:
         report = reports.current(conn, reckoning.id)
     if report is None or not report.released:  # else a redelivery after the report was saved
         questionnaire = deps.questionnaires.version(reckoning.questionnaire_version)
         submission = Submission.of(reckoning.name, reckoning.answers, questionnaire)
-        draft, result = _write_until_valid(database, reckoning.id, submission, deps, deadline)
+        draft, result = _write_until_valid(deps, reckoning.id, submission, deadline)
         new = NewReport(
             content=draft.content,
             confidence=result.confidence,
@@ -194,9 +170,7 @@ def _run(
             return "needs_review"
     ensure_pdf(database, deps.store, deps.render, reckoning.name, report)
     key = f"report-ready/{reckoning.id}/v{report.version}"
-    emails.announce_report(
-        database, deps.mailer, reckoning, report, key, check=lambda conn: _hold(conn, claim, "email")
-    )
+    emails.announce_report(deps, reckoning, report, key, check=lambda conn: _hold(conn, claim, "email"))
     with database.transaction() as conn:
         _expect(reckonings.finish(conn, reckoning.id, claim.attempt, Status.READY), "finish")
     metrics.add_metric(name="ReportReady", unit="Count", value=1)
@@ -224,15 +198,16 @@ def _log(claim: Claim, **extra: object) -> dict[str, object]:
 
 
 def _write_until_valid(
-    database: db.Database, reckoning_id: UUID, submission: Submission, deps: Collaborators, deadline: float | None
+    deps: Dependencies, reckoning_id: UUID, submission: Submission, deadline: float | None
 ) -> tuple[Draft, ValidationResult]:
+    database, policy = deps.database, deps.policy
     best: tuple[Draft, ValidationResult] | None = None
     feedback: list[str] = []
-    for _ in range(settings().max_generation_attempts):
-        if best is not None and deadline is not None and time.monotonic() + attempt_budget_s() > deadline:
+    for _ in range(policy.max_generation_attempts):
+        if best is not None and deadline is not None and time.monotonic() + policy.model_call_budget_s > deadline:
             break  # no time for another attempt: keep the best so far
-        costs.check_spend(database)  # before every model call: a runaway stops at the day's limit
-        draft = _write(database, reckoning_id, submission, deps.writer, feedback)
+        costs.check_spend(database, policy.daily_spend_limit_usd)  # before every call: a runaway stops at the limit
+        draft = _write(database, reckoning_id, submission, deps, feedback)
         result = deps.validate(
             draft.content, submission, GenerationMeta(stop_reason=draft.stop_reason, model=draft.model)
         )
@@ -259,8 +234,9 @@ def _write_until_valid(
 
 
 def _write(
-    database: db.Database, reckoning_id: UUID, submission: Submission, writer: Writer, feedback: list[str]
+    database: db.Database, reckoning_id: UUID, submission: Submission, deps: Dependencies, feedback: list[str]
 ) -> Draft:
+    writer = deps.writer
     try:
         return writer.write(submission, feedback)
     except (errors.TransientFailure, errors.PermanentFailure) as exc:

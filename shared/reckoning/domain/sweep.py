@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-from reckoning import db
-from reckoning.domain import erasure, idempotency, outbox, rate_limit, recovery
+from reckoning.db import rate_limits
+from reckoning.dependencies import Dependencies
+from reckoning.domain.services import erasure, idempotency, recovery, relay
 from reckoning.observability import logger, metrics
-from reckoning.providers import storage
-from reckoning.providers.queue import Queue
 
 
-def sweep(database: db.Database, queue: Queue, store: erasure.ObjectStore = storage) -> outbox.Relayed:
+def sweep(deps: Dependencies) -> relay.Relayed:
     """Re-enqueue stale work, relay outbox messages the webhook could not send (and those), prune rate-limit
     counters of windows long gone and idempotency keys older than a day, and purge what is kept past its
     retention (finishing erasures left halfway)."""
-    recovery.requeue_stale(database)
-    relayed = outbox.drain(database, queue)
+    database = deps.database
+    recovery.requeue_stale(database, deps.policy.generation_stale_after_s)
+    relayed = relay.drain(database, deps.queue)
     metrics.add_metric(name="OutboxRelayed", unit="Count", value=relayed.sent)
     if relayed.failed:
         metrics.add_metric(name="OutboxRelayFailed", unit="Count", value=relayed.failed)
-    pruned = rate_limit.prune(database)
+    pruned = prune_rate_limits(deps)
     if pruned:
         logger.info("rate-limit counters pruned", extra={"pruned": pruned})
     keys = idempotency.prune(database)
     if keys:
         logger.info("idempotency keys pruned", extra={"pruned": keys})
-    erasure.purge(database, store)
+    erasure.purge(deps)
     return relayed
+
+
+# Rate-limit counters are kept this long after their window started (or two windows, if windows are longer).
+RATE_LIMITS_KEPT_S = 24 * 3600
+
+
+def prune_rate_limits(deps: Dependencies) -> int:
+    """Forget the counters of windows long gone; how many went."""
+    with deps.database.transaction() as conn:
+        return rate_limits.prune(conn, max(RATE_LIMITS_KEPT_S, 2 * deps.policy.rate_limit_window_s))

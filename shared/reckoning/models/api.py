@@ -9,7 +9,7 @@ from pydantic import Field, JsonValue, field_validator
 
 from reckoning.models import CONTROL, CONTROL_CHARACTERS, END, SPACE, ApiModel
 from reckoning.models.report import Report
-from reckoning.models.status import Status
+from reckoning.models.status import PublicStatus
 
 # Deliberately simple: one @, a dot in the domain, no spaces. Delivery is the real check.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -22,17 +22,18 @@ NAME_PATTERN = f"^[{SPACE}]*(?:{_SOLID}(?:[^{CONTROL}]*{_SOLID})?)?[{SPACE}]*{EN
 
 def _answers_schema(schema: dict[str, Any]) -> None:
     # The current questionnaire's questions, read when the OpenAPI document is generated (never at import).
-    from reckoning.models import questionnaire
+    from reckoning import questionnaires
+    from reckoning.models.answers import answers_schema
 
     schema.clear()
-    schema.update(questionnaire.answers_schema(questionnaire.current()))
+    schema.update(answers_schema(questionnaires.current()))
 
 
 def _version_schema(schema: dict[str, Any]) -> None:
-    from reckoning.models import questionnaire
+    from reckoning import questionnaires
 
     schema.clear()
-    schema.update({"enum": [questionnaire.current().version, None], "description": "The current version, if given."})
+    schema.update({"enum": [questionnaires.current().version, None], "description": "The current version, if given."})
 
 
 def _no_control_chars(value: str) -> str:
@@ -89,10 +90,15 @@ class SubmitRequest(ApiModel):
         return None if value is None else _no_control_chars(value.strip()) or None
 
 
-class SubmitResult(ApiModel):
+class Submitted(ApiModel):
+    """What submitting stores and an idempotent replay hands back."""
+
     token: str = Field(description="Secret access token: keep it, it is the only way to the report.")
-    status: Status
-    report_url: str
+    status: PublicStatus
+
+
+class SubmitResult(Submitted):
+    report_url: str = Field(description="Where to poll the status and read the report (an API path).")
 
 
 class GenerationError(ApiModel):
@@ -103,7 +109,7 @@ class GenerationError(ApiModel):
 
 
 class ReportStatus(ApiModel):
-    status: Status
+    status: PublicStatus
     retry_after_seconds: int | None = Field(default=None, description="Poll again after this many seconds.")
     report: Report | None = None
     confidence: float | None = None

@@ -48,6 +48,16 @@ _JOB: TypeAdapter[Job] = TypeAdapter(
 )
 
 
+def wire(job: Job) -> dict[str, Any]:
+    """The job as its queue message body: the one place a job is serialised."""
+    return job.model_dump(mode="json", by_alias=True)
+
+
+def links_job_without_reckoning(request_id: str) -> dict[str, Any]:
+    """A links job's body but for `reckoningId`, which the outbox statement adds: the address's reckoning."""
+    return {"kind": "links", "requestId": request_id}
+
+
 def read_job(body: str | bytes | dict[str, Any]) -> Job:
     """A queue message body as a job (pydantic's ValidationError when it is not one)."""
     return _JOB.validate_python(body) if isinstance(body, dict) else _JOB.validate_json(body)

@@ -13,6 +13,20 @@ class Status(StrEnum):
     FAILED = "failed"
     NEEDS_REVIEW = "needs_review"
     REFUNDED = "refunded"
+    ERASING = "erasing"  # personal data cleared; stored objects still being deleted
+    ERASED = "erased"  # only the anonymous accounting record is left
+
+
+class PublicStatus(StrEnum):
+    """The statuses a token holder can see: an erasing or erased reckoning has no live token (404)."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    GENERATING = "generating"
+    READY = "ready"
+    FAILED = "failed"
+    NEEDS_REVIEW = "needs_review"
+    REFUNDED = "refunded"
 
 
 class PaymentStatus(StrEnum):

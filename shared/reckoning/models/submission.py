@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reckoning.models.questionnaire import Questionnaire, current
+from reckoning.models.questionnaire import Questionnaire
+from reckoning.questionnaires import current
 
 
 @dataclass(frozen=True, slots=True)

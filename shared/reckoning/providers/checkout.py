@@ -12,15 +12,15 @@ import base64
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Literal, NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn
 from uuid import UUID
 
 from reckoning import errors
-from reckoning.config import secret, settings
-from reckoning.providers import choose
+from reckoning.config import settings
+from reckoning.ports import CheckoutSession, Closed
 
 if TYPE_CHECKING:
     from stripe import StripeClient, StripeError
@@ -32,40 +32,15 @@ RETRY_AFTER_S = 5
 EMAIL_REFUSED = "The payment provider does not accept this email address. Please submit again with another address."
 
 
-@dataclass(frozen=True, slots=True)
-class CheckoutSession:
-    id: str
-    url: str
-    amount: int
-    currency: str
-    expires_at: datetime
-
-
-# What became of a session we asked Stripe to expire: it can no longer be paid, or it was paid (or is being
-# paid) first.
-Closed = Literal["expired", "complete"]
-
-
-class Checkout(Protocol):
-    def create_session(
-        self, *, reckoning_id: UUID, email: str, idempotency_key: str, expires_at: datetime
-    ) -> CheckoutSession:
-        """Create (or, for a key seen before, get back) the session. The same key must always come with
-        the same arguments: Stripe refuses a key reused with other parameters for 24 hours."""
-        ...
-
-    def expire_session(self, session_id: str) -> Closed:
-        """Make sure the session can no longer be paid, before another is handed out."""
-        ...
-
-
 def _urls() -> tuple[str, str]:
     s = settings()
     return s.app_base_url + s.checkout_success_path, s.app_base_url + s.checkout_cancel_path
 
 
 class StripeCheckout:
-    def __init__(self, client: StripeClient) -> None:
+    """`client` is asked for on each call: the key is read when first needed, and cached with its client."""
+
+    def __init__(self, client: Callable[[], StripeClient]) -> None:
         self._client = client
 
     def create_session(
@@ -88,7 +63,7 @@ class StripeCheckout:
             }
         )
         try:
-            session = self._client.v1.checkout.sessions.create(
+            session = self._client().v1.checkout.sessions.create(
                 {
                     "mode": "payment",
                     "line_items": [line_item],
@@ -116,7 +91,7 @@ class StripeCheckout:
     def expire_session(self, session_id: str) -> Closed:
         import stripe
 
-        sessions = self._client.v1.checkout.sessions
+        sessions = self._client().v1.checkout.sessions
         try:
             status = sessions.expire(session_id).status
         except stripe.InvalidRequestError:
@@ -190,7 +165,7 @@ class OfflineCheckout:
 
 
 @cache  # one client (and connection pool) per container; a rotated key gets a new one
-def _stripe_client(api_key: str, api_base: str | None, timeout_s: float, max_retries: int) -> StripeClient:
+def stripe_client(api_key: str, api_base: str | None, timeout_s: float, max_retries: int) -> StripeClient:
     from stripe import RequestsClient, StripeClient
 
     # The SDK logs each Stripe error message at INFO, and a message can quote the request (an email address).
@@ -202,16 +177,3 @@ def _stripe_client(api_key: str, api_base: str | None, timeout_s: float, max_ret
         max_network_retries=max_retries,
         http_client=RequestsClient(timeout=timeout_s),
     )
-
-
-def checkout() -> Checkout:
-    """Stripe when STRIPE_SECRET_KEY is set; else, outside production only, the offline checkout page."""
-    s = settings()
-    api_key = secret("STRIPE_SECRET_KEY")
-
-    def stripe() -> Checkout:
-        return StripeCheckout(
-            _stripe_client(api_key or "", s.stripe_api_base, s.stripe_timeout_s, s.stripe_max_retries)
-        )
-
-    return choose("STRIPE_SECRET_KEY", stripe if api_key else None, OfflineCheckout)

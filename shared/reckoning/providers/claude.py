@@ -33,8 +33,8 @@ from reckoning.errors import PermanentFailure, TransientFailure
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.observability import logger
+from reckoning.ports import Draft
 from reckoning.providers.prompt import SYSTEM_PROMPT, TOOL_NAME, user_message
-from reckoning.providers.writer import Draft
 
 if TYPE_CHECKING:
     from anthropic import Anthropic, AnthropicError, APIRequest, APIResponse, CallNext

@@ -29,7 +29,7 @@ from reckoning.models.questionnaire import (
 )
 from reckoning.models.report import NextStep, Report, Section
 from reckoning.models.submission import Submission
-from reckoning.providers.writer import Draft
+from reckoning.ports import Draft
 from reckoning.validation.layers.privacy import EMAIL, PHONE, URL
 from reckoning.validation.layers.safety import CRISIS
 from reckoning.validation.text import SENTENCE_END, sentences

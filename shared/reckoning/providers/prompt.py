@@ -11,14 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from reckoning.models.questionnaire import (
-    ChoiceQuestion,
-    MultiChoiceQuestion,
-    NumberQuestion,
-    Question,
-    ScaleQuestion,
-    answered,
-)
+from reckoning.models.answers import answered
+from reckoning.models.questionnaire import ChoiceQuestion, MultiChoiceQuestion, NumberQuestion, Question, ScaleQuestion
 from reckoning.models.submission import Submission
 
 TOOL_NAME = "submit_report"

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reckoning.models.questionnaire import served
 from reckoning.models.submission import Submission
+from reckoning.questionnaires import served
 from reckoning.validation.engine import LAYERS, validate
 from reckoning.validation.result import GenerationMeta, ValidationResult
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reckoning.models.questionnaire import (
-    ChoiceQuestion,
-    NumberQuestion,
-    ScaleQuestion,
-    TextQuestion,
-)
+from reckoning.models.questionnaire import ChoiceQuestion, NumberQuestion, ScaleQuestion, TextQuestion
 from reckoning.models.submission import Submission
 from reckoning.validation.text import fold_name, normalise, plain, words
 

@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from reckoning.models.questionnaire import Questionnaires
 from reckoning.models.submission import Submission
+from reckoning.questionnaires import Questionnaires
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"

@@ -21,10 +21,10 @@ UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(%(ids)
 UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s WHERE id = ANY(%(ids)s);
 
 -- name: insert_outbox_for_address
--- The job for an address's oldest paid reckoning, its reckoningId set here; no row when the address has none.
+-- The links job for an address's oldest paid reckoning, whose id is added here; no row when the address has none.
 -- One statement either way, so a lost-link request does the same work whether or not the address is known.
 INSERT INTO outbox (topic, dedupe_key, payload)
-SELECT %(topic)s, %(dedupe_key)s, jsonb_set(%(payload)s, '{reckoningId}', to_jsonb(r.id::text))
+SELECT %(topic)s, %(dedupe_key)s, %(payload)s || jsonb_build_object('reckoningId', r.id::text)
 FROM reckonings r
 WHERE lower(r.email) = lower(%(email)s)
   AND r.status IN ('paid', 'generating', 'ready', 'needs_review', 'failed')

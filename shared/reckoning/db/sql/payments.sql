@@ -1,5 +1,5 @@
 -- Writes: payments, stripe_events. One aggregate: the Checkout sessions of a reckoning and the ledger of the
--- Stripe events about them. A payment's status only moves forward: callers name the states it may leave.
+-- Stripe events about them. A payment's status only moves forward, through the named transitions below.
 
 -- name: latest_payment
 SELECT id, reckoning_id, generation, checkout_session_id, checkout_url, payment_intent_id, amount, currency,
@@ -32,13 +32,29 @@ FROM payments
 WHERE payment_intent_id = %(payment_intent_id)s
 FOR UPDATE;
 
--- name: set_payment_status
+-- The transitions of a payment (docs/lifecycle.md), each naming the states it leaves: a repeat changes nothing.
+
+-- name: payment_processing
+-- Completed with a delayed method (bank debit): the money has not arrived yet.
 UPDATE payments
-SET status = %(status)s,
-    payment_intent_id = coalesce(%(payment_intent_id)s, payment_intent_id),
-    paid_at = CASE WHEN %(status)s = 'paid' THEN now() ELSE paid_at END,
+SET status = 'processing', payment_intent_id = coalesce(%(payment_intent_id)s, payment_intent_id), updated_at = now()
+WHERE id = %(id)s AND status = 'open';
+
+-- name: payment_paid
+UPDATE payments
+SET status = 'paid', payment_intent_id = coalesce(%(payment_intent_id)s, payment_intent_id), paid_at = now(),
     updated_at = now()
-WHERE id = %(id)s AND status = ANY(%(from_statuses)s);
+WHERE id = %(id)s AND status IN ('open', 'processing');
+
+-- name: payment_failed
+UPDATE payments SET status = 'failed', updated_at = now() WHERE id = %(id)s AND status IN ('open', 'processing');
+
+-- name: payment_expired
+UPDATE payments SET status = 'expired', updated_at = now() WHERE id = %(id)s AND status = 'open';
+
+-- name: payment_refunded
+UPDATE payments SET status = 'refunded', updated_at = now()
+WHERE id = %(id)s AND status IN ('open', 'processing', 'paid');
 
 -- name: flag_payment
 UPDATE payments SET flag_reason = %(reason)s, updated_at = now() WHERE id = %(id)s;

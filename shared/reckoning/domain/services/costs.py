@@ -16,7 +16,6 @@ from functools import cache
 from importlib.resources import files
 
 from reckoning import db, errors
-from reckoning.config import settings
 from reckoning.db import reports
 
 _MILLION = Decimal(1_000_000)
@@ -58,16 +57,15 @@ def cost_usd(model: str, input_tokens: int | None, output_tokens: int | None, at
     return (total / _MILLION).quantize(_CENT_FRACTIONS)
 
 
-def check_spend(database: db.Database, now: datetime | None = None) -> None:
-    """Raise SpendLimitReached when today's calls cost DAILY_SPEND_LIMIT_USD or more (no limit: nothing)."""
-    limit = settings().daily_spend_limit_usd
+def check_spend(database: db.Database, limit: Decimal | None, now: datetime | None = None) -> None:
+    """Raise SpendLimitReached when today's calls cost `limit` USD or more (None: no limit)."""
     if limit is None:
         return
     now = now or datetime.now(UTC)
     day = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), UTC)
     with database.connection() as conn:
         spent = reports.spent_since(conn, day)
-    if spent >= Decimal(str(limit)):
+    if spent >= limit:
         resets_in = int((day + timedelta(days=1) - now).total_seconds()) + 1
         raise errors.SpendLimitReached(f"spent {spent} of {limit} USD today", resets_in=resets_in)
 

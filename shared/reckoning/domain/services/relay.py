@@ -13,7 +13,7 @@ from typing import Any
 from reckoning import db, errors
 from reckoning.db import outbox
 from reckoning.observability import logger
-from reckoning.providers.queue import Queue
+from reckoning.ports import Queue
 
 
 @dataclass(frozen=True, slots=True)

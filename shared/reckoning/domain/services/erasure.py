@@ -14,21 +14,16 @@ is refused (`errors.Gone`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 from uuid import UUID
 
 from reckoning import db, errors
-from reckoning.config import settings
 from reckoning.db import erasure, reckonings
-from reckoning.domain import tokens
+from reckoning.dependencies import Dependencies
+from reckoning.domain.services import tokens
 from reckoning.observability import logger, metrics
 
 # Reckonings one purge takes on: a sweep stays well inside the sweeper's minute.
 PURGE_BATCH = 100
-
-
-class ObjectStore(Protocol):
-    def delete_reckoning(self, reckoning_id: UUID) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,45 +34,45 @@ class Erased:
     finished: bool  # the reckoning became `erased` by this call
 
 
-def erase_by_token(database: db.Database, store: ObjectStore, token: str) -> None:
+def erase_by_token(deps: Dependencies, token: str) -> None:
     """The person's erasure. Afterwards the token is as unknown as any other; objects S3 could not delete now
     are deleted by the sweeper."""
-    with database.transaction() as conn:
+    with deps.database.transaction() as conn:
         reckoning_id = tokens.reckoning_for(conn, token).id
         if not _scrub(conn, reckoning_id, "erased at the person's request"):
             raise errors.NotFound("erased meanwhile")  # a concurrent erasure got there first
     try:
-        _finish(database, store, reckoning_id)
+        _finish(deps, reckoning_id)
     except errors.TransientFailure as exc:
         logger.warning(
             "stored objects left for the sweeper", extra={"reckoning_id": str(reckoning_id), "cause": str(exc)}
         )
 
 
-def erase(database: db.Database, store: ObjectStore, reckoning_id: UUID, reason: str) -> Erased:
+def erase(deps: Dependencies, reckoning_id: UUID, reason: str) -> Erased:
     """Erase one reckoning, or finish its erasure; raises TransientFailure when S3 fails (it stays `erasing`)."""
-    with database.transaction() as conn:
+    with deps.database.transaction() as conn:
         rows = _scrub(conn, reckoning_id, reason)
-    objects, finished = _finish(database, store, reckoning_id)
+    objects, finished = _finish(deps, reckoning_id)
     return Erased(reckoning_id, rows, objects, finished)
 
 
-def erase_address(database: db.Database, store: ObjectStore, email: str) -> list[Erased]:
+def erase_address(deps: Dependencies, email: str) -> list[Erased]:
     """An operator's erasure of every reckoning of an address."""
-    with database.transaction() as conn:
+    with deps.database.transaction() as conn:
         found = reckonings.ids_of_address(conn, email.strip())
-    return [erase(database, store, reckoning_id, "erased at an operator's request") for reckoning_id in found]
+    return [erase(deps, reckoning_id, "erased at an operator's request") for reckoning_id in found]
 
 
-def purge(database: db.Database, store: ObjectStore, limit: int = PURGE_BATCH) -> int:
+def purge(deps: Dependencies, limit: int = PURGE_BATCH) -> int:
     """The retention purge: erasures left halfway, then reckonings kept past their retention; how many it erased."""
-    s = settings()
-    with database.transaction() as conn:
-        due = reckonings.due_for_erasure(conn, s.unpaid_retention_days, s.retention_days, limit)
+    policy = deps.policy
+    with deps.database.transaction() as conn:
+        due = reckonings.due_for_erasure(conn, policy.unpaid_retention_days, policy.retention_days, limit)
     erased = 0
     for reckoning_id in due:
         try:
-            erased += erase(database, store, reckoning_id, "retention period over").finished
+            erased += erase(deps, reckoning_id, "retention period over").finished
         except errors.TransientFailure as exc:  # S3 is failing: the rest can wait for the next minute too
             logger.warning("retention purge stopped early", extra={"erased": erased, "cause": str(exc)})
             break
@@ -93,7 +88,7 @@ def _scrub(conn: db.Connection, reckoning_id: UUID, reason: str) -> int:
     return 1 + erasure.scrub(conn, reckoning_id)
 
 
-def _finish(database: db.Database, store: ObjectStore, reckoning_id: UUID) -> tuple[int, bool]:
-    objects = store.delete_reckoning(reckoning_id)
-    with database.transaction() as conn:
+def _finish(deps: Dependencies, reckoning_id: UUID) -> tuple[int, bool]:
+    objects = deps.store.delete_reckoning(reckoning_id)
+    with deps.database.transaction() as conn:
         return objects, reckonings.finish_erasure(conn, reckoning_id)

@@ -9,7 +9,6 @@ GENERATION_STALE_AFTER_S plus one sweep (a crashed worker's: once its lease has 
 from __future__ import annotations
 
 from reckoning import db
-from reckoning.config import settings
 from reckoning.db import outbox, reckonings
 from reckoning.db.reckonings import Stale
 from reckoning.models.job import GenerateJob
@@ -23,10 +22,10 @@ def dedupe_key(work: Stale) -> str:
     return f"stale:{work.id}:{work.since.timestamp():.6f}:{work.periods}"
 
 
-def requeue_stale(database: db.Database, limit: int = 100) -> int:
+def requeue_stale(database: db.Database, stale_after_s: int, limit: int = 100) -> int:
     """Queue a `generate` job for every stale reckoning not re-enqueued in this period yet; how many were."""
     with database.transaction() as conn:
-        found = reckonings.stale(conn, settings().generation_stale_after_s, limit)
+        found = reckonings.stale(conn, stale_after_s, limit)
         queued = [
             w for w in found if outbox.enqueue(conn, GenerateJob(reckoning_id=w.id, reason="retry"), dedupe_key(w))
         ]

@@ -10,13 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from reckoning import errors
-from reckoning.config import secret
+from reckoning.ports import Keys
 
 
-def digest(value: str) -> str:
+def digest(keys: Keys, value: str) -> str:
     """128 bits of HMAC-SHA256(DIGEST_KEY, value), as hex."""
-    key = secret("DIGEST_KEY")
-    if not key:  # production refuses to start without it (require); this is a deploy gone wrong
-        raise errors.ServiceUnavailable("DIGEST_KEY is not configured")
-    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(keys.digest_key().encode(), value.encode(), hashlib.sha256).hexdigest()[:32]

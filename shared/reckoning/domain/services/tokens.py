@@ -10,7 +10,6 @@ from typing import Literal
 from uuid import UUID
 
 from reckoning import db, errors
-from reckoning.config import settings
 from reckoning.db import tokens
 from reckoning.db.reckonings import Reckoning
 
@@ -51,15 +50,9 @@ def holder_view(database: db.Database, token: str) -> tokens.HolderView:
     return found
 
 
-def report_link(token: str) -> str:
-    """The link a person follows from an email (the frontend's report page)."""
-    s = settings()
-    return s.app_base_url + s.report_link_path.format(token=token)
-
-
-def mint(conn: db.Connection, reckoning_id: UUID, purpose: Purpose, ttl: timedelta | None = None) -> str:
-    """A new token for the reckoning, valid for `ttl` (by default an emailed link's, REPORT_TOKEN_TTL_DAYS)."""
+def mint(conn: db.Connection, reckoning_id: UUID, purpose: Purpose, ttl: timedelta) -> str:
+    """A new token for the reckoning, valid for `ttl`."""
     token = new_token()
-    expires_at = datetime.now(UTC) + (ttl or timedelta(days=settings().report_token_ttl_days))
+    expires_at = datetime.now(UTC) + ttl
     tokens.insert(conn, hash_token(token), reckoning_id, purpose, expires_at)
     return token

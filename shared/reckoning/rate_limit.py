@@ -13,17 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from reckoning import db, errors
-from reckoning.config import settings
+from reckoning import errors
 from reckoning.db import rate_limits
-from reckoning.domain.digests import digest
-
-# Counters are pruned this long after their window started (or two windows, if windows are longer).
-KEEP_S = 24 * 3600
+from reckoning.dependencies import Dependencies, Policy
+from reckoning.domain.services.digests import digest
 
 
-def limit_for(route_key: str) -> int:
-    s = settings()
+def limit_for(s: Policy, route_key: str) -> int:
     match route_key:
         case "POST /api/reckoning" | "DELETE /api/report/{token}":  # the writes of a person
             return s.rate_limit_submit
@@ -37,14 +33,10 @@ def limit_for(route_key: str) -> int:
             return s.rate_limit_default
 
 
-def bucket(route_key: str, client: str) -> str:
-    # The client IP is personal data: keep a keyed digest, not the address.
-    return f"{route_key}|{digest(client)}"
-
-
-def _hit(database: db.Database, scope: str, client: str) -> tuple[int, int]:
-    with database.connection() as conn:
-        return rate_limits.hit(conn, bucket(scope, client), settings().rate_limit_window_s)
+def _hit(deps: Dependencies, route_key: str, client: str) -> tuple[int, int]:
+    bucket = f"{route_key}|{digest(deps.keys, client)}"  # the client IP is personal data: its keyed digest only
+    with deps.database.connection() as conn:
+        return rate_limits.hit(conn, bucket, deps.policy.rate_limit_window_s)
 
 
 class ReadCounter:
@@ -70,21 +62,15 @@ class ReadCounter:
 reads = ReadCounter()
 
 
-def check(database: db.Database, route_key: str, client: str) -> None:
+def check(deps: Dependencies, route_key: str, client: str) -> None:
     if route_key.startswith("GET "):
-        count, resets_in = reads.hit(route_key, client, settings().rate_limit_window_s)
+        count, resets_in = reads.hit(route_key, client, deps.policy.rate_limit_window_s)
     else:
-        count, resets_in = _hit(database, route_key, client)
-    if count > limit_for(route_key):
+        count, resets_in = _hit(deps, route_key, client)
+    if count > limit_for(deps.policy, route_key):
         raise errors.RateLimited(resets_in)
 
 
-def prune(database: db.Database) -> int:
-    """Forget the counters of windows long gone; how many went."""
-    with database.transaction() as conn:
-        return rate_limits.prune(conn, max(KEEP_S, 2 * settings().rate_limit_window_s))
-
-
-def limiter(database: Callable[[], db.Database]) -> Callable[[str, str], None]:
+def limiter(deps: Callable[[], Dependencies]) -> Callable[[str, str], None]:
     """The rate-limit hook for `reckoning.http.create_app`."""
-    return lambda route_key, client: check(database(), route_key, client)
+    return lambda route_key, client: check(deps(), route_key, client)

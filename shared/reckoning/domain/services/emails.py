@@ -17,9 +17,11 @@ from reckoning import db, errors
 from reckoning.db import emails, reckonings
 from reckoning.db.reckonings import Reckoning
 from reckoning.db.reports import StoredReport
-from reckoning.domain import tokens
+from reckoning.dependencies import Dependencies
+from reckoning.domain.services import tokens
+from reckoning.domain.services.letters import compose_report_ready
 from reckoning.observability import logger, metrics
-from reckoning.providers.email import Mailer, OutgoingEmail, compose_report_ready
+from reckoning.ports import Mailer, OutgoingEmail
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +63,7 @@ def send_once(
 
 
 def announce_report(
-    database: db.Database,
-    mailer: Mailer,
+    deps: Dependencies,
     reckoning: Reckoning,
     report: StoredReport,
     key: str,
@@ -75,7 +76,8 @@ def announce_report(
         if not reckonings.hold(conn, reckoning.id):
             raise errors.Gone("erased before its email")
         check(conn)
-        link = tokens.report_link(tokens.mint(conn, reckoning.id, "email_link"))
+        token = tokens.mint(conn, reckoning.id, "email_link", deps.policy.report_token_ttl)
+        link = deps.policy.link_to_report(token)
         return Letter(reckoning.email, compose_report_ready(reckoning.name, link, report.report.title))
 
-    return send_once(database, mailer, key, "report_ready", reckoning.id, letter)
+    return send_once(deps.database, deps.mailer, key, "report_ready", reckoning.id, letter)

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Protocol
-from uuid import UUID
-
 from reckoning import db, errors
 from reckoning.db import reports
 from reckoning.db.reports import StoredReport
-from reckoning.models.report import Report
-
-type Render = Callable[[Report, str | None, datetime], bytes]
+from reckoning.ports import ObjectStore, Render
 
 
-class PdfStore(Protocol):
-    def pdf_key(self, reckoning_id: UUID, version: int) -> str: ...
-    def exists(self, key: str) -> bool: ...
-    def put_pdf_if_absent(self, key: str, data: bytes) -> bool: ...
-    def delete_reckoning(self, reckoning_id: UUID) -> int: ...
-
-
-def ensure_pdf(database: db.Database, store: PdfStore, render: Render, name: str | None, report: StoredReport) -> str:
+def ensure_pdf(
+    database: db.Database, store: ObjectStore, render: Render, name: str | None, report: StoredReport
+) -> str:
     """The storage key of the version's PDF, rendering and uploading it when it is not there.
 
     The PDF shows the date the version was written, so it is the same whichever path renders it first (the

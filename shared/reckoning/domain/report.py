@@ -1,0 +1,100 @@
+"""What a token holder may do with their reckoning: see its status and report, download the PDF, export
+everything stored about it, and erase it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from reckoning import errors
+from reckoning.db import export
+from reckoning.db.reckonings import Reckoning
+from reckoning.dependencies import Dependencies
+from reckoning.domain.services import erasure, tokens
+from reckoning.domain.services.pdfs import ensure_pdf
+from reckoning.models.api import GenerationError, ReportStatus
+from reckoning.models.export import Export, ExportedAnswer, ExportedReckoning
+from reckoning.models.status import PublicStatus, Status
+from reckoning.questionnaires import Questionnaires, UnknownQuestionnaire
+
+_PLAIN = {
+    Status.FAILED: "We could not write your report. We have been alerted and will be in touch.",
+    Status.NEEDS_REVIEW: "Your report is being reviewed by a person before release.",
+    Status.REFUNDED: "This reckoning was refunded; the report is no longer available.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    body: ReportStatus
+    version: str | None = None  # the ready report's identity and version: what a cache may compare
+
+
+def retry_after(status: str, seconds_in_status: float) -> int:
+    """Polling hint: short at first, growing with time spent in the state, capped."""
+    base, cap = (10, 60) if status == Status.AWAITING_PAYMENT else (2, 30)
+    return min(cap, base + math.floor(seconds_in_status / 15))
+
+
+def report_status(deps: Dependencies, token: str) -> StatusView:
+    view = tokens.holder_view(deps.database, token)
+    if view.report is not None:
+        report = view.report
+        body = ReportStatus(status=PublicStatus.READY, report=report.report, confidence=report.confidence)
+        return StatusView(body, version=f"{report.id}-v{report.version}")
+    if view.status == Status.FAILED:
+        message = _PLAIN[Status.FAILED]
+        return StatusView(ReportStatus(status=PublicStatus.FAILED, message=message, error=GenerationError(message=message)))
+    if view.status in _PLAIN:
+        return StatusView(ReportStatus(status=PublicStatus(view.status), message=_PLAIN[view.status]))
+    elapsed = (datetime.now(UTC) - view.status_changed_at).total_seconds()
+    waiting = PublicStatus(view.status)
+    return StatusView(ReportStatus(status=waiting, retry_after_seconds=retry_after(waiting, elapsed)))
+
+
+def pdf_location(deps: Dependencies, token: str) -> str:
+    """A short-lived presigned URL of the report's PDF, rendering and storing it if the object is missing."""
+    view = tokens.holder_view(deps.database, token)
+    if view.report is None:
+        raise errors.Conflict("the report is not ready")
+    key = ensure_pdf(deps.database, deps.store, deps.render, view.name, view.report)
+    return deps.store.presigned_pdf_url(key, deps.policy.pdf_url_ttl_s)
+
+
+def export_of(deps: Dependencies, token: str) -> Export:
+    """Everything stored about the reckoning (GET /api/report/{token}/export)."""
+    with deps.database.transaction() as conn:
+        reckoning = tokens.reckoning_for(conn, token)
+        rows = export.rows(conn, reckoning.id)
+    return Export(
+        exported_at=datetime.now(UTC),
+        reckoning=ExportedReckoning.model_validate(reckoning, from_attributes=True),
+        answers=_answers(reckoning, deps.questionnaires),
+        reports=rows["reports"],
+        payments=rows["payments"],
+        payment_events=rows["stripe_events"],
+        emails=rows["emails"],
+        links=rows["access_tokens"],
+        status_history=rows["reckoning_events"],
+        generation_attempts=rows["generation_attempts"],
+        idempotent_requests=rows["idempotency_keys"],
+    )
+
+
+def erase(deps: Dependencies, token: str) -> None:
+    """The person's erasure: afterwards the token is as unknown as any other (docs/privacy.md)."""
+    erasure.erase_by_token(deps, token)
+
+
+def _answers(reckoning: Reckoning, questionnaires: Questionnaires) -> list[ExportedAnswer]:
+    try:
+        asked = questionnaires.version(reckoning.questionnaire_version)
+    except UnknownQuestionnaire:  # a version missing from the build: the answers still go out
+        prompts = {}
+    else:
+        prompts = {question.id: question.prompt for question in asked.questions}
+    return [
+        ExportedAnswer(question_id=key, question=prompts.get(key), answer=value)
+        for key, value in reckoning.answers.items()
+    ]

@@ -1,0 +1,1 @@
+"""Services the use cases share: tokens, emails, PDFs, idempotency, costs, the outbox relay, recovery, erasure."""
