@@ -8,6 +8,21 @@ it), and records every request. Tests script the next replies: rate limits
 with `retry-after`, overload, server errors, slow replies, a spend limit, an
 auth failure, a refusal, a `max_tokens` truncation. Errors use Anthropic's
 body format `{"type": "error", "error": {"type": ..., "message": ...}}`.
+
+With no options the stub is what it always was: no rate limits, no latency, no overloads. Options:
+
+    AnthropicStub(
+        tier=Tier(rpm=50, itpm=30_000, otpm=8_000),  # token buckets per (simulated) minute: anthropic_limits
+        time_scale=60.0,                             # 1 simulated minute per real second
+        latency=Latency(first_token_s=1.0, per_output_token_s=0.02),  # simulated seconds
+        overloads=Overloads(first=2, fraction=0.1),  # deterministic 529 overloaded_error
+    )
+
+With a tier, every response carries the `anthropic-ratelimit-*` headers and a request the buckets cannot
+hold gets 429 `rate_limit_error` with `retry-after` (see anthropic_limits for exactly what the numbers
+mean). Prompt caching (`cache_control` on tools, system or message blocks, or top-level) works with or
+without a tier: usage reports `cache_creation_input_tokens` and `cache_read_input_tokens` (see
+anthropic_cache); the stub's input estimate stays `len(body) // 4`, split between the three counters.
 """
 
 from __future__ import annotations
@@ -16,6 +31,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +39,12 @@ from typing import Any
 from reckoning.models.submission import Submission
 from reckoning.providers.offline_writer import compose
 from tests.stubs import Reply, Request, StubServer
+from tests.stubs.anthropic_cache import CacheControlError, Plan, PromptCache, cache_reads_count_towards_itpm
+from tests.stubs.anthropic_limits import Clock, Limiter, refusal_message, retry_after, scaled_clock
+from tests.stubs.anthropic_limits import Latency as Latency
+from tests.stubs.anthropic_limits import ManualClock as ManualClock
+from tests.stubs.anthropic_limits import Overloads as Overloads
+from tests.stubs.anthropic_limits import Tier as Tier
 
 Scripted = Callable[[Request], Reply]
 
@@ -46,13 +68,38 @@ FALLBACK_REPORT: dict[str, Any] = {
 
 
 class AnthropicStub:
-    """The stub server plus a queue of scripted replies; an empty queue means success."""
+    """The stub server plus a queue of scripted replies; an empty queue means success.
 
-    def __init__(self) -> None:
+    `tier`, `time_scale`, `clock`, `latency`, `overloads` and `cache_minimum` are described in the module
+    docstring and in anthropic_limits / anthropic_cache; all default to the plain stub.
+    """
+
+    tier: Tier | None
+    time_scale: float
+    clock: Clock
+    latency: Latency | None
+    overloads: Overloads | None
+    limiter: Limiter | None
+    _served: int  # well-formed requests since the last reset, for the overload pattern
+
+    def __init__(
+        self,
+        tier: Tier | None = None,
+        *,
+        time_scale: float = 1.0,
+        clock: Clock | None = None,
+        latency: Latency | None = None,
+        overloads: Overloads | None = None,
+        cache_minimum: int | None = None,
+    ) -> None:
         self.script: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self.server = StubServer(self._respond)
         self.url = self.server.url
+        self.cache = PromptCache()
+        self.configure(
+            tier, time_scale=time_scale, clock=clock, latency=latency, overloads=overloads, cache_minimum=cache_minimum
+        )
 
     def start(self) -> AnthropicStub:
         self.server.start()
@@ -68,10 +115,33 @@ class AnthropicStub:
         return self
 
     def reset(self) -> None:
-        """Forget the script and the recorded requests (one server can serve many tests)."""
+        """Forget the script, the recorded requests, the prompt cache, and start with full buckets."""
         with self._lock:
             self.script.clear()
             self.server.requests.clear()
+            self.cache.clear()
+            self._served = 0
+            self.limiter = Limiter(self.tier, self.clock()) if self.tier else None
+
+    def configure(
+        self,
+        tier: Tier | None = None,
+        *,
+        time_scale: float = 1.0,
+        clock: Clock | None = None,
+        latency: Latency | None = None,
+        overloads: Overloads | None = None,
+        cache_minimum: int | None = None,
+    ) -> AnthropicStub:
+        """Give a running stub other options, as the constructor takes them (one server, many tests); resets it."""
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        with self._lock:
+            self.tier, self.latency, self.overloads = tier, latency, overloads
+            self.time_scale, self.clock = time_scale, clock or scaled_clock(time_scale)
+            self.cache.minimum = cache_minimum
+        self.reset()
+        return self
 
     def always(self, reply: Scripted, times: int = 20) -> AnthropicStub:
         return self.then(*([reply] * times))
@@ -88,9 +158,79 @@ class AnthropicStub:
         problem = invalid(request)
         if problem:
             return problem
+        body: dict[str, Any] = request.json()
+        total_input = len(request.body) // 4
         with self._lock:
+            now = self.clock()
+            try:
+                plan = self.cache.plan(body, total_input, now)
+            except CacheControlError as bad:
+                return error(400, "invalid_request_error", str(bad))
+            self._served += 1
+            if self.overloads and self.overloads.hits(self._served):
+                return self._with_limits(self._overloaded(), now)
+            refused = self._admit(body, plan, now)
+            if refused:
+                return refused
+            first_token = self.latency.first_token_s if self.latency else 0.0
+            self.cache.commit(plan, now, available_at=now + first_token)
             scripted = self.script.popleft() if self.script else success()
-        return scripted(request)
+        reply = _with_cache_usage(scripted(request), plan)
+        return self._finish(reply, body["max_tokens"])
+
+    def _overloaded(self) -> Reply:
+        wait = self.overloads.retry_after if self.overloads else None
+        headers = {} if wait is None else {"retry-after": f"{wait:g}"}
+        return error(529, "overloaded_error", "Overloaded", headers=headers)
+
+    def _admit(self, body: dict[str, Any], plan: Plan, now: float) -> Reply | None:
+        """None when the request fits the tier (and is charged), else the 429 the API would send."""
+        if self.limiter is None:
+            return None
+        usage = plan.usage
+        counted = usage.input_tokens + usage.cache_creation_input_tokens
+        if cache_reads_count_towards_itpm(str(body["model"])):
+            counted += usage.cache_read_input_tokens
+        refusal = self.limiter.admit(counted, int(body["max_tokens"]), now)
+        if refusal is None:
+            return None
+        reply = error(429, "rate_limit_error", refusal_message(refusal),
+                      headers={"retry-after": retry_after(refusal.wait_s, self.time_scale)})  # fmt: skip
+        return self._with_limits(reply, now)
+
+    def _finish(self, reply: Reply, max_tokens: int) -> Reply:
+        """Wait the model's latency, then correct the output reservation to what the reply produced."""
+        produced = _output_tokens(reply)
+        if self.latency and reply.status == 200:
+            time.sleep(self.latency.of(produced) / self.time_scale)
+        with self._lock:
+            now = self.clock()
+            if self.limiter is not None:
+                self.limiter.correct_output(max_tokens, min(produced, max_tokens), now)
+            return self._with_limits(reply, now)
+
+    def _with_limits(self, reply: Reply, now: float) -> Reply:
+        """The reply with the rate-limit headers (a scripted reply's own headers win). Call under the lock."""
+        if self.limiter is not None:
+            reply.headers = {**self.limiter.headers(now, self.time_scale), **reply.headers}
+        return reply
+
+
+def _output_tokens(reply: Reply) -> int:
+    usage = reply.body.get("usage") if isinstance(reply.body, dict) else None
+    return int(usage.get("output_tokens") or 0) if isinstance(usage, dict) else 0
+
+
+def _with_cache_usage(reply: Reply, plan: Plan) -> Reply:
+    """A message's usage split between uncached input, cache writes and cache reads."""
+    usage = reply.body.get("usage") if isinstance(reply.body, dict) else None
+    if isinstance(usage, dict):
+        usage.update(
+            input_tokens=plan.usage.input_tokens,
+            cache_creation_input_tokens=plan.usage.cache_creation_input_tokens,
+            cache_read_input_tokens=plan.usage.cache_read_input_tokens,
+        )
+    return reply
 
 
 # --- request checks --------------------------------------------------------------------------------------
@@ -185,6 +325,8 @@ def message(
             "stop_sequence": None,
             "usage": {
                 "input_tokens": len(request.body) // 4,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
                 "output_tokens": output_tokens if output_tokens is not None else len(json.dumps(content)) // 4,
             },
         },
