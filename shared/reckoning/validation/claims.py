@@ -18,7 +18,7 @@ from reckoning.validation.view import ReportView
 
 OCCUPATIONS = frozenset(
     """
-    nurse midwife doctor surgeon paramedic carer teacher lecturer professor tutor plumber electrician builder
+    nurse midwife doctor surgeon paramedic teacher lecturer professor tutor plumber electrician builder
     carpenter joiner mechanic engineer developer programmer designer architect accountant lawyer solicitor
     barrister pharmacist dentist vet chef cook baker waiter waitress cleaner driver pilot farmer gardener
     journalist writer editor illustrator artist musician photographer librarian scientist researcher
@@ -28,19 +28,23 @@ OCCUPATIONS = frozenset(
     welder painter decorator roofer tiler locksmith bricklayer labourer porter caretaker janitor
     """.split()
 )
-# Relations in groups: within a group, one word for another is a contradiction ("wife" for "husband").
-RELATION_GROUPS: tuple[frozenset[str], ...] = (
-    frozenset("wife husband boyfriend girlfriend fiance fiancee spouse".split()),
-    frozenset("son daughter sons daughters".split()),
-    frozenset("mother father mum mom dad mam".split()),
-    frozenset("sister brother sisters brothers".split()),
-    frozenset("grandmother grandfather grandma grandpa gran nan granddad".split()),
-    frozenset("aunt uncle niece nephew cousin".split()),
+# Relations in groups of synonym sets: within a group, another set is a contradiction ("wife" for "husband");
+# within a set, a synonym is the same person ("mom" for "mum").
+RELATION_GROUPS: tuple[tuple[frozenset[str], ...], ...] = tuple(
+    tuple(frozenset(synonyms.split()) for synonyms in group)
+    for group in (
+        ("wife", "husband", "boyfriend", "girlfriend", "fiance fiancee"),
+        ("son sons", "daughter daughters"),
+        ("mother mum mom mam mummy mommy", "father dad daddy"),
+        ("sister sisters", "brother brothers"),
+        ("grandmother grandma gran nan nana granny", "grandfather grandpa granddad grandad"),
+        ("aunt", "uncle", "niece", "nephew"),
+    )
 )
-_RELATIONS = frozenset().union(*RELATION_GROUPS)
 _JOB_CUE = re.compile(
-    r"\b(?:as an?|work(?:ing)? as an?|job as an?|years as an?|being an?|you(?:'re| are) an?|a fellow|trained as an?)"
-    r"\s+(?:\w+\s+)?(?P<job>[a-z]+)\b",
+    r"(?:\bas an?|\bwork(?:ing)? as an?|\bjob as an?|\byears as an?|\bbeing an?|\byou(?:'re| are) an?|\ba fellow|"
+    r"\btrained as an?|^[^,]{1,30},\s+an?)"
+    r"\s+(?P<first>[a-z]+)(?:\s+(?P<second>[a-z]+))?\b",
     re.I,
 )
 _YOUR_RELATION = re.compile(r"\byour\s+(?:\w+\s+)?(?P<rel>[a-z]+)\b", re.I)
@@ -89,8 +93,8 @@ def _lead(strength: float, message: str, category: Category, quote: str) -> Find
 def _job(plain: str, sentence: str, answered: set[str]) -> Iterator[Finding]:
     theirs = answered & OCCUPATIONS
     for match in _JOB_CUE.finditer(plain):
-        job = match.group("job").casefold()
-        if job in OCCUPATIONS and job not in answered and job.rstrip("s") not in answered:
+        job = next((w.casefold() for w in match.group("first", "second") if w and w.casefold() in OCCUPATIONS), "")
+        if job and not any(word.startswith(job[:4]) for word in answered):
             if theirs:
                 yield _lead(0.8, "the report gives their job as another than the one they wrote",
                             Category.CONTRADICTION, sentence)  # fmt: skip
@@ -101,10 +105,13 @@ def _job(plain: str, sentence: str, answered: set[str]) -> Iterator[Finding]:
 def _relation(plain: str, sentence: str, answered: set[str]) -> Iterator[Finding]:
     for match in _YOUR_RELATION.finditer(plain):
         rel = match.group("rel").casefold()
-        if rel not in _RELATIONS or rel in answered:
+        group = next((g for g in RELATION_GROUPS if any(rel in synonyms for synonyms in g)), None)
+        if group is None:
             continue
-        group = next(g for g in RELATION_GROUPS if rel in g)
-        if group & answered:
+        same = next(synonyms for synonyms in group if rel in synonyms)
+        if same & answered:
+            continue
+        if any(synonyms & answered for synonyms in group):
             yield _lead(0.8, "the report names a relation their answers contradict", Category.CONTRADICTION, sentence)
         else:
             yield _lead(0.45, "the report names a relation the answers never mention", Category.INVENTED, sentence)
@@ -112,7 +119,7 @@ def _relation(plain: str, sentence: str, answered: set[str]) -> Iterator[Finding
 
 def _proper(plain: str, sentence: str, known: set[str]) -> Iterator[Finding]:
     for match in _PROPER_CUE.finditer(plain):
-        names = [w for w in match.group("name").split() if fold_name(w) not in ALLOWED_PROPER]
+        names = [w for w in match.group("name").split() if fold_name(w) not in ALLOWED_PROPER and w.isalpha()]
         if names and not any(fold_name(w.rstrip("'s")) in known or fold_name(w) in known for w in names):
             yield _lead(0.6, "the report names a place, employer or organisation the answers never mention",
                         Category.INVENTED, sentence)  # fmt: skip

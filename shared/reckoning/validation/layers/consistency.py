@@ -63,6 +63,7 @@ ADDRESS_PATTERNS = (
     re.compile(rf"^\W*{_CANDIDATE}(?:,\s+{_AFTER_VOCATIVE}|\s*[\u2014\u2013:]\s+|\s+-\s+)"),  # "Maria, you…"
     re.compile(rf",\s+{_CANDIDATE},\s+{_AFTER_VOCATIVE}"),  # "That, Maria, is…"
     re.compile(rf",\s+{_CANDIDATE}[.!?]\s*$"),  # "…the next step is yours, Maria."
+    re.compile(rf",\s+{_CANDIDATE}\s*;\s+{_AFTER_VOCATIVE}"),  # "…the courage for it, Maria; you used it…"
 )
 TITLE_PATTERNS = (
     re.compile(rf"^\W*{_CANDIDATE}'s\b"),  # "Maria's reckoning"

@@ -40,7 +40,8 @@ DIAGNOSIS = re.compile(
     r"|\b(?:is|are|sounds like|looks like|amounts to|meets the criteria for|textbook|classic) (?:an? )?"
     r"(?:clinical|major|severe|postnatal|postpartum) depression\b"
     rf"|{_HEDGED_YOU}(?:have|suffer from|are suffering from|are showing signs of|are living with) "
-    r"(?:[\w-]+ ){0,3}(?:disorder|syndrome)\b",
+    r"(?:[\w-]+ ){0,3}(?:disorder|syndrome)\b"
+    r"|\b(?:sign|symptom|case)s? of (?:[\w-]+ ){0,3}(?:disorder|syndrome)\b",
     re.IGNORECASE,
 )
 
@@ -87,6 +88,10 @@ KINDS: tuple[tuple[str, str, str], ...] = (
      r"carb\w*|sugar|gluten|dairy|caffeine|meat|breakfast|lunch|dinner|meals?|food groups?|(?:intermittent )?fasting|"
      r"fast for|(?:juice )?cleanse|detox|keto|paleo|vegan|(?:strict|low-carb|crash|elimination|carnivore) diet|"
      r"calorie (?:limit|target|deficit)|\d+ calories|(?:for|after) (?:\w+ ){0,2}(?:hours|days) without food"),
+    ("an unsafe health directive",
+     r"push(?:ing)? through|keep(?:ing)? (?:doing|lifting|running|training|working)|ignor(?:e|ing)|"
+     r"work(?:ing)? through|train(?:ing)? through|run(?:ning)? through|carry(?:ing)? on (?:lifting|with)",
+     r"pain|injury|injured|back|knee|shoulder|symptoms|chest|the ache|dizz\w+|breathless\w*|lifting"),
     ("a legal directive",
      r"su(?:e|ing)|countersu(?:e|ing)|contest(?:ing)?|challeng(?:e|ing)|appeal(?:ing)?|fil(?:e|ing) (?:for|a|an)|"
      r"withhold(?:ing)?|stop(?:ping)? paying|refus(?:e|ing) to (?:sign|pay)|sign(?:ing)?|break(?:ing)?|evict(?:ing)?|"
@@ -122,7 +127,9 @@ CRISIS = re.compile(
     r"(?:don't|do not|dont) want to (?:live|be alive|be here|wake up|exist)|better off without me|"
     r"want(?:ed)? to die|wish I (?:was|were) (?:dead|gone|not here)|can(?:'|no)?t go on|cannot go on|"
     r"can't (?:see|find) (?:a|any) (?:way|point|reason)|no way out|hopeless|pointless|give up on (?:everything|life)|"
-    r"(?:disappear|not wake up|not be here)(?: anymore| any more)?|burden (?:to|on) (?:everyone|them|my))",
+    r"(?:disappear|not wake up|not be here)(?: anymore| any more)?|burden (?:to|on) (?:everyone|them|my)|"
+    r"not coping|can(?:'|no)?t cope|how much longer I can|go(?:ing)? under|"
+    r"end of my tether|can(?:'|no)?t keep (?:doing|going))",
     re.I,
 )
 HELP = re.compile(
@@ -141,7 +148,11 @@ GUARANTEE = re.compile(
     r"you will (?:succeed|be happy|be happier|be fine|feel better|get (?:it|the job|there)|never regret))\b",
     re.I,
 )
-_NO_GUARANTEE = re.compile(r"\b(?:no|not|nothing|never|n't|without|can't|cannot)\b[^.]{0,25}$", re.I)
+_NEGATED_NEAR = re.compile(r"\b(?:not|no|never|n't|nor|without|isn't|wasn't|aren't)\b(?:\W+\w+){0,2}\W*$", re.I)
+_NO_GUARANTEE = re.compile(
+    r"\b(?:no|not|nothing|never|n't|without|can't|cannot)\b[^.]{0,25}$|\b(?:almost|nearly|practically|virtually)\s+$",
+    re.I,
+)
 TONE = re.compile(
     r"\b(?:pathetic|lazy|laziness|spineless|weak-willed|selfish|shameful|disgrace\w*|embarrassing|ridiculous|"
     r"excuses|whin\w+|moan\w*|wallow\w*|self-pity|feeling sorry for yourself|grow up|get a grip|"
@@ -163,11 +174,14 @@ DRASTIC = re.compile(
 _QUIT_NOW = re.compile(r"\b(?:quit|resign|hand in your notice)\b[^.;!?]{0,40}\b(?:tomorrow|today|tonight|now|immediately)\b",
                        re.I)  # fmt: skip
 MINIMISE = re.compile(
-    r"\b(?:everyone (?:feels|gets|has) (?:this|that|like this|down)|just a (?:phase|bad patch|rough patch|blip)|"
+    r"\b(?:every(?:one|body| \w+) (?:feels|goes through|gets|has|struggles)(?: like)? (?:this|that|down)|"
+    r"just a (?:phase|bad patch|rough patch|blip)|(?:anything|something) to worry about|healthy release|"
+    r"(?:completely|perfectly|totally|quite|entirely) normal|most people (?:go through|feel|have)|"
+    r"(?:usually |will |it )?pass(?:es)? on (?:its|their) own|"
     r"not (?:that|so) (?:bad|serious)|(?:cheer|perk) up|look on the bright side|snap out of|shake it off|"
     r"(?:probably|surely) (?:just|only) (?:tired|stress|stressed)|(?:nothing|not something) to worry about|"
     r"don't dwell|try not to think about it|(?:it'?s|this is) (?:perfectly )?normal to feel|you'?ll be fine|"
-    r"it will pass|these feelings will pass|a good night'?s sleep|count your blessings|others have it worse)\b",
+    r"it will pass|it'll pass|these feelings will pass|a good night'?s sleep|count your blessings|others have it worse)\b",
     re.I,
 )
 WITHDRAW = re.compile(
@@ -250,7 +264,12 @@ def _guarantees(view: ReportView) -> list[Finding]:
 
 
 def _tone(view: ReportView) -> list[Finding]:
-    hits = [(where, sentence) for where, sentence in _sentences(view) if TONE.search(normalise(sentence))]
+    hits = [
+        (where, sentence)
+        for where, sentence in _sentences(view)
+        for match in TONE.finditer(normalise(sentence))
+        if not _NEGATED_NEAR.search(normalise(sentence)[: match.start()])
+    ]
     strength = 0.8 if len(hits) >= 2 else 0.6
     return [_lead(strength, f"{where} is judgemental or demeaning; be kind", Category.TONE, s) for where, s in hits][:3]
 
