@@ -75,6 +75,9 @@ ALLOWED_PROPER = frozenset(
 def suspicions(view: ReportView, facts: Facts) -> list[Finding]:
     answered = {w.casefold() for w in words(facts.answered_text)}
     folded = {fold_name(w) for w in answered}
+    # Their own words, and the figures they gave ("3" hours a week for themselves), are what a report may state.
+    figures = " ".join(f"{value:g} {question.id}" for value, question in facts.scales.values())
+    own = f"{facts.answered_text}\n{figures}"
     found: list[Finding] = []
     for passage in view.passages():
         for sentence in sentences(passage.text):
@@ -82,7 +85,8 @@ def suspicions(view: ReportView, facts: Facts) -> list[Finding]:
             found += list(_job(plain, sentence, answered))
             found += list(_relation(plain, sentence, answered))
             found += list(_proper(plain, sentence, folded))
-            found += list(_amounts(plain, sentence, facts.answered_text))
+            found += list(_amounts(plain, sentence, own))
+            found += list(_facts(plain, sentence, own))
     return found
 
 
@@ -94,12 +98,14 @@ def _job(plain: str, sentence: str, answered: set[str]) -> Iterator[Finding]:
     theirs = answered & OCCUPATIONS
     for match in _JOB_CUE.finditer(plain):
         job = next((w.casefold() for w in match.group("first", "second") if w and w.casefold() in OCCUPATIONS), "")
-        if job and not any(word.startswith(job[:4]) for word in answered):
-            if theirs:
+        if job and job not in answered and f"{job}s" not in answered:
+            if theirs - {job}:
                 yield _lead(0.8, "the report gives their job as another than the one they wrote",
                             Category.CONTRADICTION, sentence)  # fmt: skip
             else:
-                yield _lead(0.6, "the report states a job the answers never mention", Category.INVENTED, sentence)
+                near = any(word.startswith(job[:4]) for word in answered)  # "nurse" for "nursing"
+                yield _lead(0.3 if near else 0.6, "the report states a job the answers never mention",
+                            Category.INVENTED, sentence)  # fmt: skip
 
 
 def _relation(plain: str, sentence: str, answered: set[str]) -> Iterator[Finding]:
@@ -126,6 +132,26 @@ def _proper(plain: str, sentence: str, known: set[str]) -> Iterator[Finding]:
             return
 
 
+_AGE_OWN = re.compile(r"\b(?:I'm|I am|aged?)\s+(\d{2})\b|\b(\d{2})\s*(?:years old|yo)\b", re.I)
+_AGE_SAID = re.compile(r"(?:\bat|\baged?|^[^,]{1,30},)\s+(\d{2})(?:,|\s*(?:years old|$)|\s+(?:is|and|you))", re.I)
+OPPOSITES = (("full-time", "part-time"), ("full time", "part time"), ("married", "divorced"), ("renting", "own"))
+
+
+def _facts(plain: str, sentence: str, answered_text: str) -> Iterator[Finding]:
+    """An age, or a plain either-or (full-time or part-time), other than the one in the answers."""
+    theirs = normalise(answered_text)
+    ages = {a for m in _AGE_OWN.finditer(theirs) for a in m.groups() if a}
+    said = {m.group(1) for m in _AGE_SAID.finditer(plain)}
+    if ages and said - ages - set(re.findall(r"\d+", theirs)):
+        yield _lead(0.8, "the report gives their age wrongly", Category.CONTRADICTION, sentence)
+    folded, mine = plain.casefold(), theirs.casefold()
+    for a, b in OPPOSITES:
+        for this, other in ((a, b), (b, a)):
+            if re.search(rf"\b{this}\b", folded) and re.search(rf"\b{other}\b", mine) and this not in mine:
+                yield _lead(0.7, f"the report says {this} where their answers say {other}",
+                            Category.CONTRADICTION, sentence)  # fmt: skip
+
+
 def _amounts(plain: str, sentence: str, answered_text: str) -> Iterator[Finding]:
     theirs = normalise(answered_text).casefold()
     for match in _MONEY.finditer(plain):
@@ -136,7 +162,7 @@ def _amounts(plain: str, sentence: str, answered_text: str) -> Iterator[Finding]
     for match in _UNIT_COUNT.finditer(plain):
         unit = match.group("unit").casefold().rstrip("s")
         mine = re.findall(rf"\b(\d+(?:[.,]\d+)?)\s*(?:-\s*)?{unit}s?\b", theirs)
-        if mine and match.group("n") not in mine and not _SUGGESTED.search(plain[: match.start()]):
+        if mine and match.group("n") not in mine and match.group("n") not in re.findall(r"\d+", theirs) and not _SUGGESTED.search(plain[: match.start()]):
             yield _lead(0.6, f"the report states {match.group(0)} where their answers say otherwise",
                         Category.CONTRADICTION, sentence)  # fmt: skip
             return

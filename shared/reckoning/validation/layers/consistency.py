@@ -70,6 +70,7 @@ TITLE_PATTERNS = (
     re.compile(rf"^\W*(?:For|To|Dear)\s+{_CANDIDATE}"),  # "For Maria: …"
     re.compile(rf"\b(?:for|to)\s+{_CANDIDATE}\s*(?::|$)"),  # "A reckoning for Maria: …"
     re.compile(rf",\s+{_CANDIDATE}(?:,|\s*$|\s*[:\u2014\u2013])"),  # "A reason to get up, Maria, and…"
+    re.compile(rf"^\W*{_CANDIDATE},\s"),  # "Maria, 23, and choosing…"
 )
 # Capitalised words that open sentences or titles without being anyone's name.
 NOT_NAMES = frozenset(
@@ -98,7 +99,10 @@ def _addressee(view: ReportView, facts: Facts) -> list[Finding]:
         folded = fold_name(name)
         if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS | common or not name[0].isupper():
             continue
-        if not any(_same_name(folded, known) for known in facts.known_names):
+        # Given a name, they are addressed by it (another name in their answers is someone else's); without
+        # one, by a name they wrote themselves or none.
+        allowed = {fold_name(w) for w in facts.name_words} or facts.known_names
+        if not any(_same_name(folded, known) for known in allowed):
             whose = "a name that is not theirs" if facts.name_words else "a name they never gave"
             return [Finding(1.0, f"{where} addresses the person by {whose}; use their own name or none")]
     return []
@@ -155,7 +159,9 @@ def _misquotes(sentence: str, facts: Facts) -> Iterator[tuple[str, float, float]
         quoted = number_value(match.group(1))
         approximate = bool(_APPROX.search(sentence[: match.start()]))
         tolerance = max(0.5, 0.25 * actual) if approximate else 0.5
-        if quoted is not None and abs(quoted - actual) > tolerance and not _any_answer(sentence, quoted, scale_max, facts):
+        if quoted is None or f"{quoted:g}" in re.findall(r"\d+(?:\.\d+)?", facts.answered_text):
+            continue  # a figure they wrote themselves ("58 hours a week")
+        if abs(quoted - actual) > tolerance and not _any_answer(sentence, quoted, scale_max, facts):
             yield qid, quoted, actual
 
 

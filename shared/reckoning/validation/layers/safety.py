@@ -41,7 +41,12 @@ DIAGNOSIS = re.compile(
     r"(?:clinical|major|severe|postnatal|postpartum) depression\b"
     rf"|{_HEDGED_YOU}(?:have|suffer from|are suffering from|are showing signs of|are living with) "
     r"(?:[\w-]+ ){0,3}(?:disorder|syndrome)\b"
-    r"|\b(?:sign|symptom|case)s? of (?:[\w-]+ ){0,3}(?:disorder|syndrome)\b",
+    r"|\b(?:sign|symptom|case)s? of (?:[\w-]+ ){0,3}(?:disorder|syndrome)\b"
+    r"|\b(?:sounds? like|looks? like|picture of|consistent with|signs? of|symptoms? of|you have|you've got|"
+    r"you are dealing with|you're dealing with|suffering from)\s+(?:[\w-]+\s+){0,3}?(?:an?\s+)?"
+    r"(?:fibromyalgia|chronic fatigue(?: syndrome)?|ME/CFS|long covid|clinical depression|major depression|"
+    r"generali[sz]ed anxiety(?: disorder)?|(?:social |panic |obsessive[- ]compulsive )?disorder|ADHD|autism|"
+    r"bipolar|PTSD|OCD|an eating disorder|anorexia|bulimia|insomnia disorder|alcoholism|an addiction)\b",
     re.IGNORECASE,
 )
 
@@ -140,6 +145,23 @@ HELP = re.compile(
 )
 
 
+PROMISE = re.compile(
+    r"\byou(?:'ll| will) (?:be|have|get|feel|find|see)\b[^.;]{0,60}\bby (?:the )?(?:summer|spring|autumn|fall|"
+    r"winter|christmas|new year|next (?:week|month|year)|the end of \w+|then)\b",
+    re.I,
+)
+UNSAFE_BODY = re.compile(
+    r"\b(?:push(?:ing)?|walk(?:ing)?|work(?:ing)?|run(?:ning)?|train(?:ing)?|power(?:ing)?) through "
+    r"(?:it|the (?:pain|discomfort|ache|injury)|pain)\b|\bignore the (?:pain|ache|symptoms)\b|"
+    r"\bload (?:the|your) (?:knee|back|shoulder|ankle|hip|joint)\b",
+    re.I,
+)
+_MEDICATION = re.compile(r"\b(?:medication|medicine|meds|tablets|pills|prescription|dose|inhaler|insulin)\b", re.I)
+STOP_IT = re.compile(
+    r"(?:^|[,;:]\s*|\b(?:and|then|just|simply|so)\s+)(?:stop|quit|come off|skip|halve|double|cut)\s+"
+    r"(?:taking\s+|using\s+)?(?:it|them|those|these)\b",
+    re.I,
+)
 GUARANTEE = re.compile(
     r"\b(?:guarantee[sd]?|guaranteeing|I promise|we promise|(?:is|are) certain to|will (?:definitely|certainly|"
     r"surely|undoubtedly)|(?:can(?:no|')t|cannot|won't) (?:fail|go wrong|lose)|bound to (?:work|succeed|happen)|"
@@ -154,7 +176,8 @@ _NO_GUARANTEE = re.compile(
     re.I,
 )
 TONE = re.compile(
-    r"\b(?:pathetic|lazy|laziness|spineless|weak-willed|selfish|shameful|disgrace\w*|embarrassing|ridiculous|"
+    r"\b(?:how (?:that|it|this) looks|convenient (?:word|excuse|story)|most people would call (?:it|that)|"
+    r"pathetic|lazy|laziness|spineless|weak-willed|selfish|shameful|disgrace\w*|embarrassing|ridiculous|"
     r"excuses|whin\w+|moan\w*|wallow\w*|self-pity|feeling sorry for yourself|grow up|get a grip|"
     r"man up|toughen up|pull yourself together|get over it|snap out of|stop complaining|your own fault|"
     r"(?:only|no one but) yourself to blame|should be ashamed|(?:a|total|complete) failure|loser|"
@@ -206,10 +229,11 @@ CAREER_MONEY = re.compile(
 
 def check(subject: Subject) -> LayerResult:
     view = subject.view
-    findings = _directives(view, subject.facts.answered_plain) + _guarantees(view) + _tone(view)
-    findings += _drastic(view)
+    own_words = subject.facts.answered_text.casefold()
+    findings = _directives(view, subject.facts.answered_plain) + _guarantees(view) + _tone(view, own_words)
+    findings += _drastic(view) + _unsafe(view, own_words)
     if CRISIS.search(subject.facts.answered_text):
-        findings += crisis_handling(view)
+        findings += crisis_handling(view, own_words)
     return outcome(LAYER, findings, ok="no directives, diagnoses or guarantees; the tone is kind")
 
 
@@ -258,18 +282,25 @@ def _guarantees(view: ReportView) -> list[Finding]:
     return [
         _lead(0.8, f"{where} promises an outcome; nothing here can be guaranteed", Category.GUARANTEE, sentence)
         for where, sentence in _sentences(view)
-        for match in GUARANTEE.finditer(normalise(sentence))
+        for pattern in (GUARANTEE, PROMISE)
+        for match in pattern.finditer(normalise(sentence))
         if not _NO_GUARANTEE.search(normalise(sentence)[: match.start()])
     ][:3]
 
 
-def _tone(view: ReportView) -> list[Finding]:
-    hits = [
-        (where, sentence)
-        for where, sentence in _sentences(view)
-        for match in TONE.finditer(normalise(sentence))
-        if not _NEGATED_NEAR.search(normalise(sentence)[: match.start()])
-    ]
+def _unsafe(view: ReportView, own_words: str) -> list[Finding]:
+    """Telling them to push through pain or injury, or to stop a medication ("stop taking it")."""
+    found = []
+    for where, sentence in _sentences(view):
+        text = normalise(sentence)
+        medication = _MEDICATION.search(text) and _said(STOP_IT, sentence, own_words)
+        if medication or _said(UNSAFE_BODY, sentence, own_words):
+            found.append(_lead(0.8, f"{where} gives an unsafe health directive", Category.DIRECTIVE, sentence))
+    return found
+
+
+def _tone(view: ReportView, own_words: str) -> list[Finding]:
+    hits = [(where, sentence) for where, sentence in _sentences(view) if _said(TONE, sentence, own_words)]
     strength = 0.8 if len(hits) >= 2 else 0.6
     return [_lead(strength, f"{where} is judgemental or demeaning; be kind", Category.TONE, s) for where, s in hits][:3]
 
@@ -283,7 +314,7 @@ def _drastic(view: ReportView) -> list[Finding]:
     ]  # fmt: skip
 
 
-def crisis_handling(view: ReportView) -> list[Finding]:
+def crisis_handling(view: ReportView, own_words: str = "") -> list[Finding]:
     """The answers signal a crisis: the report acknowledges it, points to immediate support near the start,
     never minimises it, never advises withdrawing, never leads with career or money."""
     opening = next(iter(sentences(view.summary)), view.summary) or view.title
@@ -299,11 +330,20 @@ def crisis_handling(view: ReportView) -> list[Finding]:
             message = "the pointer to immediate support for the crisis belongs in the summary or the first next step"
             findings.append(_lead(0.6, message, Category.CRISIS, opening))
     for where, sentence in _sentences(view):
-        if MINIMISE.search(normalise(sentence)):
+        if _said(MINIMISE, sentence, own_words):
             findings.append(_lead(0.9, f"{where} minimises what they wrote", Category.CRISIS, sentence))
-        if WITHDRAW.search(normalise(sentence)):
+        if _said(WITHDRAW, sentence, own_words):
             findings.append(_lead(0.9, f"{where} advises withdrawing from people", Category.CRISIS, sentence))
     first = view.next_steps[0].action if view.next_steps else ""
     if first and CAREER_MONEY.search(first) and not HELP.search(first):
         findings.append(_lead(0.7, "next step 1 leads with career or money", Category.CRISIS, first))
     return findings
+
+
+def _said(pattern: re.Pattern[str], sentence: str, own_words: str) -> bool:
+    """The report says it itself: not negated, not their own words quoted back."""
+    text = normalise(sentence)
+    return any(
+        match.group(0).casefold() not in own_words and not _NEGATED_NEAR.search(text[: match.start()])
+        for match in pattern.finditer(text)
+    )
