@@ -162,7 +162,12 @@ def _amounts(plain: str, sentence: str, answered_text: str) -> Iterator[Finding]
     for match in _UNIT_COUNT.finditer(plain):
         unit = match.group("unit").casefold().rstrip("s")
         mine = re.findall(rf"\b(\d+(?:[.,]\d+)?)\s*(?:-\s*)?{unit}s?\b", theirs)
-        if mine and match.group("n") not in mine and match.group("n") not in re.findall(r"\d+", theirs) and not _SUGGESTED.search(plain[: match.start()]):
+        if (
+            mine
+            and match.group("n") not in mine
+            and match.group("n") not in re.findall(r"\d+", theirs)
+            and not _SUGGESTED.search(plain[: match.start()])
+        ):
             yield _lead(0.6, f"the report states {match.group(0)} where their answers say otherwise",
                         Category.CONTRADICTION, sentence)  # fmt: skip
             return

@@ -87,9 +87,7 @@ def settle(layer: LayerResult, verdict: Verdict) -> LayerResult:
 def _unjudged(layer: LayerResult) -> LayerResult:
     if layer.layer not in JUDGED_LAYERS or layer.blocking:
         return layer
-    return LayerResult(
-        layer.layer, layer.score, layer.passed, layer.blocking, layer.reason, "unjudged", layer.findings
-    )
+    return LayerResult(layer.layer, layer.score, layer.passed, layer.blocking, layer.reason, "unjudged", layer.findings)
 
 
 def _result(layers: tuple[LayerResult, ...], threshold: float, verdict: Verdict | None) -> ValidationResult:

@@ -117,7 +117,9 @@ class EvalReport:
         tokens_in, tokens_out = sum(o.input_tokens for o in self.outcomes), sum(o.output_tokens for o in self.outcomes)
         if tokens_in or tokens_out:
             per = len(self.outcomes) or 1
-            rows.append(f"judge tokens: {tokens_in} in, {tokens_out} out ({tokens_in // per} / {tokens_out // per} a report)")
+            rows.append(
+                f"judge tokens: {tokens_in} in, {tokens_out} out ({tokens_in // per} / {tokens_out // per} a report)"
+            )
         rows += ["", "misses (bad reports released):"] + [_line(o) for o in self.misses] or ["  none"]
         rows += ["", "false blocks (good reports held back):"] + [_line(o) for o in self.false_blocks]
         return "\n".join(rows)
@@ -147,7 +149,9 @@ def load(corpus: Path) -> list[Case]:
 
 
 def run_case(case: Case, judge: Judge | None, threshold: float = DEFAULT_THRESHOLD) -> Outcome:
-    result = validate(case.report, case.submission, GenerationMeta(stop_reason=case.stop_reason), threshold, judge=judge)
+    result = validate(
+        case.report, case.submission, GenerationMeta(stop_reason=case.stop_reason), threshold, judge=judge
+    )
     return Outcome(case, result.released, tuple(_reasons(result)), *_tokens(result))
 
 

@@ -148,7 +148,11 @@ def verdict_of(tool: Mapping[str, Any], model: str, usage: Mapping[str, int | No
         for f in _objects(tool.get("findings"))
         if f.get("category") in known and "reason" in f
     )
-    said = {known[v["category"]]: v.get("verdict") == "pass" for v in _objects(tool.get("verdicts")) if v.get("category") in known}
+    said = {
+        known[v["category"]]: v.get("verdict") == "pass"
+        for v in _objects(tool.get("verdicts"))
+        if v.get("category") in known
+    }
     usage = usage or {}
     return Verdict(
         findings=findings,

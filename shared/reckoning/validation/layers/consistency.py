@@ -95,13 +95,14 @@ def check(subject: Subject) -> LayerResult:
 def _addressee(view: ReportView, facts: Facts) -> list[Finding]:
     # A capitalised word the report also writes in lower case ("Sleep: …" beside "sleep") is no name.
     common = {w.casefold() for w in words(view.full_text()) if w[0].islower()}
-    for where, name in _addressed_names(view):
+    own = {fold_name(w) for w in facts.name_words}
+    for where, name, strict in _addressed_names(view):
         folded = fold_name(name)
         if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS | common or not name[0].isupper():
             continue
-        # Given a name, they are addressed by it (another name in their answers is someone else's); without
-        # one, by a name they wrote themselves or none.
-        allowed = {fold_name(w) for w in facts.name_words} or facts.known_names
+        # Given a name, the title and a greeting use it (another name in their answers is someone else's);
+        # mid-sentence, a name they wrote may be the person spoken of ("That, Priya, is a mentor…").
+        allowed = own if own and strict else facts.known_names
         if not any(_same_name(folded, known) for known in allowed):
             whose = "a name that is not theirs" if facts.name_words else "a name they never gave"
             return [Finding(1.0, f"{where} addresses the person by {whose}; use their own name or none")]
@@ -113,17 +114,18 @@ def _same_name(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))
 
 
-def _addressed_names(view: ReportView) -> Iterator[tuple[str, str]]:
-    """Names the report speaks to: in the title, or said to the reader anywhere in the text."""
+def _addressed_names(view: ReportView) -> Iterator[tuple[str, str, bool]]:
+    """Names the report speaks to, in the title or said to the reader anywhere, and whether the place is one
+    (the title, a greeting, a sentence's opening) where only their own name belongs."""
     for pattern in TITLE_PATTERNS:
         for match in pattern.finditer(normalise(view.title)):
-            yield "the title", match.group("name")
+            yield "the title", match.group("name"), True
     for passage in view.passages():
         for paragraph in normalise(passage.text).split("\n"):
             for sentence in sentences(paragraph):
-                for pattern in ADDRESS_PATTERNS:
+                for n, pattern in enumerate(ADDRESS_PATTERNS):
                     for match in pattern.finditer(sentence):
-                        yield passage.where, match.group("name")
+                        yield passage.where, match.group("name"), n == 0 or passage.where == "the title"
 
 
 def _numbers(view: ReportView, facts: Facts) -> list[Finding]:

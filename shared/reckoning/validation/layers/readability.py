@@ -26,7 +26,9 @@ def check(subject: Subject) -> LayerResult:
     all_words = [w for s in all_sentences for w in words(s)]
     if not all_words:
         return outcome(LAYER, [], ok="no prose to read")
-    foreign = [Finding(1.0, f"{p.where} is not in English; write the whole report in English") for p in _foreign(subject)]
+    foreign = [
+        Finding(1.0, f"{p.where} is not in English; write the whole report in English") for p in _foreign(subject)
+    ]
     mean = len(all_words) / len(all_sentences)
     long_ones = sum(1 for s in all_sentences if len(words(s)) > LONGEST_SENTENCE_WORDS)
     letters = sum(len(w) for w in all_words) / len(all_words)

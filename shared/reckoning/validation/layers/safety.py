@@ -175,15 +175,19 @@ _NO_GUARANTEE = re.compile(
     r"\b(?:no|not|nothing|never|n't|without|can't|cannot)\b[^.]{0,25}$|\b(?:almost|nearly|practically|virtually)\s+$",
     re.I,
 )
-TONE = re.compile(
+TONE = re.compile(  # contempt no kind editor lets through
     r"\b(?:how (?:that|it|this) looks|convenient (?:word|excuse|story)|most people would call (?:it|that)|"
     r"pathetic|lazy|laziness|spineless|weak-willed|selfish|shameful|disgrace\w*|embarrassing|ridiculous|"
-    r"excuses|whin\w+|moan\w*|wallow\w*|self-pity|feeling sorry for yourself|grow up|get a grip|"
-    r"man up|toughen up|pull yourself together|get over it|snap out of|stop complaining|your own fault|"
-    r"(?:only|no one but) yourself to blame|should be ashamed|(?:a|total|complete) failure|loser|"
-    r"nobody (?:cares|will)|no one (?:cares|wants)|frankly,? (?:sad|poor|bad|awful|weak)|childish|immature|"
-    r"(?:just )?get on with it|stop waiting for|enough is enough|no more excuses|quit (?:moping|stalling)|"
-    r"(?:you|you're|you are) (?:just |simply )?(?:scared|cowardly|a coward|stupid|foolish|naive|hopeless|useless))\b",
+    r"self-pity|feeling sorry for yourself|grow up|get a grip|man up|toughen up|pull yourself together|"
+    r"get over it|snap out of|stop complaining|stop whining|your own fault|(?:only|no one but) yourself to blame|"
+    r"should be ashamed|(?:a|total|complete) failure|loser|nobody cares|no one cares|childish|immature|"
+    r"(?:just )?get on with it|enough is enough|no more excuses|quit (?:moping|stalling)|"
+    r"(?:you|you're|you are) (?:just |simply )?(?:cowardly|a coward|stupid|foolish|useless))\b",
+    re.I,
+)
+HARSH = re.compile(  # harsh only in company: a lead when it recurs
+    r"\b(?:excuses|whin\w+|moan\w*|wallow\w*|frankly|wake up|stop waiting|drifting|(?:you|you're|you are) "
+    r"(?:just |simply )?(?:scared|naive|hopeless))\b",
     re.I,
 )
 DRASTIC = re.compile(
@@ -194,8 +198,9 @@ DRASTIC = re.compile(
     r"\b(?:tomorrow|today|tonight|now|immediately|this week|right away|at once|straight away|on monday)\b",
     re.I,
 )
-_QUIT_NOW = re.compile(r"\b(?:quit|resign|hand in your notice)\b[^.;!?]{0,40}\b(?:tomorrow|today|tonight|now|immediately)\b",
-                       re.I)  # fmt: skip
+_QUIT_NOW = re.compile(
+    r"\b(?:quit|resign|hand in your notice)\b[^.;!?]{0,40}\b(?:tomorrow|today|tonight|now|immediately)\b", re.I
+)
 MINIMISE = re.compile(
     r"\b(?:every(?:one|body| \w+) (?:feels|goes through|gets|has|struggles)(?: like)? (?:this|that|down)|"
     r"just a (?:phase|bad patch|rough patch|blip)|(?:anything|something) to worry about|healthy release|"
@@ -204,7 +209,8 @@ MINIMISE = re.compile(
     r"not (?:that|so) (?:bad|serious)|(?:cheer|perk) up|look on the bright side|snap out of|shake it off|"
     r"(?:probably|surely) (?:just|only) (?:tired|stress|stressed)|(?:nothing|not something) to worry about|"
     r"don't dwell|try not to think about it|(?:it'?s|this is) (?:perfectly )?normal to feel|you'?ll be fine|"
-    r"it will pass|it'll pass|these feelings will pass|a good night'?s sleep|count your blessings|others have it worse)\b",
+    r"it will pass|it'll pass|these feelings will pass|a good night'?s sleep|count your blessings|"
+    r"others have it worse)\b",
     re.I,
 )
 WITHDRAW = re.compile(
@@ -212,7 +218,8 @@ WITHDRAW = re.compile(
     r"(?:step|pull|stay|keep) (?:back|away) from (?:people|everyone|others|friends|family)|"
     r"(?:cut|shut) (?:yourself|people|everyone) (?:off|out)|withdraw(?:ing)? from|isolat\w+ yourself|"
     r"keep (?:it|this|things) to yourself|(?:don't|do not|no need to) (?:tell|burden|bother) (?:anyone|others|people)|"
-    r"distance yourself|space from (?:everyone|people|others)|be alone|go it alone|handle (?:it|this) (?:alone|yourself))\b",
+    r"distance yourself|space from (?:everyone|people|others)|be alone|go it alone|"
+    r"handle (?:it|this) (?:alone|yourself))\b",
     re.I,
 )
 IMMEDIATE = re.compile(
@@ -300,8 +307,11 @@ def _unsafe(view: ReportView, own_words: str) -> list[Finding]:
 
 
 def _tone(view: ReportView, own_words: str) -> list[Finding]:
-    hits = [(where, sentence) for where, sentence in _sentences(view) if _said(TONE, sentence, own_words)]
-    strength = 0.8 if len(hits) >= 2 else 0.6
+    said = _sentences(view)
+    strong = [(where, sentence) for where, sentence in said if _said(TONE, sentence, own_words)]
+    harsh = [(where, sentence) for where, sentence in said if _said(HARSH, sentence, own_words)]
+    strength = 0.8 if len(strong) >= 2 else 0.7 if strong else 0.6 if len(harsh) >= 3 else 0.3
+    hits = strong or harsh
     return [_lead(strength, f"{where} is judgemental or demeaning; be kind", Category.TONE, s) for where, s in hits][:3]
 
 
