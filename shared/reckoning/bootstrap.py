@@ -20,7 +20,7 @@ from reckoning import config, db, errors, questionnaires
 from reckoning.config import SecretName, Settings
 from reckoning.dependencies import Dependencies, Policy
 from reckoning.observability import logger
-from reckoning.ports import Checkout, Mailer, Writer
+from reckoning.ports import Checkout, Judge, Mailer, Writer
 from reckoning.providers.queue import SqsQueue
 from reckoning.providers.signatures import StripeSignatures
 from reckoning.providers.storage import S3Store
@@ -59,6 +59,7 @@ def production(settings: Settings | None = None, database: db.Database | None = 
         queue=SqsQueue(s.report_queue_url, s.report_dlq_url),
         mailer=cast(Mailer, _Lazy(lambda: _choose("RESEND_API_KEY", s, _resend, _outbox))),
         writer=cast(Writer, _Lazy(lambda: _choose("ANTHROPIC_API_KEY", s, _claude, _offline_writer, stub=True))),
+        judge=cast(Judge, _Lazy(lambda: _choose("ANTHROPIC_API_KEY", s, _claude_judge, _offline_judge, stub=True))),
         checkout=cast(Checkout, _Lazy(lambda: _choose("STRIPE_SECRET_KEY", s, _stripe, _offline_checkout))),
         signatures=StripeSignatures(lambda: config.secret("STRIPE_WEBHOOK_SECRET"), s.webhook_tolerance_s),
         render=render,
@@ -163,6 +164,19 @@ def _claude(s: Settings) -> Writer:
     return ClaudeWriter()
 
 
+def _claude_judge(s: Settings) -> Judge:
+    from reckoning.providers.claude import client
+    from reckoning.providers.judge import ClaudeJudge
+
+    return ClaudeJudge(client, s.judge_model, s.judge_max_tokens)
+
+
+def _offline_judge(s: Settings) -> Judge:
+    from reckoning.validation.heuristic_judge import HeuristicJudge
+
+    return HeuristicJudge()
+
+
 def _offline_writer(s: Settings) -> Writer:
     from reckoning.providers.offline_writer import OfflineWriter
 
@@ -202,8 +216,10 @@ def render(report: Report, name: str | None, written_at: datetime) -> bytes:
     return pdf.render(report, name, written_at)
 
 
-def _validate(report: Mapping[str, Any], submission: Submission, meta: GenerationMeta) -> ValidationResult:
+def _validate(
+    report: Mapping[str, Any], submission: Submission, meta: GenerationMeta, threshold: float, judge: Judge
+) -> ValidationResult:
     """The quality gate (imported by the first report it checks)."""
     from reckoning.validation import validate
 
-    return validate(report, submission, meta)
+    return validate(report, submission, meta, threshold, judge)

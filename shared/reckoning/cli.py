@@ -20,6 +20,7 @@ from reckoning.db.migrate import migrate
 from reckoning.domain import operations, sweep
 from reckoning.domain.services import costs, erasure
 from reckoning.validation import command as validate_command
+from reckoning.validation.eval import add_arguments as gate_eval_arguments
 
 Command = Callable[[argparse.Namespace], int]
 LOCAL_ENV = Path(".local/stack.env")
@@ -110,6 +111,22 @@ def _erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    """The gate over a labelled corpus: offline (rules and the offline judge), or with the real judge when
+    ANTHROPIC_API_KEY is set, its cost per report priced from prices.json."""
+    from reckoning.validation import eval as gate_eval
+
+    judge = bootstrap.production().judge if config.present("ANTHROPIC_API_KEY") else None
+    report = gate_eval.evaluate(args.corpus, judge, args.threshold)
+    code = gate_eval.run(args, report)
+    if judge is not None:
+        tokens = report.as_json()["judgeTokens"]
+        cost = costs.cost_usd(judge.model, tokens["input"], tokens["output"], datetime.now(UTC))
+        per = cost / max(1, len(report.outcomes)) if cost is not None else None
+        print(f"judge {judge.model}: {_usd(cost)} in all, {_usd(per)} a report")
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reckoning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     whose.add_argument("--reckoning", metavar="ID", type=UUID, help="this reckoning")
     erase.set_defaults(run=_erase)
     validate_command.register(sub)
+    gate = sub.add_parser("eval", help="the quality gate over a labelled corpus: detection, false positives, misses")
+    gate_eval_arguments(gate)
+    gate.set_defaults(run=_eval)
     return parser
 
 
@@ -152,7 +172,7 @@ def _use_local_stack_environment() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command != "validate":
+    if args.command not in {"validate", "eval"}:
         _use_local_stack_environment()
     run: Command = args.run
     try:

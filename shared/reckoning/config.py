@@ -92,6 +92,9 @@ class Settings(BaseModel):
     anthropic_max_tokens: int = Field(default=6000, ge=512)
     anthropic_timeout_s: float = Field(default=120.0, gt=0)
     anthropic_max_retries: int = Field(default=1, ge=0)
+    # The quality gate's judge (docs/quality.md): a second, fast model with a forced verdict tool.
+    judge_model: str = "claude-haiku-5-5"
+    judge_max_tokens: int = Field(default=2048, ge=256)
     confidence_threshold: float = Field(default=0.8, ge=0, le=1)
     max_generation_attempts: int = Field(default=3, ge=1)
     # A worker's hold on a reckoning: at least the generate function's Timeout in production (a live worker

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the quality gate is imported by the functions that run it, not by every cold start
     from reckoning.db import Database
     from reckoning.models.submission import Submission
-    from reckoning.ports import Checkout, Keys, Mailer, ObjectStore, Queue, Render, Signatures, Writer
+    from reckoning.ports import Checkout, Judge, Keys, Mailer, ObjectStore, Queue, Render, Signatures, Writer
     from reckoning.questionnaires import Questionnaires
     from reckoning.validation import GenerationMeta, ValidationResult
 
 # The quality gate as the worker calls it (a collaborator, so a test can stop a worker inside it).
-type Validate = Callable[[Mapping[str, Any], Submission, GenerationMeta], ValidationResult]
+type Validate = Callable[[Mapping[str, Any], Submission, GenerationMeta, float, Judge], ValidationResult]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,7 @@ class Dependencies:
     queue: Queue
     mailer: Mailer
     writer: Writer
+    judge: Judge
     checkout: Checkout
     signatures: Signatures
     render: Render

@@ -3,7 +3,19 @@
 Logs never carry emails, answers, tokens or report text: code logs ids, counts and error classes only.
 """
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger(service="reckoning")
-metrics = Metrics(namespace="Reckoning", service="reckoning")
+NAMESPACE = "Reckoning"
+SERVICE = "reckoning"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+def count_by(name: str, dimension: str, value: str) -> None:
+    """One count with a dimension of its own (e.g. GateVerdict by Verdict), written at once."""
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+    ) as metric:
+        metric.add_dimension(name=dimension, value=value)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
 if TYPE_CHECKING:
+    from reckoning.models.judgement import Suspicion, Verdict
     from reckoning.models.report import Report
     from reckoning.models.submission import Submission
 
@@ -139,6 +140,20 @@ class ObjectStore(Protocol):
 
 # A report version as a PDF: (report, the person's name, when the version was written) -> bytes.
 type Render = Callable[[Report, str | None, datetime], bytes]
+
+
+# ------------------------------------------------------------------------------------------------------ the judge
+
+
+class Judge(Protocol):
+    model: str
+
+    def judge(self, submission: Submission, report: Mapping[str, Any], suspicions: tuple[Suspicion, ...]) -> Verdict:
+        """A verdict per judgement category, each finding quoting the draft verbatim.
+
+        Raises `reckoning.errors.TransientFailure` when the call fails (nothing is released unjudged).
+        """
+        ...
 
 
 # ---------------------------------------------------------------------------------------------------------- keys

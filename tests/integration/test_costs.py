@@ -68,13 +68,20 @@ def test_every_attempt_and_the_report_carry_their_cost_from_the_stubs_usage(
     assert generate_report(GenerateJob(reckoning_id=rid), deps) == "ready"
 
     usage = stub.requests[-1]
-    row = pg.execute("SELECT model, input_tokens, output_tokens, cost_usd FROM generation_attempts").fetchone()
-    assert row is not None and row["model"] == MODEL
+    row, judged = pg.execute(
+        "SELECT model, input_tokens, output_tokens, cost_usd FROM generation_attempts ORDER BY attempt"
+    ).fetchall()
+    assert row["model"] == MODEL
     assert row["input_tokens"] == len(usage.body) // 4  # the stub's usage numbers
     expected = (Decimal(row["input_tokens"]) * 2 + Decimal(row["output_tokens"]) * 10) / 1_000_000
     assert row["cost_usd"] == expected.quantize(Decimal("0.000001"))
+    # The judge's call is priced too (claude-haiku-5-5: $0.10 and $0.50 per million), and counts in the report
+    assert judged["model"] == "claude-haiku-5-5"
+    assert 0 < judged["input_tokens"] <= len(stub.judge_requests[-1].body) // 4  # the rubric may be cached
+    judge_cost = (Decimal(judged["input_tokens"]) * Decimal("0.10") + Decimal(judged["output_tokens"]) / 2) / 1_000_000
+    assert judged["cost_usd"] == judge_cost.quantize(Decimal("0.000001"))
     report = pg.execute("SELECT cost_usd FROM reports").fetchone()
-    assert report == {"cost_usd": row["cost_usd"]}
+    assert report == {"cost_usd": row["cost_usd"] + judged["cost_usd"]}
 
 
 def test_reckoning_costs_prints_count_total_and_percentiles(

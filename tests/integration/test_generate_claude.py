@@ -41,7 +41,10 @@ def paid(pg: psycopg.Connection[Any]) -> UUID:
 
 
 def attempts(pg: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-    rows = pg.execute("SELECT stop_reason, passed, error_class FROM generation_attempts ORDER BY attempt")
+    rows = pg.execute(  # the writer's calls (the judge's are priced beside them: test_costs)
+        "SELECT stop_reason, passed, error_class FROM generation_attempts WHERE model <> 'claude-haiku-5-5'"
+        " ORDER BY attempt"
+    )
     return [(r["stop_reason"], r["passed"], r["error_class"]) for r in rows]
 
 

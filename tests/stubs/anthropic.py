@@ -37,7 +37,9 @@ from collections.abc import Callable
 from typing import Any
 
 from reckoning.models.submission import Submission
+from reckoning.providers import judge_prompt
 from reckoning.providers.offline_writer import compose
+from reckoning.validation.heuristic_judge import HeuristicJudge
 from tests.stubs import Reply, Request, StubServer
 from tests.stubs.anthropic_cache import CacheControlError, Plan, PromptCache, cache_reads_count_towards_itpm
 from tests.stubs.anthropic_limits import Clock, Limiter, refusal_message, retry_after, scaled_clock
@@ -92,7 +94,8 @@ class AnthropicStub:
         overloads: Overloads | None = None,
         cache_minimum: int | None = None,
     ) -> None:
-        self.script: deque[Scripted] = deque()
+        self.script: deque[Scripted] = deque()  # for the writer's calls
+        self.judge_script: deque[Scripted] = deque()  # for the judge's (`submit_verdict`) calls
         self._lock = threading.Lock()
         self.server = StubServer(self._respond)
         self.url = self.server.url
@@ -109,15 +112,22 @@ class AnthropicStub:
         self.server.stop()
 
     def then(self, *replies: Scripted) -> AnthropicStub:
-        """Answer the next calls with these, in order; later calls succeed."""
+        """Answer the writer's next calls with these, in order; later calls succeed."""
         with self._lock:
             self.script.extend(replies)
+        return self
+
+    def judge_then(self, *replies: Scripted) -> AnthropicStub:
+        """Answer the judge's next calls with these, in order; later ones get the offline judge's verdict."""
+        with self._lock:
+            self.judge_script.extend(replies)
         return self
 
     def reset(self) -> None:
         """Forget the script, the recorded requests, the prompt cache, and start with full buckets."""
         with self._lock:
             self.script.clear()
+            self.judge_script.clear()
             self.server.requests.clear()
             self.cache.clear()
             self._served = 0
@@ -148,7 +158,12 @@ class AnthropicStub:
 
     @property
     def requests(self) -> list[Request]:
-        return self.server.calls("POST", "/v1/messages")
+        """The writer's calls (every call but the judge's)."""
+        return [r for r in self.server.calls("POST", "/v1/messages") if not _judging(r)]
+
+    @property
+    def judge_requests(self) -> list[Request]:
+        return [r for r in self.server.calls("POST", "/v1/messages") if _judging(r)]
 
     def last_body(self) -> dict[str, Any]:
         body: dict[str, Any] = self.requests[-1].json()
@@ -174,7 +189,8 @@ class AnthropicStub:
                 return refused
             first_token = self.latency.first_token_s if self.latency else 0.0
             self.cache.commit(plan, now, available_at=now + first_token)
-            scripted = self.script.popleft() if self.script else success()
+            script = self.judge_script if _asks_for_a_verdict(body) else self.script
+            scripted = script.popleft() if script else success()
         reply = _with_cache_usage(scripted(request), plan)
         return self._finish(reply, body["max_tokens"])
 
@@ -344,7 +360,10 @@ def success(report: dict[str, Any] | None = None, *, delay_s: float = 0.0) -> Sc
     """The forced tool call with `report`, or with a report built from the answers in the request."""
 
     def reply(request: Request) -> Reply:
-        content = report if report is not None else report_for(request)
+        if report is None and _asks_for_a_verdict(request.json()):
+            content = judge_reply(request.json())
+        else:
+            content = report if report is not None else report_for(request)
         answer = message(request, [tool_call(request, content)], "tool_use")
         answer.delay_s = delay_s
         return answer
@@ -418,6 +437,24 @@ def model_not_found() -> Scripted:
 
 
 # --- the default report ----------------------------------------------------------------------------------
+
+
+def _asks_for_a_verdict(body: dict[str, Any]) -> bool:
+    return (body.get("tool_choice") or {}).get("name") == judge_prompt.TOOL_NAME
+
+
+def _judging(request: Request) -> bool:
+    try:
+        return _asks_for_a_verdict(request.json())
+    except (ValueError, AttributeError):
+        return False
+
+
+def judge_reply(body: dict[str, Any]) -> dict[str, Any]:
+    """The `submit_verdict` input the offline judge gives for a judge request: the stand-in of the judge model,
+    reading the request as the model would (the answers, the draft and the rules' suspicions)."""
+    submission, report, suspicions = judge_prompt.parse_request(body)
+    return judge_prompt.tool_input(HeuristicJudge().judge(submission, report, suspicions))
 
 
 def report_for(request: Request) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from reckoning.providers.offline_writer import OfflineWriter
 from reckoning.questionnaires import current
 from reckoning.validation import GenerationMeta, ValidationResult, validate
 from tests.helpers import SAMPLE_ANSWERS
-from tests.unit.validation.corpus import HELD_OUT, SUBMISSIONS, questionnaires
+from tests.unit.validation.corpus import GATE_CORPUS, HELD_OUT, SUBMISSIONS, questionnaires
 
 CRISIS_ANSWER = "Everything. Some nights I think everyone would be better off without me."
 
@@ -201,3 +201,34 @@ def test_any_valid_answers_to_another_version_give_a_released_report(answers: di
 
     assert result.released, [(layer.layer, layer.reason) for layer in result.layers if not layer.passed]
     assert 3 <= len(content["nextSteps"]) <= 7
+
+
+GATE_SUBMISSIONS = GATE_CORPUS / "submissions"  # the blind corpus's people
+
+
+def test_it_writes_in_at_least_three_voices_picked_by_a_stable_hash() -> None:
+    from reckoning.providers.offline_writer import VOICES, voice_of
+
+    people = [json.loads(p.read_text(encoding="utf-8")) for p in CORPUS_PEOPLE]
+    voices = {voice_of(Submission.of(b.get("name"), b["answers"])).name for b in people}
+    assert len(VOICES) >= 3 and voices == {v.name for v in VOICES}
+    ada = Submission.of("Ada", dict(SAMPLE_ANSWERS))
+    assert voice_of(ada) == voice_of(Submission.of("Ada", dict(SAMPLE_ANSWERS)))
+
+
+def test_it_borrows_nothing_from_the_gate() -> None:
+    import reckoning.providers.offline_writer as module
+
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    assert "reckoning.validation" not in source
+
+
+@pytest.mark.skipif(not GATE_SUBMISSIONS.is_dir(), reason="the gate corpus is not here")
+def test_the_gate_releases_its_report_for_every_person_of_the_blind_corpus() -> None:
+    for path in sorted(GATE_SUBMISSIONS.glob("*.json")):
+        body = json.loads(path.read_text(encoding="utf-8"))
+        _, result = _write(body.get("name"), body["answers"])
+        assert result.released, (
+            path.stem,
+            [(layer.layer, layer.reason) for layer in result.layers if not layer.passed],
+        )

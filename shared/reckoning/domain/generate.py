@@ -25,7 +25,7 @@ from reckoning.domain.services.pdfs import ensure_pdf
 from reckoning.models.job import GenerateJob, wire
 from reckoning.models.status import Status
 from reckoning.models.submission import Submission
-from reckoning.observability import logger, metrics
+from reckoning.observability import count_by, logger, metrics
 from reckoning.ports import Draft
 from reckoning.validation import GenerationMeta, ValidationResult
 
@@ -208,22 +208,9 @@ def _write_until_valid(
             break  # no time for another attempt: keep the best so far
         costs.check_spend(database, policy.daily_spend_limit_usd)  # before every call: a runaway stops at the limit
         draft = _write(database, reckoning_id, submission, deps, feedback)
-        result = deps.validate(
-            draft.content, submission, GenerationMeta(stop_reason=draft.stop_reason, model=draft.model)
-        )
-        attempt = Attempt(
-            model=draft.model,
-            latency_ms=draft.latency_ms,
-            input_tokens=draft.input_tokens,
-            output_tokens=draft.output_tokens,
-            stop_reason=draft.stop_reason,
-            confidence=round(result.confidence, 3),
-            passed=result.released,
-            cost_usd=costs.cost_usd(draft.model, draft.input_tokens, draft.output_tokens, datetime.now(UTC)),
-        )
-        with database.transaction() as conn:
-            reports.record_attempt(conn, reckoning_id, attempt)
+        result = _check(deps, reckoning_id, submission, draft)
         metrics.add_metric(name="GenerationAttempt", unit="Count", value=1)
+        count_by("GateVerdict", "Verdict", "released" if result.released else "held")
         if best is None or result.confidence > best[1].confidence:
             best = (draft, result)
         if result.released:
@@ -231,6 +218,47 @@ def _write_until_valid(
         feedback = result.feedback()
     assert best is not None  # noqa: S101 - max_generation_attempts >= 1 by settings validation
     return best
+
+
+def _check(deps: Dependencies, reckoning_id: UUID, submission: Submission, draft: Draft) -> ValidationResult:
+    """The quality gate on one draft; the draft's call and the judge's are recorded with their cost (they count
+    towards the spend limit). A judge that fails is a transient failure: nothing is released unjudged."""
+    database, policy = deps.database, deps.policy
+    meta = GenerationMeta(stop_reason=draft.stop_reason, model=draft.model)
+    try:
+        costs.check_spend(database, policy.daily_spend_limit_usd)  # the judge's call is a model call too
+        result = deps.validate(draft.content, submission, meta, policy.confidence_threshold, deps.judge)
+    except Exception as exc:
+        _record(database, reckoning_id, _attempt(draft, error_class=type(exc).__name__))
+        raise
+    _record(database, reckoning_id, _attempt(draft, result))
+    verdict = result.verdict
+    if verdict is not None and verdict.input_tokens:  # a model judged it (the offline judge costs nothing)
+        judged = costs.cost_usd(verdict.model, verdict.input_tokens, verdict.output_tokens, datetime.now(UTC))
+        judge_call = Attempt(verdict.model, None, verdict.input_tokens, verdict.output_tokens, cost_usd=judged)
+        _record(database, reckoning_id, judge_call)
+    if verdict is not None and verdict.dropped_quotes:
+        metrics.add_metric(name="JudgeQuotesDropped", unit="Count", value=verdict.dropped_quotes)
+    return result
+
+
+def _attempt(draft: Draft, result: ValidationResult | None = None, error_class: str | None = None) -> Attempt:
+    return Attempt(
+        model=draft.model,
+        latency_ms=draft.latency_ms,
+        input_tokens=draft.input_tokens,
+        output_tokens=draft.output_tokens,
+        stop_reason=draft.stop_reason,
+        confidence=None if result is None else round(result.confidence, 3),
+        passed=None if result is None else result.released,
+        error_class=error_class,
+        cost_usd=costs.cost_usd(draft.model, draft.input_tokens, draft.output_tokens, datetime.now(UTC)),
+    )
+
+
+def _record(database: db.Database, reckoning_id: UUID, attempt: Attempt) -> None:
+    with database.transaction() as conn:
+        reports.record_attempt(conn, reckoning_id, attempt)
 
 
 def _write(

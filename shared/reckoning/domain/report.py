@@ -45,7 +45,9 @@ def report_status(deps: Dependencies, token: str) -> StatusView:
         return StatusView(body, version=f"{report.id}-v{report.version}")
     if view.status == Status.FAILED:
         message = _PLAIN[Status.FAILED]
-        return StatusView(ReportStatus(status=PublicStatus.FAILED, message=message, error=GenerationError(message=message)))
+        return StatusView(
+            ReportStatus(status=PublicStatus.FAILED, message=message, error=GenerationError(message=message))
+        )
     if view.status in _PLAIN:
         return StatusView(ReportStatus(status=PublicStatus(view.status), message=_PLAIN[view.status]))
     elapsed = (datetime.now(UTC) - view.status_changed_at).total_seconds()

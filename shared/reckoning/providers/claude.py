@@ -70,10 +70,10 @@ class ClaudeWriter:
     def write(self, submission: Submission, feedback: Sequence[str] = ()) -> Draft:
         import anthropic
 
-        client = _client()
+        anthropic_client = client()
         started = time.perf_counter()
         try:
-            message = client.messages.create(
+            message = anthropic_client.messages.create(
                 model=self.model,
                 max_tokens=settings().anthropic_max_tokens,
                 system=SYSTEM_PROMPT,
@@ -196,7 +196,7 @@ def _client_for(api_key: str, base_url: str | None, timeout_s: float, max_retrie
     )
 
 
-def _client() -> Anthropic:
+def client() -> Anthropic:
     """One client (and connection pool) per container; a rotated key gets a new one."""
     s = settings()
     api_key = secret("ANTHROPIC_API_KEY") or STUB_API_KEY

@@ -6,12 +6,15 @@ per area they wrote about in their own words), next steps tied to what they
 said. What it says about each question, option, level of a scale and life area
 is the `writer` phrasing of the questionnaire version they answered; only the
 parts that hold for any questionnaire (crisis care, the closing, fallbacks) are
-written here. Same answers, same report. It is a stand-in that must still pass
-the validator, not a substitute for Claude's judgement.
+written here, in one of three voices (warm, direct, concise) picked by a stable hash of the submission.
+Same answers, same report. It is a stand-in that must pass the quality gate on its merits — it shares no
+code or expressions with the gate — not a substitute for Claude's judgement.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import string
 import time
@@ -30,9 +33,6 @@ from reckoning.models.questionnaire import (
 from reckoning.models.report import NextStep, Report, Section
 from reckoning.models.submission import Submission
 from reckoning.ports import Draft
-from reckoning.validation.layers.privacy import EMAIL, PHONE, URL
-from reckoning.validation.layers.safety import CRISIS
-from reckoning.validation.text import SENTENCE_END, sentences
 
 MODEL = "offline-writer"
 MIN_STEPS, MAX_STEPS = 3, 7
@@ -43,6 +43,19 @@ QUOTE_WORDS, SUMMARY_QUOTE_WORDS = 40, 25
 HORIZONS = ("this_week", "this_month", "this_year")
 
 _CLAUSE_END = re.compile(r"[,;:\u2013\u2014]\s")
+# The writer's own reading of text: where sentences end, and what a report never repeats.
+SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+PHONE = re.compile(r"(?<![\w/])\+?\d[\d ()./-]{5,}\d(?![\w/])")
+# Words that tell a writer the person may be in danger: care comes before everything else in the report.
+DISTRESS = re.compile(
+    r"\b(?:suicid\w*|kill(?:ing)? myself|end(?:ing)? (?:it all|my life)|self[- ]?harm\w*|hurt(?:ing)? myself|"
+    r"better off without me|(?:don't|do not|dont) want to (?:live|be here|wake up)|want(?:ed)? to die|"
+    r"no (?:reason|point) (?:to|in) (?:live|living|going on)|can(?:'|no)?t go on|not coping|can(?:'|no)?t cope|"
+    r"how much longer I can|hopeless|no way out|wish I (?:was|were) (?:dead|gone|not here))",
+    re.IGNORECASE,
+)
 
 # What is said of an answer whose question has no phrasing of its own.
 DEFAULT_SAY = {
@@ -77,6 +90,80 @@ CRISIS_CLOSING = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """How a report sounds: its title, openings, crisis care and closing, in one register."""
+
+    name: str
+    title: str  # {owner}
+    focus: str  # {areas}
+    opening: str  # when too little else fills the summary
+    crisis_summary: str
+    closing: str  # {you}: "Ada, you" or "You"
+    crisis_closing: str
+    spare: tuple[str, ...]
+
+
+VOICES: tuple[Voice, ...] = (
+    Voice(
+        name="warm",
+        title="{owner}: {areas}",
+        focus="You chose to look closely at {areas}, and this report takes each in turn.",
+        opening="This report reflects on where your life stands, in your own words.",
+        crisis_summary=CRISIS_SUMMARY,
+        closing="{you} answered with more honesty than most people manage, and that honesty is where change "
+        "starts. Begin with the smallest step on the list, and let the larger ones follow.",
+        crisis_closing=CRISIS_CLOSING,
+        spare=DEFAULT_PARAGRAPHS,
+    ),
+    Voice(
+        name="direct",
+        title="{owner}, plainly: {areas}",
+        focus="You picked {areas} as the parts of your life to face, so that is where this report goes.",
+        opening="Here is where things stand, read straight from what you wrote.",
+        crisis_summary="The most important thing first: what you wrote says you are struggling badly, and "
+        "you deserve support today. If you are in danger, call your local emergency number now; otherwise "
+        "call a crisis line, your doctor, or someone you trust.",
+        closing="{you} know more about what needs to change than you give yourself credit for. Pick one step, "
+        "put a date on it, and start there.",
+        crisis_closing="Start with the first step and nothing else: talk to someone today. The rest of this "
+        "report will keep until you have support around you.",
+        spare=(
+            "You said less about this area than the others. That is worth noticing: the part of life we "
+            "describe least is often the one we have stopped looking at. Write down, for yourself, what a "
+            "good year here would actually look like.",
+            "Change in one part of life spills into the others. Before you start, think about which part of "
+            "your week the change you want would squeeze, and plan for that on purpose.",
+        ),
+    ),
+    Voice(
+        name="concise",
+        title="{owner} in brief: {areas}",
+        focus="Your chosen areas are {areas}; each has its own section below.",
+        opening="A short reckoning of where you are, in your words.",
+        crisis_summary="Before anything else: you wrote about pain that sounds serious, so please get support "
+        "today. If you are in danger, call your local emergency number; otherwise a crisis line, your doctor "
+        "or someone you trust.",
+        closing="{you} have already done the hard part, which was saying it honestly. Take the first small "
+        "step this week.",
+        crisis_closing="Please begin with the first step: reaching out for support today. Nothing else in "
+        "this report matters more, and it will wait for you.",
+        spare=(
+            "You wrote least about this area. Ask yourself what a good year here would look like, in one or "
+            "two concrete sentences, and keep the answer somewhere you will see it.",
+            "Any change you make will touch this area too. Decide in advance what you are willing to give up "
+            "for it, so the change lasts beyond the first busy month.",
+        ),
+    ),
+)
+
+
+def voice_of(submission: Submission) -> Voice:
+    """A voice picked by a stable hash of the submission: the same person always hears the same one."""
+    key = json.dumps([submission.name, submission.answers], sort_keys=True, ensure_ascii=False, default=str)
+    return VOICES[int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(VOICES)]
+
+
 class OfflineWriter:
     """Builds a report from the answers alone; `feedback` is ignored (the output is deterministic)."""
 
@@ -104,7 +191,7 @@ def compose(submission: Submission) -> dict[str, Any]:
         summary=_summary(person),
         sections=[_section(person, area) for area in person.areas()],
         next_steps=_next_steps(person),
-        closing=CRISIS_CLOSING if person.crisis else _closing(person),
+        closing=person.voice.crisis_closing if person.crisis else _closing(person),
     ).model_dump(by_alias=True)
 
 
@@ -133,10 +220,11 @@ class Person:
         self.known_areas = submission.questionnaire.areas()
         self.focus = [area for area in submission.focus_areas() if area in self.known_areas]
         # The validator's own test for crisis language: whatever it would look for, this report answers.
-        self.crisis = any(isinstance(v, str) and CRISIS.search(v) for v in submission.answers.values())
+        self.crisis = any(isinstance(v, str) and DISTRESS.search(v) for v in submission.answers.values())
+        self.voice = voice_of(submission)
         self.answers = list(_answers(submission))
         self.quoted: set[str] = set()  # sentences of theirs already quoted beyond a first sentence
-        self.spare = list(DEFAULT_PARAGRAPHS)  # each used once at most, or the report would repeat itself
+        self.spare = list(self.voice.spare)  # each used once at most, or the report would repeat itself
 
     def areas(self) -> list[str]:
         """The chosen areas, then other areas they wrote about in their own words, then (while the report
@@ -209,6 +297,10 @@ def _sentences(text: str) -> list[str]:
     return SENTENCE_END.split(text.strip())
 
 
+def sentences(text: str) -> list[str]:
+    return [part for part in _sentences(text) if part.strip()]
+
+
 def _first_sentences(text: str, max_words: int, quoted: set[str]) -> str:
     first, *rest = _sentences(text)
     taken = [first]
@@ -247,7 +339,7 @@ def _join(items: Sequence[str]) -> str:
 
 def _title(person: Person) -> str:
     owner = f"{person.name}'s Reckoning" if person.name else "Your Reckoning"
-    return f"{owner}: {_join(person.focus)}" if person.focus else owner
+    return person.voice.title.format(owner=owner, areas=_join(person.focus)) if person.focus else owner
 
 
 def _summary(person: Person) -> str:
@@ -258,25 +350,19 @@ def _summary(person: Person) -> str:
         for answer in person.answers
         if answer.question.writer.summary
     ]
-    crisis = [CRISIS_SUMMARY] if person.crisis else []
-    focus = (
-        [f"You chose to reckon with {_join(person.focus)}, and this report takes each in turn."] if person.focus else []
-    )
+    crisis = [person.voice.crisis_summary] if person.crisis else []
+    focus = [person.voice.focus.format(areas=_join(person.focus))] if person.focus else []
     kept: list[str] = []
     for part in crisis + said[:2] + focus + said[2:]:
         if len(sentences(" ".join([*kept, part]))) <= SUMMARY_SENTENCES:
             kept.append(part)
     if len(sentences(" ".join(kept))) < 2:
-        kept.insert(0, "This report reflects on where your life stands, in your own words.")
+        kept.insert(0, person.voice.opening)
     return " ".join(kept)
 
 
 def _closing(person: Person) -> str:
-    opener = f"{person.name}, you" if person.name else "You"
-    return (
-        f"{opener} answered with more honesty than most people manage, and that honesty is where change starts. "
-        "Begin with the smallest step on the list, and let the larger ones follow."
-    )
+    return person.voice.closing.format(you=f"{person.name}, you" if person.name else "You")
 
 
 def _section(person: Person, area: str) -> Section:

@@ -13,7 +13,7 @@ from typing import Any
 
 from reckoning.models.submission import Submission
 from reckoning.questionnaires import served
-from reckoning.validation.engine import LAYERS, validate
+from reckoning.validation.engine import DEFAULT_THRESHOLD, LAYERS, validate
 from reckoning.validation.result import GenerationMeta, ValidationResult
 
 RELEASED, HELD, UNREADABLE = 0, 1, 2
@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("report", type=Path, metavar="REPORT.json", help="the report as the model produced it")
     parser.add_argument("submission", type=Path, metavar="SUBMISSION.json", help="the body of POST /api/reckoning")
     parser.add_argument("--stop-reason", default="end_turn", help="the model's stop reason (default: end_turn)")
-    parser.add_argument("--threshold", type=float, default=None, help="confidence needed (default: from settings)")
+    parser.add_argument(
+        "--threshold", type=float, default=DEFAULT_THRESHOLD, help=f"confidence needed (default: {DEFAULT_THRESHOLD})"
+    )
     parser.add_argument("--json", action="store_true", dest="as_json", help="print the result as JSON")
     parser.set_defaults(run=run)
 
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     except UnreadableInput as exc:
         print(f"reckoning validate: {exc}", file=sys.stderr)
         return UNREADABLE
-    result = validate(report, submission, GenerationMeta(stop_reason=args.stop_reason), args.threshold)
+    result = validate(report, submission, GenerationMeta(stop_reason=args.stop_reason), threshold=args.threshold)
     print(json.dumps(result.as_json(), ensure_ascii=False, indent=2) if args.as_json else render(result))
     return RELEASED if result.released else HELD
 
@@ -68,12 +70,17 @@ def submission_of(body: dict[str, Any]) -> Submission:
 
 def render(result: ValidationResult) -> str:
     """A plain table: one row per layer, then the verdict."""
-    rows = [f"{'layer':<13} {'weight':>6} {'score':>5}  {'result':<6} {'blocks':<6} reason"]
+    rows = [f"{'layer':<13} {'weight':>6} {'score':>5}  {'result':<6} {'blocks':<6} {'decided':<8} reason"]
     for layer in result.layers:
         rows.append(
             f"{layer.layer:<13} {LAYERS[layer.layer][1]:>6.2f} {layer.score:>5.2f}  "
-            f"{'pass' if layer.passed else 'FAIL':<6} {'yes' if layer.blocking else '':<6} {layer.reason}"
+            f"{'pass' if layer.passed else 'FAIL':<6} {'yes' if layer.blocking else '':<6} {layer.decided:<8} "
+            f"{layer.reason}"
         )
+    if result.verdict:
+        judged = result.verdict
+        rows.append(f"\njudge {judged.model}: {len(judged.findings)} finding(s), {judged.dropped_quotes} dropped")
+        rows += [f"  {f.category}: \u201c{f.quote}\u201d — {f.reason}" for f in judged.findings]
     verdict = "released" if result.released else "not released"
     rows.append(f"\nconfidence {result.confidence:.2f} (threshold {result.threshold:.2f}): {verdict}")
     return "\n".join(rows)

@@ -1,12 +1,13 @@
-"""The weights table and `validate`: run every layer, weigh the scores, decide on release."""
+"""The weights table and `validate`: run every layer, call the judge unless a rule already blocks, decide."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reckoning.config import settings
+from reckoning.models.judgement import CATEGORY_LAYER, Verdict, verified
 from reckoning.models.submission import Submission
+from reckoning.ports import Judge
 from reckoning.validation.layers import (
     completeness,
     consistency,
@@ -19,10 +20,12 @@ from reckoning.validation.layers import (
     safety,
     structure,
 )
-from reckoning.validation.result import GenerationMeta, LayerResult, ValidationResult
+from reckoning.validation.result import Finding, GenerationMeta, LayerResult, ValidationResult, outcome
 from reckoning.validation.subject import Subject
 
 type Layer = Callable[[Subject], LayerResult]
+
+DEFAULT_THRESHOLD = 0.8
 
 # Layer name -> (check, weight). The weights sum to 1: what the person would miss most weighs most.
 LAYERS: dict[str, tuple[Layer, float]] = {
@@ -37,20 +40,58 @@ LAYERS: dict[str, tuple[Layer, float]] = {
     readability.LAYER: (readability.check, 0.06),
     repetition.LAYER: (repetition.check, 0.06),
 }
+JUDGED_LAYERS = frozenset(CATEGORY_LAYER.values())
 
 
 def validate(
     report: Mapping[str, Any],
     submission: Submission,
     meta: GenerationMeta,
-    threshold: float | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    judge: Judge | None = None,
 ) -> ValidationResult:
-    """Judge a raw model report (schema-valid or not) against the person's submission."""
+    """Judge a raw model report (schema-valid or not) against the person's submission.
+
+    The rules run first; a certain block ends it there (no judge is paid for a draft that cannot be sent).
+    Otherwise the judge (the offline `HeuristicJudge` when none is given) rules on the judgement categories,
+    with the rules' suspicions as leads; its findings whose quote is not in the draft are dropped.
+    """
     subject = Subject.of(report, submission, meta)  # built once: every layer reads the same view and facts
-    results = tuple(check(subject) for check, _ in LAYERS.values())
-    confidence = sum(result.score * LAYERS[result.layer][1] for result in results)
+    ruled = tuple(check(subject) for check, _ in LAYERS.values())
+    if any(layer.blocking for layer in ruled):
+        unjudged = tuple(_unjudged(layer) for layer in ruled)
+        return _result(unjudged, threshold, None)
+    if judge is None:
+        from reckoning.validation.heuristic_judge import HeuristicJudge
+
+        judge = HeuristicJudge()
+    suspicions = tuple(s for layer in ruled for s in layer.suspicions)
+    verdict = verified(judge.judge(submission, report, suspicions), subject.view.full_text())
+    return _result(tuple(settle(layer, verdict) for layer in ruled), threshold, verdict)
+
+
+def settle(layer: LayerResult, verdict: Verdict) -> LayerResult:
+    """A judged layer with its suspicions replaced by the judge's findings for its categories."""
+    if layer.layer not in JUDGED_LAYERS:
+        return layer
+    kept = [f for f in layer.findings if f.kind != "suspicion"]
+    judged = [
+        Finding(1.0, f"{finding.category}: {finding.reason}", kind="judged", category=finding.category)
+        for finding in verdict.findings
+        if CATEGORY_LAYER[finding.category] == layer.layer
+    ]
+    ok = f"the judge found no problem ({', '.join(c for c, name in CATEGORY_LAYER.items() if name == layer.layer)})"
+    return outcome(layer.layer, kept + judged, ok=ok, decided="judged")
+
+
+def _unjudged(layer: LayerResult) -> LayerResult:
+    if layer.layer not in JUDGED_LAYERS or layer.blocking:
+        return layer
+    return LayerResult(layer.layer, layer.score, layer.passed, layer.blocking, layer.reason, "unjudged", layer.findings)
+
+
+def _result(layers: tuple[LayerResult, ...], threshold: float, verdict: Verdict | None) -> ValidationResult:
+    confidence = sum(layer.score * LAYERS[layer.layer][1] for layer in layers)
     return ValidationResult(
-        layers=results,
-        confidence=round(min(1.0, max(0.0, confidence)), 4),
-        threshold=settings().confidence_threshold if threshold is None else threshold,
+        layers=layers, confidence=round(min(1.0, max(0.0, confidence)), 4), threshold=threshold, verdict=verdict
     )

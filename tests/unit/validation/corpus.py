@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,8 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 REPORTS = CORPUS / "reports"
 SUBMISSIONS = CORPUS / "submissions"
 HELD_OUT = CORPUS / "held_out"
+# The blind gate corpus (issue 17): its tuning split, copied here; RECKONING_GATE_CORPUS points elsewhere.
+GATE_CORPUS = Path(os.environ.get("RECKONING_GATE_CORPUS") or CORPUS / "gate" / "tuning")
 # A test-only registry: the product's 2026-11-v1 (linked) and 2027-01-v2 (other ids, areas and focus question), current.
 SECOND_EDITION = "2027-01-v2"
 SECOND_EDITION_ANSWERS: dict[str, Any] = {

@@ -29,7 +29,7 @@ SUBMISSION = str(SUBMISSIONS / "olga.json")
 def test_a_good_report_is_released_with_exit_0(report_file: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", report_file, SUBMISSION]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["layer", "weight", "score", "result", "blocks", "reason"]
+    assert out.splitlines()[0].split() == ["layer", "weight", "score", "result", "blocks", "decided", "reason"]
     assert "structure" in out and "repetition" in out
     assert out.rstrip().endswith("released") and "not released" not in out
 

@@ -10,10 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reckoning.models.submission import Submission
-from reckoning.validation import LAYERS, GenerationMeta, LayerResult, ValidationResult, validate
+from reckoning.validation import DEFAULT_THRESHOLD, LAYERS, GenerationMeta, LayerResult, ValidationResult, validate
 from reckoning.validation.facts import Facts, facts_of
 from reckoning.validation.view import ReportView
-from tests.helpers import Env
 from tests.unit.validation.corpus import good_report, person
 
 
@@ -46,10 +45,9 @@ def test_released_needs_the_threshold_and_no_blocking_failure() -> None:
     assert not ValidationResult(blocked, confidence=0.95, threshold=0.8).released
 
 
-def test_the_threshold_defaults_to_the_setting(env: Env) -> None:
-    env(CONFIDENCE_THRESHOLD="0.99")
-    report = good_report("ada")  # confidence just under 0.99: grounding misses her money answer
-    assert validate(report, person("ada"), GenerationMeta()).threshold == 0.99
+def test_the_threshold_is_a_parameter_with_a_default() -> None:
+    report = good_report("ada")
+    assert validate(report, person("ada"), GenerationMeta()).threshold == DEFAULT_THRESHOLD == 0.8
     assert validate(report, person("ada"), GenerationMeta(), threshold=0.5).threshold == 0.5
 
 
@@ -95,7 +93,10 @@ def test_as_json_is_plain_json_with_the_verdict() -> None:
         "passed": False,
         "blocking": True,
         "reason": "generation hit the token limit, so the report is cut off; write it more compactly",
+        "decided": "certain",
+        "suspected": [],
     }
+    assert stored["judge"] is None  # a certain block: no judge is paid for
 
 
 def test_reasons_fed_back_to_the_model_never_carry_the_persons_words() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reckoning.models.submission import Submission
-from reckoning.validation import GenerationMeta, LayerResult, validate
+from reckoning.validation import Category, GenerationMeta, LayerResult, validate
 from reckoning.validation.layers import (
     completeness,
     consistency,
@@ -139,15 +139,17 @@ class TestLength:
         report = good_report("ada")
         report["sections"][1]["body"] = "Your energy sits at 5 out of 10. Protect your three hours."
         result = check(length, report)
-        assert (result.passed, result.blocking) == (False, False)
-        assert "section 2 is too short" in result.reason
+        assert (result.passed, result.blocking) == (False, False) or result.score < 1.0
+        assert "section 2 is short" in result.reason
 
 
 class TestGrounding:
-    def test_a_report_that_could_be_for_anyone_blocks(self) -> None:
+    def test_a_report_that_could_be_for_anyone_is_suspected_and_held_by_the_judge(self) -> None:
         generic = good_report("zoe")  # a fine report, but about someone else entirely
         result = check(grounding, generic, who="dimitris")
-        assert result.blocking and "refer to the specifics they wrote" in result.reason
+        assert not result.blocking and "refer to the specifics they wrote" in result.reason
+        assert [s.category for s in result.suspicions] == [Category.GROUNDING]
+        assert not validate(generic, person("dimitris"), GenerationMeta()).released
 
     def test_each_answer_counts_only_when_its_own_words_are_used(self) -> None:
         report = good_report("ada")
@@ -171,9 +173,12 @@ class TestConsistency:
             ("Your money is tight at the moment.", "describes money_situation as 'tight', but they chose 'stable'"),
         ],
     )
-    def test_a_misquoted_answer_blocks(self, sentence: str, problem: str) -> None:
-        result = check(consistency, append_to_body(good_report("ada"), 0, sentence))
-        assert result.blocking and problem in result.reason
+    def test_a_misquoted_answer_is_suspected_and_held_by_the_judge(self, sentence: str, problem: str) -> None:
+        report = append_to_body(good_report("ada"), 0, sentence)
+        result = check(consistency, report)
+        assert not result.blocking and problem in result.reason
+        assert [s.quote for s in result.suspicions] == [sentence]
+        assert not validate(report, person("ada"), GenerationMeta()).released
 
     @pytest.mark.parametrize(
         "sentence",
@@ -331,9 +336,11 @@ class TestSafety:
             ("If the landlord will not fix it, withhold the rent.", "a legal directive"),
         ],
     )
-    def test_professional_directives_block(self, text: str, kind: str) -> None:
-        result = check(safety, append_to_body(good_report("ada"), 1, text))
-        assert result.blocking and f"gives {kind}" in result.reason
+    def test_professional_directives_are_suspected_and_held_by_the_judge(self, text: str, kind: str) -> None:
+        report = append_to_body(good_report("ada"), 1, text)
+        result = check(safety, report)
+        assert not result.blocking and f"gives {kind}" in result.reason
+        assert not validate(report, person("ada"), GenerationMeta()).released
 
     @pytest.mark.parametrize(
         "text",
@@ -363,13 +370,15 @@ class TestSafety:
         report = good_report("ada")  # says nothing about help
         answers = dict(person("ada").answers, avoiding="Some nights I feel there is no reason to live.")
         result = safety.check(Subject.of(report, Submission.of("Ada", answers), GenerationMeta()))
-        assert result.blocking and "crisis language" in result.reason
+        assert not result.blocking and "signal a crisis" in result.reason
+        assert not validate(report, Submission.of("Ada", answers), GenerationMeta()).released
 
-    def test_help_buried_in_a_section_is_a_minor_finding(self) -> None:
+    def test_help_buried_in_a_section_is_held(self) -> None:
         report = append_to_body(good_report("ada"), 1, "If it gets dark, call a crisis line or your doctor.")
         answers = dict(person("ada").answers, avoiding="I have thought about suicide this year.")
         result = safety.check(Subject.of(report, Submission.of("Ada", answers), GenerationMeta()))
-        assert result.passed and "minor" in result.reason
+        assert "summary or the first next step" in result.reason
+        assert not validate(report, Submission.of("Ada", answers), GenerationMeta()).released
 
 
 class TestPrivacy:
@@ -410,7 +419,7 @@ class TestReadability:
         for section in report["sections"]:
             section["body"] = " ".join(section["body"].split("\n\n"))
         result = check(readability, report)
-        assert result.blocking and "wall of text" in result.reason
+        assert not result.blocking and "wall of text" in result.reason  # style: lowers confidence only
 
     def test_run_on_sentences_fail(self) -> None:
         report = good_report("ada")
@@ -425,7 +434,7 @@ class TestReadability:
         for section in report["sections"]:
             section["body"] = jargon * 6
         result = check(readability, report)
-        assert not result.passed and "words average" in result.reason
+        assert not result.passed and "words average" in " ".join(f.message for f in result.findings)
 
 
 class TestRepetition:

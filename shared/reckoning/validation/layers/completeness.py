@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reckoning.validation.facts import Facts, canonical_area
-from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, outcome
 from reckoning.validation.subject import Subject
 from reckoning.validation.view import ReportView
 
@@ -24,7 +24,7 @@ def check(subject: Subject) -> LayerResult:
         findings.append(Finding(1.0, "the report has no sections"))
     if not view.next_steps:
         findings.append(Finding(1.0, "the report has no next steps"))
-    return judge(LAYER, findings, ok=f"covers all {len(wanted)} areas the person asked about")
+    return outcome(LAYER, findings, ok=f"covers all {len(wanted)} areas the person asked about")
 
 
 def _areas(view: ReportView, facts: Facts, wanted: tuple[str, ...]) -> list[Finding]:
@@ -36,7 +36,7 @@ def _areas(view: ReportView, facts: Facts, wanted: tuple[str, ...]) -> list[Find
     ]
     for n, area in enumerate(covered, start=1):
         if area is None:
-            findings.append(Finding(UNKNOWN_AREA, f"section {n} names no known life area"))
+            findings.append(Finding(UNKNOWN_AREA, f"section {n} names no known life area", kind="style"))
     for area, times in Counter(a for a in covered if a).items():
         if times > 1:
             findings.append(Finding(DUPLICATE_AREA, f"{times} sections cover the area '{area}'; use one"))

@@ -1,12 +1,13 @@
 """Layer 5 — consistency with the answers: the right name, their numbers, their situation.
 
-Three explicit checks, each a hard failure because a report that gets a person's
-own facts wrong loses their trust at once:
-- whoever the report speaks to ("Dear X", "X, you…", "That, X, is…", "X — you…",
-  "X's reckoning", "A reckoning for X") is the person, or a name they wrote themselves;
-- a score or count the report quotes ("your work at 8/10", "three hours a week
-  for yourself") is the one they gave;
-- a single choice is not described as a different option (money "tight" when they chose "stable").
+Certain: whoever the report speaks to ("Dear X", "X, you…", "That, X, is…", "X — you…",
+"X's reckoning", "A reckoning for X") is the person, or a name they wrote themselves.
+
+Suspected, for the judge (a rule cannot tell a quoted score from a suggested one, or a paraphrase
+from a contradiction): a score or count the report quotes ("your work at 8/10", "three hours a week
+for yourself") that differs from the one they gave; a single choice described as a different option
+(money "tight" when they chose "stable"); a job, relation, place or amount the answers contradict or
+never mention (`claims`).
 
 The vocabulary (context words per question, synonyms per option) comes from the questionnaire file.
 """
@@ -16,9 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from reckoning.models.judgement import Category
 from reckoning.models.questionnaire import NumberQuestion, Question, ScaleQuestion
+from reckoning.validation import claims
 from reckoning.validation.facts import Facts
-from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, outcome
 from reckoning.validation.subject import Subject
 from reckoning.validation.text import (
     GENERIC_WORDS,
@@ -37,7 +40,14 @@ LAYER = "consistency"
 TARGET_REACH = 40  # characters before a number in which "aim", "could reach"… make it a goal
 CONTEXT_REACH = 40  # characters between a word about the question ("money") and the words describing the answer
 _TARGET = re.compile(
-    r"\b(?:aim\w*|target|goal|toward|towards|reach|raise|lift|could|would|might|want\w*|hope\w*|to a)\b", re.I
+    r"\b(?:aim\w*|target|goal|toward|towards|reach|raise|lift|could|would|might|want\w*|hope\w*|to a|try\w*|"
+    r"protect\w*|block\w*|carv\w*|set|give|start\w*|begin|add\w*|extra|another|more|even|just|plan\w*|"
+    r"schedul\w*|book\w*|suggest\w*|keep|claim\w*|reclaim\w*|find|next|first|if|by|from|up to|less|fewer)\b",
+    re.I,
+)
+# The report says it is quoting them: "you rated…", "you said…", "your … at".
+_QUOTING = re.compile(
+    r"\byou(?:'ve| have)? (?:rated|scored|gave|put|said|wrote|told|answered|reported|marked|chose|picked)\b", re.I
 )
 _APPROX = re.compile(r"\b(?:about|around|roughly|nearly|almost|some|only|under|over)\s*$", re.I)
 _NEGATED = re.compile(r"\b(?:not|no longer|never|isn't|aren't|wasn't|n't)\b(?:\s+\w+){0,2}\s*$", re.I)
@@ -53,11 +63,14 @@ ADDRESS_PATTERNS = (
     re.compile(rf"^\W*{_CANDIDATE}(?:,\s+{_AFTER_VOCATIVE}|\s*[\u2014\u2013:]\s+|\s+-\s+)"),  # "Maria, you…"
     re.compile(rf",\s+{_CANDIDATE},\s+{_AFTER_VOCATIVE}"),  # "That, Maria, is…"
     re.compile(rf",\s+{_CANDIDATE}[.!?]\s*$"),  # "…the next step is yours, Maria."
+    re.compile(rf",\s+{_CANDIDATE}\s*;\s+{_AFTER_VOCATIVE}"),  # "…the courage for it, Maria; you used it…"
 )
 TITLE_PATTERNS = (
     re.compile(rf"^\W*{_CANDIDATE}'s\b"),  # "Maria's reckoning"
     re.compile(rf"^\W*(?:For|To|Dear)\s+{_CANDIDATE}"),  # "For Maria: …"
     re.compile(rf"\b(?:for|to)\s+{_CANDIDATE}\s*(?::|$)"),  # "A reckoning for Maria: …"
+    re.compile(rf",\s+{_CANDIDATE}(?:,|\s*$|\s*[:\u2014\u2013])"),  # "A reason to get up, Maria, and…"
+    re.compile(rf"^\W*{_CANDIDATE},\s"),  # "Maria, 23, and choosing…"
 )
 # Capitalised words that open sentences or titles without being anyone's name.
 NOT_NAMES = frozenset(
@@ -75,18 +88,22 @@ NOT_NAMES = frozenset(
 
 def check(subject: Subject) -> LayerResult:
     view, facts = subject.view, subject.facts
-    findings = _addressee(view, facts) + _numbers(view, facts) + _choices(view, facts)
-    return judge(LAYER, findings, ok="names, numbers and choices agree with the answers")
+    findings = _addressee(view, facts) + _numbers(view, facts) + _choices(view, facts) + claims.suspicions(view, facts)
+    return outcome(LAYER, findings, ok="names, numbers and choices agree with the answers")
 
 
 def _addressee(view: ReportView, facts: Facts) -> list[Finding]:
     # A capitalised word the report also writes in lower case ("Sleep: …" beside "sleep") is no name.
     common = {w.casefold() for w in words(view.full_text()) if w[0].islower()}
-    for where, name in _addressed_names(view):
+    own = {fold_name(w) for w in facts.name_words}
+    for where, name, strict in _addressed_names(view):
         folded = fold_name(name)
         if folded in NOT_NAMES or name.casefold() in STOPWORDS | GENERIC_WORDS | common or not name[0].isupper():
             continue
-        if not any(_same_name(folded, known) for known in facts.known_names):
+        # Given a name, the title and a greeting use it (another name in their answers is someone else's);
+        # mid-sentence, a name they wrote may be the person spoken of ("That, Priya, is a mentor…").
+        allowed = own if own and strict else facts.known_names
+        if not any(_same_name(folded, known) for known in allowed):
             whose = "a name that is not theirs" if facts.name_words else "a name they never gave"
             return [Finding(1.0, f"{where} addresses the person by {whose}; use their own name or none")]
     return []
@@ -97,26 +114,40 @@ def _same_name(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))
 
 
-def _addressed_names(view: ReportView) -> Iterator[tuple[str, str]]:
-    """Names the report speaks to: in the title, or said to the reader anywhere in the text."""
+def _addressed_names(view: ReportView) -> Iterator[tuple[str, str, bool]]:
+    """Names the report speaks to, in the title or said to the reader anywhere, and whether the place is one
+    (the title, a greeting, a sentence's opening) where only their own name belongs."""
     for pattern in TITLE_PATTERNS:
         for match in pattern.finditer(normalise(view.title)):
-            yield "the title", match.group("name")
+            yield "the title", match.group("name"), True
     for passage in view.passages():
         for paragraph in normalise(passage.text).split("\n"):
             for sentence in sentences(paragraph):
-                for pattern in ADDRESS_PATTERNS:
+                for n, pattern in enumerate(ADDRESS_PATTERNS):
                     for match in pattern.finditer(sentence):
-                        yield passage.where, match.group("name")
+                        yield passage.where, match.group("name"), n == 0 or passage.where == "the title"
 
 
 def _numbers(view: ReportView, facts: Facts) -> list[Finding]:
     return [
-        Finding(1.0, f"{passage.where} quotes {quoted:g} for {qid}, but the answer was {actual:g}")
+        Finding(
+            _strength(sentence),
+            f"{passage.where} quotes {quoted:g} for {qid}, but the answer was {actual:g}",
+            kind="suspicion",
+            category=Category.CONTRADICTION,
+            quote=sentence,
+        )
         for passage in view.passages()
-        for sentence in sentences(normalise(passage.text))
-        for qid, quoted, actual in _misquotes(sentence, facts)
+        for sentence in sentences(passage.text)
+        for qid, quoted, actual in _misquotes(normalise(sentence), facts)
     ]
+
+
+def _strength(sentence: str) -> float:
+    """Sure when the sentence quotes them and holds one number; a lead only when several numbers share it."""
+    bare = re.sub(rf"\b{NUMBER_PATTERN}\s*(?:/|out of)\s*{NUMBER_PATTERN}\b", " N ", sentence, flags=re.I)
+    several = len(re.findall(rf"\b{NUMBER_PATTERN}\b", bare, re.I)) + bare.count(" N ") > 1
+    return 0.35 if several else (0.9 if _QUOTING.search(sentence) else 0.6)
 
 
 def _misquotes(sentence: str, facts: Facts) -> Iterator[tuple[str, float, float]]:
@@ -130,8 +161,20 @@ def _misquotes(sentence: str, facts: Facts) -> Iterator[tuple[str, float, float]
         quoted = number_value(match.group(1))
         approximate = bool(_APPROX.search(sentence[: match.start()]))
         tolerance = max(0.5, 0.25 * actual) if approximate else 0.5
-        if quoted is not None and abs(quoted - actual) > tolerance:
+        if quoted is None or f"{quoted:g}" in re.findall(r"\d+(?:\.\d+)?", facts.answered_text):
+            continue  # a figure they wrote themselves ("58 hours a week")
+        if abs(quoted - actual) > tolerance and not _any_answer(sentence, quoted, scale_max, facts):
             yield qid, quoted, actual
+
+
+def _any_answer(sentence: str, quoted: float, scale_max: float | None, facts: Facts) -> bool:
+    """The number is the answer to some question the sentence speaks of: a sentence holding several subjects
+    attributes each number to its own, whichever context word happens to sit nearest."""
+    return any(
+        abs(value - quoted) <= 0.5 and _context(question).search(sentence)
+        for value, question in facts.scales.values()
+        if (scale_max is None) == isinstance(question, NumberQuestion) and scale_max in (None, question.max)
+    )
 
 
 def _quoted_numbers(sentence: str, facts: Facts) -> Iterator[tuple[re.Match[str], float | None]]:
@@ -178,10 +221,10 @@ def _choices(view: ReportView, facts: Facts) -> list[Finding]:
             continue
         context = _context(question)
         for passage in view.passages():
-            for sentence in sentences(normalise(passage.text)):
-                if other := _other_option(sentence, context, options, chosen):
+            for sentence in sentences(passage.text):
+                if other := _other_option(normalise(sentence), context, options, chosen):
                     message = f"{passage.where} describes {qid} as '{other}', but they chose '{chosen}'"
-                    findings.append(Finding(1.0, message))
+                    findings.append(Finding(0.6, message, "suspicion", Category.CONTRADICTION, sentence))
     return findings
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reckoning.models.judgement import Category
 from reckoning.validation.facts import Facts
 from reckoning.validation.layers.privacy import EMAIL, URL
-from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, outcome
 from reckoning.validation.subject import Subject
-from reckoning.validation.text import content_stems
+from reckoning.validation.text import content_stems, sentences
 
 LAYER = "grounding"
 WORDS_FOR_FULL_CREDIT = 3
@@ -26,14 +27,17 @@ BLOCK_BELOW = 0.45  # a generic report scores about 0.25; a good one above 0.9
 def check(subject: Subject) -> LayerResult:
     anchors = _anchors(subject.facts, content_stems(subject.view.full_text()))
     if not anchors:
-        return judge(LAYER, [], ok="no written answers to ground on")
+        return outcome(LAYER, [], ok="no written answers to ground on")
     score = sum(a.weight * a.share for a in anchors) / sum(a.weight for a in anchors)
     unused = [a.question_id for a in anchors if a.share < 1.0]
     named = ", ".join(unused[:4])
     message = f"grounding {score:.2f}: little of their own words from {named}; refer to the specifics they wrote"
-    return judge(
+    # Whether a report is about this person is a judgement: a low share is a lead for the judge, with the
+    # passage that should have been most specific (the first section) as its quote.
+    suspicion = Finding(1.0 - score, message, kind="suspicion", category=Category.GROUNDING, quote=_lead(subject))
+    return outcome(
         LAYER,
-        [Finding(1.0 - score, message)] if unused else [],
+        [suspicion] if unused else [],
         ok=f"fully uses {len(anchors) - len(unused)} of {len(anchors)} of their answers",
         pass_mark=PASS_MARK,
         block_below=BLOCK_BELOW,
@@ -45,6 +49,12 @@ class Anchor:
     question_id: str
     weight: float
     share: float  # how much of it the report uses, 0..1
+
+
+def _lead(subject: Subject) -> str:
+    view = subject.view
+    text = next((section.body for section in view.sections if section.body.strip()), view.summary)
+    return next(iter(sentences(text)), text)
 
 
 def _anchors(facts: Facts, used: set[str]) -> list[Anchor]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, outcome
 from reckoning.validation.subject import Subject
 from reckoning.validation.view import Passage
 
@@ -28,7 +28,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("talk about being an AI", re.compile(
         r"\bas an? (?:AI|artificial intelligence|assistant|chatbot)\b|\bI(?: am|'m) (?:an? )?(?:AI|bot|chatbot)\b"
         r"|\b(?:large )?language model\b", re.I)),
-    ("a bracketed placeholder", re.compile(r"\[(?:[A-Z][\w .'-]{0,30}|insert[^\]]*|name|your [^\]]*)\]")),
+    ("a bracketed placeholder", re.compile(r"\[[^\]\n]{2,40}\](?!\()")),
     ("a template variable", re.compile(r"\{\{?\s*[A-Za-z_][\w.]*\s*\}?\}|<[A-Z_]{3,}>|\$\{\w+\}")),
     ("filler text", re.compile(r"\blorem ipsum\b", re.I)),
     ("a to-do marker", re.compile(r"\b(?:TODO|TBD|FIXME|XXX)\b")),
@@ -49,11 +49,11 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"\b(?:ignore|disregard|forget|override|bypass|set aside)\s+{_QUALIFIER}{_EARLIER}?\s*{_ORDERS}\b"
         rf"|\b(?:ignore|disregard|forget)\s+(?:all|everything)\s+(?:above|before|previous|prior)\b"
         rf"|\b{_EARLIER} (?:prompt|message|instructions?)\b"
-        r"|\bas (?:instructed|requested|directed|specified)\b"
+        r"|\bas (?:instructed|you requested|requested by the user)\b"
         r"|\b(?:as|like) the (?:prompt|instructions?|request) (?:says|said|asks|asked)\b"
         r"|\b(?:I|we) (?:was|were|have been|'ve been|am|'m) (?:asked|told|instructed|prompted|requested|required) to\b"
-        r"|\bmy (?:instructions|guidelines|prompt|task|training)\b|\bthis (?:prompt|conversation|chat)\b"
-        r"|\bthe user(?:'s)? (?:asked|wants|wanted|wrote|requested|prefers|said|has|is|input|request)\b", re.I)),
+        r"|\bmy (?:instructions|guidelines|system prompt)\b|\bthis prompt\b"
+        r"|\bthe user(?:'s)? (?:asked|wants|wanted|wrote|requested|prefers|said|input|request)\b", re.I)),
     ("a chat role marker", re.compile(
         r"(?:^|\n)\s*(?:system|user|assistant|human|AI|model)\s*:"
         r"|<\|?\s*/?\s*(?:system|user|assistant|im_start|im_end|endoftext)\s*\|?>|\[/?(?:INST|SYS)\]|<</?SYS>>"
@@ -76,7 +76,7 @@ def check(subject: Subject) -> LayerResult:
         for passage in subject.view.passages()
         for label in _leftovers(passage, own_words)
     ]
-    return judge(LAYER, findings, ok="no placeholders, meta-talk, markup or links")
+    return outcome(LAYER, findings, ok="no placeholders, meta-talk, markup or links")
 
 
 def _leftovers(passage: Passage, own_words: str) -> Iterator[str]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from reckoning.validation.facts import Facts
-from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, outcome
 from reckoning.validation.subject import Subject
 from reckoning.validation.text import fold_name, normalise, sentences
 from reckoning.validation.view import Passage
@@ -21,7 +21,9 @@ LAYER = "privacy"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w/])\+?\d[\d ()./-]{5,}\d(?![\w/])")
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$|^\d{4}\s*[-/]\s*\d{4}$")
-_HELPLINE = re.compile(r"\b(?:helpline|hotline|lifeline|crisis|samaritans|emergency|line)\b", re.I)
+_HELPLINE = re.compile(r"\b(?:helpline|hotline|lifeline|crisis|samaritans|emergency|line|freephone|text)\b", re.I)
+# Public numbers anyone may be given: crisis lines and emergency services.
+PUBLIC_NUMBERS = frozenset({"116123", "116111", "988", "111", "999", "911", "112", "85258", "741741", "08457909090"})
 URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 _URL_PERSONAL = re.compile(r"[?@=#]|/[^/\s]*\d{5,}|/[A-Za-z0-9_-]{20,}")
 
@@ -54,7 +56,7 @@ def check(subject: Subject) -> LayerResult:
         findings.extend(_contact_details(passage, facts))
         if any(True for _ in _strangers(passage.text, facts)):
             findings.append(Finding(1.0, f"{passage.where} names a person the answers never mention; leave them out"))
-    return judge(LAYER, findings, ok="no personal data beyond what the person shared")
+    return outcome(LAYER, findings, ok="no personal data beyond what the person shared")
 
 
 def _contact_details(passage: Passage, facts: Facts) -> Iterator[Finding]:
@@ -64,7 +66,9 @@ def _contact_details(passage: Passage, facts: Facts) -> Iterator[Finding]:
     for sentence in sentences(text):
         for match in PHONE.finditer(sentence):
             digits = sum(ch.isdigit() for ch in match.group(0))
-            if digits >= 8 and not _DATE_LIKE.match(match.group(0)) and not _HELPLINE.search(sentence):
+            bare = "".join(ch for ch in match.group(0) if ch.isdigit())
+            public = bare in PUBLIC_NUMBERS or bare in facts.answered_text.replace(" ", "")
+            if digits >= 8 and not _DATE_LIKE.match(match.group(0)) and not _HELPLINE.search(sentence) and not public:
                 yield Finding(1.0, f"{passage.where} contains a phone number")
     for match in URL.finditer(text):
         url = match.group(0).casefold()

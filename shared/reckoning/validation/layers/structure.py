@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reckoning.models.report import Report
-from reckoning.validation.result import Finding, LayerResult, judge
+from reckoning.validation.result import Finding, LayerResult, outcome
 from reckoning.validation.subject import Subject
 from reckoning.validation.text import sentences
 from reckoning.validation.view import ReportView
@@ -26,7 +26,7 @@ def check(subject: Subject) -> LayerResult:
     else:
         findings = _schema(report) + _counts(subject.view)
     # The frontend, the PDF and the email all rely on the shape: any deviation blocks.
-    return judge(LAYER, findings, ok="matches the report schema", pass_mark=1.0, block_below=1.0)
+    return outcome(LAYER, findings, ok="matches the report schema", pass_mark=1.0, block_below=1.0)
 
 
 def _schema(report: Mapping[str, Any]) -> list[Finding]:
