@@ -128,6 +128,8 @@ class Stack:
             fid: FunctionRuntime(fn, region=region, max_environments=max(4, _concurrency(fn)))
             for fid, fn in functions.items()
         }
+        for runtime in self.runtimes.values():
+            self._exit.callback(runtime.close)
         if server is not None:
             web = site.site(self.options.web_root) if self.options.web_root is not None else None
             server.gateway = Gateway(template, self.invoke, self.url, LOCAL_PAGES, web)
