@@ -1,7 +1,7 @@
 // The pages Stripe Checkout sends the person back to. Their URLs carry only Stripe's session id; the token
 // that opens the report waited in this tab's sessionStorage (token.js).
 
-import { api, newIdempotencyKey } from "./api.js";
+import { pay } from "./pay.js";
 import { rememberedToken, reportPath } from "./token.js";
 import { announce, fill, problemPanel, showState } from "./ui.js";
 
@@ -32,21 +32,14 @@ function cancel() {
     return;
   }
   showState("again");
-  let key = null;
   const button = document.getElementById("pay-again");
   const problem = document.getElementById("pay-problem");
   button.addEventListener("click", async () => {
     fill(problem);
     button.disabled = true;
-    key ??= newIdempotencyKey();
     try {
-      const { data } = await api("POST", "/api/checkout", { json: { token }, headers: { "Idempotency-Key": key } });
-      location.assign(data.checkoutUrl);
+      await pay(token);
     } catch (error) {
-      if (error.code === "CONFLICT") {
-        location.assign(reportPath(token)); // paid meanwhile
-        return;
-      }
       if (error.status === 404) {
         showState("restart");
         return;

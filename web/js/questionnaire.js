@@ -2,7 +2,8 @@
 // submitted with an Idempotency-Key (the same one when the same answers are sent again), then off to checkout.
 
 import { api, newIdempotencyKey } from "./api.js";
-import { rememberToken, reportPath } from "./token.js";
+import { pay } from "./pay.js";
+import { rememberToken } from "./token.js";
 import { announce, el, fill, problemPanel, showState } from "./ui.js";
 
 const form = document.getElementById("questionnaire");
@@ -13,7 +14,6 @@ let questionnaire = null;
 /** field name ("email", "answers.<id>") -> {control to focus, error element, describedBy element, question?} */
 const fields = new Map();
 let attempt = null; // {body, key}: a retry of the same body carries the same Idempotency-Key
-let checkoutKey = null;
 
 // ---------------------------------------------------------------- rendering
 
@@ -262,17 +262,11 @@ async function submit(event) {
 async function checkout(token) {
   showState("redirecting");
   announce("Your answers are saved. Opening the payment page.");
-  checkoutKey ??= newIdempotencyKey();
   const problem = document.getElementById("checkout-problem");
   fill(problem);
   try {
-    const { data } = await api("POST", "/api/checkout", { json: { token }, headers: { "Idempotency-Key": checkoutKey } });
-    location.assign(data.checkoutUrl);
+    await pay(token);
   } catch (error) {
-    if (error.code === "CONFLICT") {
-      location.assign(reportPath(token)); // already paid: the report page knows the rest
-      return;
-    }
     fill(problem, problemPanel(error, { title: "The payment page did not open", retry: () => checkout(token) }));
     announce("The payment page did not open.");
   }

@@ -2,6 +2,7 @@
 // revalidates a ready report with its ETag, and renders it with textContent only (the report is model output).
 
 import { api } from "./api.js";
+import { pay } from "./pay.js";
 import { forgetToken, rememberedToken, reportPath, tokenFromFragment } from "./token.js";
 import { announce, el, fill, problemPanel, showState, sleep } from "./ui.js";
 
@@ -99,6 +100,7 @@ function update(data) {
     const words = WAITING[data.status];
     document.getElementById("waiting-status").textContent = words.line;
     document.getElementById("waiting-detail").textContent = words.detail;
+    document.getElementById("pay-row").hidden = data.status !== "awaiting_payment";
     showState("waiting");
     if (changed) announce(`${words.line}.`);
   } else {
@@ -194,6 +196,20 @@ async function erase() {
   announce("Your data is gone.");
 }
 
+async function payNow() {
+  const button = document.getElementById("pay-button");
+  const problem = document.getElementById("pay-problem");
+  fill(problem);
+  button.disabled = true;
+  try {
+    await pay(token);
+  } catch (error) {
+    if (error.status === 404) return unknown();
+    fill(problem, problemPanel(error, { title: "The payment page did not open" }));
+    button.disabled = false;
+  }
+}
+
 function unknown() {
   stopped = true;
   if (rememberedToken() === token) forgetToken();
@@ -215,6 +231,7 @@ function start() {
   }
   endpoint = `/api/report/${encodeURIComponent(token)}`;
   document.getElementById("export-button").addEventListener("click", exportData);
+  document.getElementById("pay-button").addEventListener("click", payNow);
   const dialog = document.getElementById("erase-dialog");
   document.getElementById("erase-button").addEventListener("click", () => dialog.showModal());
   dialog.addEventListener("close", () => {
