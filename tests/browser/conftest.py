@@ -88,7 +88,7 @@ def web_weight() -> int:
     return sum(p.stat().st_size for p in WEB.rglob("*") if p.is_file() and p.name != "README.md")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's event loop lives no longer than the module that needs it
 def browser() -> Iterator[Browser]:
     if os.environ.get("RECKONING_SKIP_BROWSER") == "1":
         pytest.skip("RECKONING_SKIP_BROWSER=1")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from reckoning_local import client
 from tests.browser.conftest import Figures, Watched
@@ -165,3 +165,31 @@ def emailed_link(outbox: Path, before: set[Path], timeout_s: float = 30) -> str:
                 return found[0]
         time.sleep(0.1)
     raise AssertionError("no link email arrived")
+
+
+def test_a_retry_after_a_lost_answer_sends_the_same_idempotency_key(web: Watched) -> None:
+    page = web.page
+    page.goto("/")
+    for question in questionnaire(web):
+        if question["id"] in SAMPLE_ANSWERS:
+            answer(page, question, SAMPLE_ANSWERS[question["id"]])
+    page.get_by_label("Email address").fill("ada@example.com")
+    page.get_by_label(re.compile("I agree that my answers")).check()
+    lost: list[str] = []
+
+    def lose_the_first(route: Route) -> None:
+        if not lost:
+            lost.append(route.request.headers["idempotency-key"])
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/api/reckoning$"), lose_the_first)
+    page.get_by_role("button", name="Continue to payment").click()
+    problem = page.get_by_role("alert").filter(has_text="Your answers were not sent")
+    expect(problem).to_contain_text("could not reach Reckoning")
+    problem.get_by_role("button", name="Try again").click()
+    page.wait_for_url(re.compile(r"/_local/checkout/"))
+
+    keys = [h["idempotency-key"] for _, url, h in web.requests if url.endswith("/api/reckoning")]
+    assert keys == [lost[0], lost[0]]

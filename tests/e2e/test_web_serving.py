@@ -86,7 +86,7 @@ def test_the_local_checkout_sends_the_person_back_with_stripes_session_id_and_ne
 
     assert paid.status == 303
     assert paid.headers["location"] == f"{stack.url}/checkout/success?session_id={session['sessionId']}"
-    assert f'href=\'{stack.url}/checkout/cancel\'' in page.raw.decode()
+    assert f"href='{stack.url}/checkout/cancel'" in page.raw.decode()
     assert token not in session["checkoutUrl"] and token not in page.raw.decode()
 
 
