@@ -108,6 +108,10 @@ def test_a_person_buys_reads_keeps_recovers_and_erases_a_report_in_the_browser(
     expect(page.get_by_role("heading", level=2, name=section["heading"])).to_be_visible()
     expect(page.get_by_text(section["body"].split("\n\n")[0], exact=True)).to_be_visible()
     expect(page.locator("#announcer")).to_have_text("Your report is ready.")
+    # ... and is revalidated, not fetched again, when the person comes back to the tab
+    with page.expect_response(lambda r: r.url.endswith(f"/api/report/{token}") and r.status == 304) as revalidated:
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    assert revalidated.value.request.headers["if-none-match"] == report_etag(web, token)
     # The token never reached a server in a page address, a query or a Referer; Stripe got the session id only
     for kind, url, headers in web.requests:
         assert not headers.get("referer"), url  # Playwright lists an empty one when none is sent
@@ -153,6 +157,11 @@ def test_a_person_buys_reads_keeps_recovers_and_erases_a_report_in_the_browser(
     expect(page.get_by_role("heading", level=1, name="This link does not open a report")).to_be_visible()
     page.goto(link)
     expect(page.get_by_role("heading", level=1, name="This link does not open a report")).to_be_visible()
+
+
+def report_etag(web: Watched, token: str) -> str:
+    etag: str = client.request("GET", web.url(f"/api/report/{token}")).headers["etag"]
+    return etag
 
 
 def emailed_link(outbox: Path, before: set[Path], timeout_s: float = 30) -> str:
