@@ -70,8 +70,8 @@ faults: $(STAMP) ## the fault suite (every step x every failure it can meet); wr
 fuzz: $(STAMP) ## the property-based HTTP tests, longer: FUZZ_EXAMPLES per operation (default here 500)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} POWERTOOLS_LOG_LEVEL=WARNING $(BIN)/pytest tests/e2e/test_fuzz.py -s $(ARGS)
 
-dev: $(STAMP) ## serve the API on 127.0.0.1:$${PORT:-3000} with embedded PostgreSQL
-	$(BIN)/python -m reckoning_local serve
+dev: $(STAMP) ## serve web/ and the API on 127.0.0.1:$${PORT:-3000} (PARAMS="CorsOrigin=…": template overrides)
+	$(BIN)/python -m reckoning_local serve $(foreach p,$(PARAMS),--param $(p))
 
 demo: $(STAMP) ## run the whole flow locally and print what happened
 	$(BIN)/python -m reckoning_local demo

@@ -40,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-schedules", action="store_true", help="do not run scheduled functions")
     serve.add_argument("--schedule-every", type=float, metavar="SECONDS", help="run schedules this often instead")
     serve.add_argument("--state", type=Path, default=ROOT / ".local", help="where the stack keeps its state")
+    serve.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        type=_parameter,
+        metavar="NAME=VALUE",
+        help="override a template parameter (repeatable), e.g. CorsOrigin=http://localhost:5173",
+    )
     serve.set_defaults(run=_serve)
     sub.add_parser("demo", help="start the stack and walk the whole flow over HTTP").set_defaults(run=_demo)
     invoke = sub.add_parser(
@@ -51,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("event_file", type=Path)
     invoke.set_defaults(run=_invoke)
     return parser
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE")
+    return name, value
 
 
 def _quiet_logs(*, verbose: bool) -> None:
@@ -71,6 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
         state_dir=args.state,
         schedules=not args.no_schedules,
         schedule_period_s=args.schedule_every,
+        parameters=dict(args.param),
     )
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -119,7 +135,13 @@ def describe(stack: Stack) -> str:
     template = stack.template
     if template is None:
         return "(not started)"
-    lines = [f"Reckoning local stack on {stack.url}", "", f"Routes (from {_relative(template.path)}):"]
+    lines = [f"Reckoning local stack on {stack.url}"]
+    if stack.options.web_root is not None:
+        lines.append(f"  web client: open {stack.url}/ in a browser ({_relative(stack.options.web_root)})")
+    if stack.options.parameters:
+        overrides = " ".join(f"{k}={v}" for k, v in sorted(stack.options.parameters.items()))
+        lines.append(f"  template parameters: {overrides}")
+    lines += ["", f"Routes (from {_relative(template.path)}):"]
     for route, fn in template.routes():
         lines.append(f"  {route.method:<7} {route.path:<32} {fn.logical_id}")
     for fn in template.functions.values():

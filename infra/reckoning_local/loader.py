@@ -51,13 +51,13 @@ def import_file(path: Path, module_name: str, *, search_path: Path | None = None
         return module
 
 
+def module_name(function: Function, instance: int) -> str:
+    return f"reckoning_local_fn_{function.logical_id}_{instance}"
+
+
 def load_handler(function: Function, instance: int) -> Handler:
     """Import the function's module as a fresh execution environment and return its handler."""
-    module = import_file(
-        function.source_file,
-        f"reckoning_local_fn_{function.logical_id}_{instance}",
-        search_path=function.code_dir,
-    )
+    module = import_file(function.source_file, module_name(function, instance), search_path=function.code_dir)
     handler = getattr(module, function.attribute, None)
     if not callable(handler):
         raise ImportError(f"{function.logical_id}: {function.handler} is not a callable")
@@ -123,6 +123,15 @@ class FunctionRuntime:
         elapsed_ms = (time.monotonic() - started) * 1000
         log.info("cold start %s (environment %d) in %.0f ms", self.function.logical_id, instance, elapsed_ms)
         return handler
+
+    def close(self) -> None:
+        """Forget this runtime's environments, so that the next stack in this process starts them cold, with
+        the providers its own settings choose (a module-level cache would otherwise keep the first stack's)."""
+        with self._available:
+            for instance in range(1, self._created + 1):
+                sys.modules.pop(module_name(self.function, instance), None)
+            self._idle.clear()
+            self._created = 0
 
     def _release(self, handler: Handler) -> None:
         with self._available:

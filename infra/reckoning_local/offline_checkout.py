@@ -2,7 +2,9 @@
 
 `GET /_local/checkout/<session>?state=…` shows the amount and a Pay button; paying
 sends a `checkout.session.completed` event, signed with STRIPE_WEBHOOK_SECRET by
-Stripe's scheme, to the local webhook over HTTP — exactly as Stripe would.
+Stripe's scheme, to the local webhook over HTTP — exactly as Stripe would — then
+sends the browser to the session's `success_url` with Stripe's `{CHECKOUT_SESSION_ID}`
+template variable replaced by the session id; its back link goes to `cancel_url`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from reckoning_local.server import Page, PageRequest, Response
 
 PATH = re.compile(r"/_local/checkout/(?P<session>cs_test_local_[0-9a-f]{40})")
 WEBHOOK_PATH = "/webhooks/stripe"
+# Stripe's template variable in a success URL: "a literal string", replaced after payment by the session's id.
+SESSION_ID_VARIABLE = "{CHECKOUT_SESSION_ID}"
+
+
+def success_redirect(success_url: str, session_id: str) -> str:
+    """Where Stripe sends the browser after payment: the success URL with its template variable filled in."""
+    return success_url.replace(SESSION_ID_VARIABLE, session_id)
 
 
 def _state(request: PageRequest) -> dict[str, Any]:
@@ -35,12 +44,19 @@ def _state(request: PageRequest) -> dict[str, Any]:
 
 def _page(title: str, body: str, status: int = 200) -> Response:
     page = (
-        "<!doctype html><meta charset=utf-8><title>Reckoning checkout (local)</title>"
-        "<body style='font-family:system-ui;max-width:32rem;margin:4rem auto;line-height:1.5'>"
-        f"<h1>{html.escape(title)}</h1>{body}"
-        "<p style='color:#777'>Local stand-in for Stripe Checkout: no money moves.</p></body>"
+        "<!doctype html><html lang=en><meta charset=utf-8><meta name=referrer content=no-referrer>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        "<title>Reckoning checkout (local)</title>"
+        f"<body><main><h1>{html.escape(title)}</h1>{body}"
+        "<p>Local stand-in for Stripe Checkout: no money moves.</p></main></body></html>"
     )
-    return Response(status, [("Content-Type", "text/html; charset=utf-8")], page.encode())
+    headers = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cache-Control", "no-store"),
+    ]
+    return Response(status, headers, page.encode())
 
 
 def show(request: PageRequest) -> Response:
@@ -52,7 +68,8 @@ def show(request: PageRequest) -> Response:
     form = (
         f"<p>Your Reckoning report: <strong>{html.escape(amount)}</strong></p>"
         f"<form method=post action='{html.escape(request.request.path)}?{html.escape(request.request.query)}'>"
-        "<button type=submit style='font-size:1.2rem;padding:.5rem 2rem'>Pay</button></form>"
+        "<button type=submit>Pay</button></form>"
+        f"<p><a href='{html.escape(state['cancel_url'])}'>Cancel and go back</a></p>"
     )
     return _page("Checkout", form)
 
@@ -72,7 +89,7 @@ def pay(request: PageRequest) -> Response:
     )
     if result.status != 200:
         return _page("Payment not recorded", f"<p>The webhook answered {result.status}.</p>", 502)
-    return Response(303, [("Location", state["success_url"])])
+    return Response(303, [("Location", success_redirect(state["success_url"], state["id"]))])
 
 
 def completed_event(state: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ specific first, as API Gateway matches them), every function URL is served at
 its `Metadata: LocalUrlPath` (else `/_lambda-url/<LogicalId>`). An HTTP API with
 a `CorsConfiguration` answers preflights itself and sets the CORS headers of
 responses, as API Gateway does. Local-only pages (the offline checkout, the
-OpenAPI document) are handed to the gateway as `Page`s and served first.
+OpenAPI document) are handed to the gateway as `Page`s and served first; a
+`site` (the web client, as the CloudFront distribution serves it in production)
+answers what no route matched, before API Gateway's 404.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ SECURE_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
 
 Invoke = Callable[[str, Any], Any]
 """(function logical id, event) -> the handler's response."""
+# Connections the listening socket queues while every thread is busy accepting: a burst of browsers (or a
+# test's 100 simultaneous requests) must wait, not be dropped. http.server's default is 5.
+LISTEN_BACKLOG = 128
 
 
 # ---------------------------------------------------------------- requests and responses
@@ -148,8 +153,16 @@ class Route:
 class Gateway:
     """Turns requests into Lambda invocations; no sockets here (the HTTP server feeds it)."""
 
-    def __init__(self, template: Template, invoke: Invoke, base_url: str, pages: Sequence[Page] = ()) -> None:
+    def __init__(
+        self,
+        template: Template,
+        invoke: Invoke,
+        base_url: str,
+        pages: Sequence[Page] = (),
+        site: Callable[[Request], Response | None] | None = None,
+    ) -> None:
         self.template = template
+        self.site = site
         self.invoke = invoke
         self.base_url = base_url
         self.pages = tuple(pages)
@@ -179,6 +192,8 @@ class Gateway:
             params = route.match(request.path) if route.route.method == request.method else None
             if params is not None:
                 return route.route.route_key, self._invoke_route(route, params, request)
+        if self.site is not None and (static := _answer_or_none(self.site, request)) is not None:
+            return "(web)", static
         return "(no route)", gateway_error(404, "Not Found")
 
     def _invoke_route(self, route: Route, params: dict[str, str], request: Request) -> Response:
@@ -241,6 +256,13 @@ def _answer(respond: Callable[[], Response]) -> Response:
     """What `respond` answers; when it raises, the application's own answer to the exception."""
     try:
         return respond()
+    except Exception as exc:
+        return refusal(exc)
+
+
+def _answer_or_none(respond: Callable[[Request], Response | None], request: Request) -> Response | None:
+    try:
+        return respond(request)
     except Exception as exc:
         return refusal(exc)
 
@@ -359,6 +381,7 @@ def _joined_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 class LocalHttpServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, host: str, port: int) -> None:
         super().__init__((host, port), _Handler)

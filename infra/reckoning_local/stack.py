@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 
 from reckoning.db.migrate import migrate
-from reckoning_local import offline_checkout, openapi
+from reckoning_local import offline_checkout, openapi, site
 from reckoning_local import template as tpl
 from reckoning_local.aws import DUMMY_CREDENTIALS, LocalAws
 from reckoning_local.loader import FunctionRuntime
@@ -46,6 +46,7 @@ DATABASE = "reckoning"  # in the embedded server of `make dev` and `make demo` (
 _PRODUCTION_ONLY = re.compile(r"^(DATABASE_SECRET_ARN|DATABASE_HOST|.*_SECRET_ARN)$")
 # Pages only the local stack serves: the offline Stripe Checkout and the OpenAPI document.
 LOCAL_PAGES: tuple[Page, ...] = (*offline_checkout.PAGES, *openapi.PAGES)
+WEB_ROOT = ROOT / "web"  # the reference client, served at / beside /api/* (same origin, as in production)
 
 
 @dataclass
@@ -59,6 +60,8 @@ class StackOptions:
     pollers: bool = True
     schedules: bool = True
     schedule_period_s: float | None = None  # run every schedule this often instead of at its rate
+    parameters: dict[str, str] = dataclasses.field(default_factory=dict)  # template parameter overrides
+    web_root: Path | None = WEB_ROOT  # None: no web client, API only
 
 
 class Stack:
@@ -106,8 +109,11 @@ class Stack:
         endpoint = self.aws.start()
         self._exit.callback(self.aws.stop)
         server = self._bind()
-        # The template's parameters take their defaults: the caller's environment overrides what they set.
-        self.template = template = tpl.load(self.options.template_path, region=region, endpoint_url=endpoint)
+        # The template's parameters take their defaults or the options' overrides (as `sam deploy
+        # --parameter-overrides`); the caller's environment overrides the variables they set.
+        self.template = template = tpl.load(
+            self.options.template_path, parameters=self.options.parameters, region=region, endpoint_url=endpoint
+        )
         functions = self._selected(template)
         self.database_url = caller.get("DATABASE_URL") or self._start_postgres()
         self.environment = local_environment(
@@ -122,8 +128,11 @@ class Stack:
             fid: FunctionRuntime(fn, region=region, max_environments=max(4, _concurrency(fn)))
             for fid, fn in functions.items()
         }
+        for runtime in self.runtimes.values():
+            self._exit.callback(runtime.close)
         if server is not None:
-            server.gateway = Gateway(template, self.invoke, self.url, LOCAL_PAGES)
+            web = site.site(self.options.web_root) if self.options.web_root is not None else None
+            server.gateway = Gateway(template, self.invoke, self.url, LOCAL_PAGES, web)
             server.start()
             self._exit.callback(server.stop)
         self._start_background(self.aws, template, region)
@@ -138,7 +147,6 @@ class Stack:
             "DB_POOL_SIZE": "8",  # one process serves concurrent requests
             "POWERTOOLS_METRICS_DISABLED": "true",
             "APP_BASE_URL": self.url,  # links in emails and checkout redirects come back here
-            "REPORT_LINK_PATH": "/api/report/{token}",  # no frontend locally: links open the API's report view
             "LOCAL_OUTBOX_DIR": str(self.state_dir / "outbox"),
             **DUMMY_CREDENTIALS,
         }

@@ -345,6 +345,9 @@ def load(
     if text is None:
         text = path.read_text(encoding="utf-8")
     document = load_document(text)
+    unknown = sorted(set(parameters or {}) - set(document.get("Parameters") or {}))
+    if unknown:
+        raise TemplateError(f"{', '.join(unknown)}: not a parameter of {path.name}")
     resolver = _Resolver(document, parameters or {}, region, endpoint_url.rstrip("/"))
     template = Template(path, region, resolver.endpoint, document)
     defaults = (document.get("Globals") or {}).get("Function") or {}

@@ -52,7 +52,7 @@ class Settings(BaseModel):
 
     # HTTP
     app_base_url: str = "http://127.0.0.1:3000"
-    report_link_path: str = "/report/{token}"
+    report_link_path: str = "/report#{token}"
     cors_origin: str = "http://localhost:5173"
     max_body_bytes: int = 64 * 1024
     rate_limit_window_s: int = Field(default=60, ge=1)
@@ -78,7 +78,7 @@ class Settings(BaseModel):
     price_amount: int = Field(default=2900, ge=50)
     price_currency: str = Field(default="eur", pattern=r"^[a-z]{3}$")
     product_name: str = "Reckoning — your personal report"
-    checkout_success_path: str = "/checkout/success"
+    checkout_success_path: str = "/checkout/success?session_id={CHECKOUT_SESSION_ID}"
     checkout_cancel_path: str = "/checkout/cancel"
     webhook_tolerance_s: int = 300
     # Each Stripe try is cut off after STRIPE_TIMEOUT_S; all tries plus the SDK's backoff (0.5 s) must end

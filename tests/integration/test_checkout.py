@@ -368,3 +368,18 @@ def test_a_wrong_secret_key_is_an_internal_error(
     _, body = refused_privately(logs, 500, "INTERNAL_ERROR")
     assert body["error"]["message"] == "Internal error."
     assert count(pg, "payments") == 0
+
+
+def test_stripe_sends_the_person_back_with_its_session_id_and_never_the_token(
+    database_url: str, stripe_stub: StripeStub
+) -> None:
+    token = submitted_token()
+    status, _, _ = checkout(token)
+    assert status == 200
+    [session] = stripe_stub.sessions()
+
+    assert session["success_url"].endswith("/checkout/success?session_id={CHECKOUT_SESSION_ID}")  # the literal
+    assert session["cancel_url"].endswith("/checkout/cancel")
+    back = stripe_stub.pay(session["id"], "pi_back")
+    assert back.endswith(f"/checkout/success?session_id={session['id']}")
+    assert token not in back and token not in session["cancel_url"]

@@ -40,6 +40,9 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"(?P<local>{_ATEXT}(?:\.{_ATEXT})*)@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
 
+# Stripe's template variable in success_url, filled in only when it redirects the browser after payment.
+SESSION_ID_VARIABLE = "{CHECKOUT_SESSION_ID}"
+
 # expires_at: "between 30 minutes and 24 hours after" the session's creation.
 _MIN_EXPIRY_S, _MAX_EXPIRY_S = 30 * 60, 24 * 3600
 
@@ -96,13 +99,18 @@ class StripeStub:
         with self._lock:
             return _current(self._sessions[session_id])
 
-    def pay(self, session_id: str, payment_intent: str) -> None:
-        """The person completes the session's payment on Stripe's page (only an open session can be paid)."""
+    def pay(self, session_id: str, payment_intent: str) -> str:
+        """The person completes the session's payment on Stripe's page (only an open session can be paid).
+
+        Returns where Stripe then sends the browser: the session's `success_url` with the `{CHECKOUT_SESSION_ID}`
+        template variable ("a literal string", never substituted by the caller) replaced by the session's id.
+        """
         with self._lock:
             session = self._sessions[session_id]
             if _current(session)["status"] != "open":
                 raise ValueError(f"a {_current(session)['status']} session cannot be paid")
             session.update(status="complete", payment_status="paid", payment_intent=payment_intent)
+            return str(session["success_url"]).replace(SESSION_ID_VARIABLE, session_id)
 
     def lapse(self, session_id: str) -> None:
         """The session's `expires_at` passes (Stripe expires it)."""
@@ -171,6 +179,9 @@ class StripeStub:
             customer_email=form["customer_email"][0],
             metadata={"reckoning_id": form["metadata[reckoning_id]"][0]},
             expires_at=int(form["expires_at"][0]),
+            # Kept as sent, template variable and all: Stripe substitutes it only in the redirect.
+            success_url=form["success_url"][0],
+            cancel_url=form["cancel_url"][0] if form.get("cancel_url") else None,
             payment_status="unpaid",
             status="open",
             payment_intent=None,
