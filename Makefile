@@ -10,6 +10,8 @@ SAM := $(TOOLS)/bin/sam
 LOCKED := pyproject.toml infra/pyproject.toml uv.lock .python-version
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
+# Templates deployed apart from the application: the optional foundation, and the WAF (us-east-1).
+INFRA_TEMPLATES := infra/foundation/template.yaml
 
 .PHONY: help install lock lint fmt test faults dev demo migrate bench build invoke validate openapi schema-snapshot clean
 
@@ -45,8 +47,9 @@ lint: $(STAMP) $(SAM) ## ruff, mypy strict, template lint (sam validate --lint, 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared functions infra tests
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml $(INFRA_TEMPLATES)
 	$(SAM) validate --lint --template template.yaml
+	for t in $(INFRA_TEMPLATES); do $(SAM) validate --lint --template $$t || exit 1; done
 
 fmt: $(STAMP) ## format and autofix
 	$(BIN)/ruff format .
