@@ -10,8 +10,11 @@ SAM := $(TOOLS)/bin/sam
 LOCKED := pyproject.toml infra/pyproject.toml uv.lock .python-version
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
+# Templates deployed apart from the application: the optional foundation, and the WAF (us-east-1).
+INFRA_TEMPLATES := infra/foundation/template.yaml infra/edge/waf.yaml
 
-.PHONY: help install lock lint fmt test faults dev demo migrate bench build invoke validate openapi schema-snapshot clean
+.PHONY: help install lock lint fmt test faults dev demo migrate bench build invoke validate openapi schema-snapshot clean \
+	foundation-params publish-web remote-ops
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,8 +48,9 @@ lint: $(STAMP) $(SAM) ## ruff, mypy strict, template lint (sam validate --lint, 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared functions infra tests
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml $(INFRA_TEMPLATES)
 	$(SAM) validate --lint --template template.yaml
+	for t in $(INFRA_TEMPLATES); do $(SAM) validate --lint --template $$t || exit 1; done
 
 fmt: $(STAMP) ## format and autofix
 	$(BIN)/ruff format .
@@ -101,6 +105,23 @@ schema-snapshot: $(STAMP) ## rewrite tests/schema.sql (pg_dump of what the migra
 
 invoke: $(STAMP) ## run one function with one event in-process: make invoke FN=Submit EVENT=infra/events/…
 	$(BIN)/python -m reckoning_local invoke $(FN) $(EVENT)
+
+# ---------------------------------------------------------------- deployed stacks (README "Deploy"; CONFIG_ENV=dev|prod)
+CONFIG_ENV ?= dev
+STACK ?= reckoning-$(CONFIG_ENV)
+FOUNDATION ?= reckoning-foundation-$(CONFIG_ENV)
+
+foundation-params: $(STAMP) ## print samconfig.toml parameter_overrides from the foundation stack's outputs
+	$(BIN)/python infra/deploy.py parameters $(FOUNDATION)
+
+publish-web: $(STAMP) ## upload web/ to the site bucket of $$STACK and invalidate its distribution
+	$(BIN)/python infra/deploy.py publish-web $(STACK) web
+
+# The operations function runs a `reckoning` command inside the VPC: make remote-ops CMD=timeline ARGS='<id>'
+remote-ops: $(SAM) ## run a `reckoning` command in AWS: make remote-ops CMD=timeline ARGS="<reckoning id>"
+	@test -n "$(CMD)" || { echo 'usage: make remote-ops CMD=<command> ARGS="<arguments>" [CONFIG_ENV=prod]' >&2; exit 2; }
+	$(SAM) remote invoke OperationsFunction --stack-name $(STACK) --output text \
+		--event "$$($(PYTHON) -c 'import json, shlex, sys; print(json.dumps({"command": sys.argv[1], "args": shlex.split(sys.argv[2])}))' '$(CMD)' '$(ARGS)')"
 
 clean: ## remove local state (.local) and build output
 	rm -rf .local .aws-sam build

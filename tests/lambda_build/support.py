@@ -32,6 +32,8 @@ EXPECTED_SDKS = {
     "WebhookFunction": {"stripe"},
     "SweeperFunction": set(),
     "GenerateFunction": {"anthropic", "resend", "fpdf"},
+    "MigrateFunction": set(),
+    "OperationsFunction": {"resend", "stripe"},
 }
 
 # Runs under `python -I -S -B`: no site-packages, no PYTHON* variables, no current directory on sys.path,

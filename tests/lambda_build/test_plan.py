@@ -163,6 +163,8 @@ def test_the_repository_plan_reads_runtime_architecture_and_layers_from_the_temp
         "WebhookFunction",
         "SweeperFunction",
         "GenerateFunction",
+        "MigrateFunction",
+        "OperationsFunction",
     }
     assert all(f.layers == ("SharedLayer",) for f in the_plan.template.functions.values())
     assert the_plan.template.functions["SubmitFunction"].code_dir == ROOT / "functions/submit/"

@@ -49,6 +49,8 @@ REQUIRED = {
         "EMAIL_FROM",
     ),
     "sweeper": ("DATABASE_SECRET_ARN", "REPORT_QUEUE_URL", "REPORT_BUCKET"),
+    "migrate": ("DATABASE_SECRET_ARN",),
+    "operations": ("DATABASE_SECRET_ARN", "REPORT_QUEUE_URL", "REPORT_DLQ_URL", "REPORT_BUCKET"),
 }
 # Every variable any function reads or the template sets: cleared before each boot, so nothing leaks in.
 _ALL = {name for fn in FUNCTIONS.values() for name in (*fn.environment, *fn.dropped_environment)} | {
