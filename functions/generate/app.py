@@ -18,6 +18,7 @@ from reckoning.observability import logger, metrics
 NEEDS = require(
     DATABASE, "ANTHROPIC_API_KEY", "RESEND_API_KEY", "REPORT_BUCKET", "APP_BASE_URL", "EMAIL_FROM", "REPORT_QUEUE_URL"
 )
+bootstrap.refuse_unpriced_models()
 
 
 def handle_record(deps: Dependencies, record: SQSRecord, remaining_ms: int) -> None:

@@ -10,7 +10,7 @@ cold start of a function that needs it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from reckoning import config, db, errors, questionnaires
 from reckoning.config import SecretName, Settings
 from reckoning.dependencies import Dependencies, Policy
+from reckoning.domain.services import costs
 from reckoning.observability import logger
 from reckoning.ports import Checkout, Judge, Mailer, Writer
 from reckoning.providers.queue import SqsQueue
@@ -65,6 +66,20 @@ def production(settings: Settings | None = None, database: db.Database | None = 
         render=render,
         validate=_validate,
     )
+
+
+def refuse_unpriced_models(s: Settings | None = None) -> None:
+    """With a spend limit, every model the worker calls must have a price: an unpriced call would count as $0
+    and the limit would never stop it. Called at the generate function's cold start."""
+    s = s or config.settings()
+    if s.daily_spend_limit_usd is None:
+        return
+    today = datetime.now(UTC).date()
+    unpriced = [model for model in (s.anthropic_model, s.judge_model) if costs.price_of(model, today) is None]
+    if unpriced:
+        raise config.MissingSettings(
+            f"DAILY_SPEND_LIMIT_USD is set but prices.json has no price for {', '.join(unpriced)}"
+        )
 
 
 def policy(s: Settings) -> Policy:

@@ -90,6 +90,13 @@ def _costs(args: argparse.Namespace) -> int:
     print(f"{'':<{width}} {'count':>6} {'total':>11} {'p50':>11} {'p95':>11}")
     for label, c in rows:
         print(f"{label:<{width}} {c.count:>6} {_usd(c.total):>11} {_usd(c.p50):>11} {_usd(c.p95):>11}")
+    print(f"\n{'input tokens':<{width}} {'uncached':>11} {'cache read':>11} {'cache write':>11} {'saved':>11}")
+    for m in found.per_model:
+        saved = costs.cache_saving_usd(m.model or "", m.cache_read_tokens, datetime.now(UTC))
+        print(
+            f"{m.model or '':<{width}} {m.input_tokens:>11} {m.cache_read_tokens:>11} {m.cache_write_tokens:>11}"
+            f" {_usd(saved):>11}"
+        )
     unpriced = r.unpriced + sum(m.unpriced for m in found.per_model)
     if unpriced:
         print(

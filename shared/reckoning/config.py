@@ -55,7 +55,7 @@ class Settings(BaseModel):
     report_link_path: str = "/report#{token}"
     cors_origin: str = "http://localhost:5173"
     max_body_bytes: int = 64 * 1024
-    rate_limit_window_s: int = Field(default=60, ge=1)
+    rate_limit_window_s: int = Field(default=60, ge=1, le=86_400)
     rate_limit_default: int = Field(default=60, ge=1)
     rate_limit_submit: int = Field(default=10, ge=1)
     rate_limit_checkout: int = Field(default=20, ge=1)
@@ -99,16 +99,16 @@ class Settings(BaseModel):
     max_generation_attempts: int = Field(default=3, ge=1)
     # A worker's hold on a reckoning: at least the generate function's Timeout in production (a live worker
     # never loses it); tests and the local kill test shorten it.
-    generation_lease_s: int = Field(default=900, ge=1)
+    generation_lease_s: int = Field(default=900, ge=1, le=43_200)  # SQS hides a message at most 12 hours
     queue_max_receive_count: int = Field(default=5, ge=1)
     # Cost: generation pauses once the model calls of the day (UTC) cost this much; unset, no limit. A paused
     # job is queued again to look after this many seconds (SQS delays a message at most 900 s).
     daily_spend_limit_usd: float | None = Field(default=None, ge=0)
-    spend_limit_recheck_s: int = Field(default=900, ge=0, le=900)
+    spend_limit_recheck_s: int = Field(default=900, ge=1, le=900)  # 0 would re-queue a paused job in a loop
     # The sweeper re-enqueues paid work unclaimed this long, and generating work whose lease ended this long ago.
-    generation_stale_after_s: int = Field(default=300, ge=1)
+    generation_stale_after_s: int = Field(default=300, ge=1, le=86_400)
     # A failed job comes back after base x 4^(receive - 1) seconds (at most an hour), not the queue's 90 minutes.
-    generation_retry_base_s: float = Field(default=60.0, gt=0)
+    generation_retry_base_s: float = Field(default=60.0, gt=0, le=3600)
 
     # Email
     email_from: str = "Reckoning <reports@reckoning.local>"
@@ -219,6 +219,9 @@ def require(*needs: Need) -> tuple[Need, ...]:
     (init) invocation with the missing names, not a paying customer's request later. Secrets are only
     checked for presence here: they are fetched lazily, on first use.
     """
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and not os.environ.get("ENVIRONMENT"):
+        # Inside Lambda an unset ENVIRONMENT would mean stand-ins and the development webhook secret.
+        raise MissingSettings("ENVIRONMENT must be set inside Lambda (production, or test for a test stack)")
     if os.environ.get("ENVIRONMENT") == "production":
         absent = missing(needs, os.environ)
         if absent:

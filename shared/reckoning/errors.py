@@ -91,6 +91,15 @@ class TransientFailure(ReckoningError):
     """A dependency failed for now; the work is retried."""
 
 
+class ProviderBusy(TransientFailure):
+    """The model provider asked us to wait (429 rate limit, 529 overload), or its rate-limit headers say the next
+    call would not fit: the job waits that long, it does not fail."""
+
+    def __init__(self, cause: str, retry_after_s: float) -> None:
+        super().__init__(cause)
+        self.retry_after_s = retry_after_s
+
+
 class PermanentFailure(ReckoningError):
     """A dependency refused the work; retrying will not help."""
 

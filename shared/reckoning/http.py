@@ -55,6 +55,7 @@ ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
     errors.ServiceUnavailable: (503, "SERVICE_UNAVAILABLE"),
     errors.TransientFailure: (503, "SERVICE_UNAVAILABLE"),
     errors.SpendLimitReached: (503, "SERVICE_UNAVAILABLE"),  # the worker's; no route raises it
+    errors.ProviderBusy: (503, "SERVICE_UNAVAILABLE"),  # the worker's too
     # Stripe retries any 5xx: a delivery that failed before its commit is delivered again.
     errors.WebhookFailed: INTERNAL,
     # Our configuration or our bug (a spent idempotency key is turned into a 503 where it can be retried).

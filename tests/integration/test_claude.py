@@ -109,12 +109,14 @@ class TestSuccess:
         assert stubs.api_key(request) == claude.STUB_API_KEY
         assert body["model"] == "claude-sonnet-test"
         assert body["max_tokens"] == 4321
-        assert body["system"] == SYSTEM_PROMPT
+        # The static prefix, tools then system prompt, is marked for the prompt cache
+        assert body["system"] == [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}]
         assert body["tools"] == [
             {
                 "name": "submit_report",
                 "description": body["tools"][0]["description"],
                 "input_schema": Report.model_json_schema(by_alias=True),
+                "cache_control": {"type": "ephemeral"},
             }
         ]
         assert body["tool_choice"] == {"type": "tool", "name": "submit_report"}

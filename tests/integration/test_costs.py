@@ -31,7 +31,7 @@ MODEL = "claude-sonnet-5-5"
 @pytest.fixture
 def stub(env: Env) -> Iterator[AnthropicStub]:
     server = AnthropicStub().start()
-    env(ANTHROPIC_BASE_URL=server.url, ANTHROPIC_MODEL=MODEL, ANTHROPIC_TIMEOUT_S="5", SPEND_LIMIT_RECHECK_S="0")
+    env(ANTHROPIC_BASE_URL=server.url, ANTHROPIC_MODEL=MODEL, ANTHROPIC_TIMEOUT_S="5", SPEND_LIMIT_RECHECK_S="1")
     yield server
     server.stop()
 
@@ -69,16 +69,25 @@ def test_every_attempt_and_the_report_carry_their_cost_from_the_stubs_usage(
 
     usage = stub.requests[-1]
     row, judged = pg.execute(
-        "SELECT model, input_tokens, output_tokens, cost_usd FROM generation_attempts ORDER BY attempt"
+        "SELECT model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd"
+        " FROM generation_attempts ORDER BY attempt"
     ).fetchall()
     assert row["model"] == MODEL
-    assert row["input_tokens"] == len(usage.body) // 4  # the stub's usage numbers
-    expected = (Decimal(row["input_tokens"]) * 2 + Decimal(row["output_tokens"]) * 10) / 1_000_000
+    # The stub's usage numbers: the cached prefix (tools, system) written to the cache, the rest uncached input
+    assert row["input_tokens"] + row["cache_write_tokens"] == len(usage.body) // 4
+    assert row["cache_write_tokens"] > 0 and row["cache_read_tokens"] == 0
+    writes = Decimal(row["cache_write_tokens"]) * Decimal("2.5")  # 1.25 x the input price
+    expected = (Decimal(row["input_tokens"]) * 2 + Decimal(row["output_tokens"]) * 10 + writes) / 1_000_000
     assert row["cost_usd"] == expected.quantize(Decimal("0.000001"))
     # The judge's call is priced too (claude-haiku-5-5: $0.10 and $0.50 per million), and counts in the report
     assert judged["model"] == "claude-haiku-5-5"
     assert 0 < judged["input_tokens"] <= len(stub.judge_requests[-1].body) // 4  # the rubric may be cached
-    judge_cost = (Decimal(judged["input_tokens"]) * Decimal("0.10") + Decimal(judged["output_tokens"]) / 2) / 1_000_000
+    judge_cost = (
+        Decimal(judged["input_tokens"]) * Decimal("0.10")
+        + Decimal(judged["output_tokens"]) / 2
+        + Decimal(judged["cache_write_tokens"]) * Decimal("0.125")
+        + Decimal(judged["cache_read_tokens"]) * Decimal("0.01")
+    ) / 1_000_000
     assert judged["cost_usd"] == judge_cost.quantize(Decimal("0.000001"))
     report = pg.execute("SELECT cost_usd FROM reports").fetchone()
     assert report == {"cost_usd": row["cost_usd"] + judged["cost_usd"]}
@@ -128,7 +137,7 @@ def test_the_spend_limit_pauses_generation_and_it_resumes_when_the_limit_allows(
     assert pg.execute(
         "SELECT count(*) AS n FROM generation_attempts WHERE reckoning_id = %s", (second,)
     ).fetchone() == {"n": 0}
-    again = aws.sqs().receive_message(QueueUrl=report_queue, AttributeNames=["All"], WaitTimeSeconds=0)["Messages"]
+    again = aws.sqs().receive_message(QueueUrl=report_queue, AttributeNames=["All"], WaitTimeSeconds=3)["Messages"]
     assert [json.loads(m["Body"])["reckoningId"] for m in again] == [str(second)]  # queued again, a new message
     assert again[0]["Attributes"]["ApproximateReceiveCount"] == "1"
 

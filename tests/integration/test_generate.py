@@ -106,7 +106,7 @@ def outbox_files(deps: Dependencies) -> list[Path]:
 def link_token(deps: Dependencies) -> str:
     [eml] = outbox_files(deps)
     text = eml.read_text()
-    start = text.index("/report/") + len("/report/")
+    start = text.index("/report#") + len("/report#")  # the token travels in the fragment
     return text[start : start + 43]
 
 

@@ -13,6 +13,7 @@ import pytest
 from reckoning import config, errors
 from reckoning.dependencies import Dependencies
 from reckoning.models.job import GenerateJob
+from reckoning.providers import aws
 from reckoning.providers.claude import ClaudeWriter
 from reckoning.providers.email import OutboxMailer
 from tests.helpers import Env, generate_report, invoke, submission, with_fakes
@@ -29,7 +30,7 @@ def stub(env: Env) -> Iterator[AnthropicStub]:
 
 
 @pytest.fixture
-def deps(stub: AnthropicStub, report_bucket: str, tmp_path: Path) -> Dependencies:
+def deps(stub: AnthropicStub, report_bucket: str, report_queue: str, tmp_path: Path) -> Dependencies:
     return with_fakes(ClaudeWriter(), OutboxMailer(tmp_path))
 
 
@@ -76,11 +77,10 @@ def test_429_with_retry_after_is_retried_by_the_sdk_and_succeeds(
     assert len(stub.requests) == 2
 
 
-@pytest.mark.parametrize("reply", [stubs.overloaded, stubs.server_error])
-def test_overload_and_server_errors_leave_it_to_sqs(
-    reply: Any, database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
+def test_server_errors_leave_it_to_sqs(
+    database_url: str, deps: Dependencies, stub: AnthropicStub, pg: psycopg.Connection[Any]
 ) -> None:
-    stub.always(reply())
+    stub.always(stubs.server_error())
     rid = paid(pg)
     with pytest.raises(errors.TransientFailure):
         run(rid, deps)
@@ -120,3 +120,28 @@ def test_the_default_model_is_not_deprecated_by_the_installed_sdk() -> None:
     from anthropic._data.deprecated_models import DEPRECATED_MODELS
 
     assert config.Settings().anthropic_model not in DEPRECATED_MODELS
+
+
+@pytest.mark.parametrize("reply", [stubs.overloaded, stubs.rate_limited], ids=["529", "429"])
+def test_a_busy_provider_makes_the_job_wait_not_fail(
+    reply: Any,
+    database_url: str,
+    deps: Dependencies,
+    stub: AnthropicStub,
+    report_queue: str,
+    pg: psycopg.Connection[Any],
+) -> None:
+    stub.always(reply(retry_after=45))
+    rid = paid(pg)
+
+    # Even on the queue's last receive: waiting spends no receive, and never fails the order
+    assert run(rid, deps, final=True) == "waiting"
+
+    assert status(pg) == "generating"
+    lease = pg.execute("SELECT lease_expires_at - now() AS left FROM reckonings").fetchone()
+    assert lease is not None and 44 < lease["left"].total_seconds() <= 55  # due with the re-sent job
+    assert aws.sqs().receive_message(QueueUrl=report_queue).get("Messages", []) == []  # due when the provider said
+    attributes = aws.sqs().get_queue_attributes(
+        QueueUrl=report_queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"

@@ -109,6 +109,22 @@ def test_the_stored_answer_reveals_neither_the_key_nor_the_token(pg: psycopg.Con
     assert token.encode() not in stored and key.encode() not in stored
 
 
+@pytest.mark.parametrize("where", [1, 20, -1], ids=["nonce", "ciphertext", "tag"])
+def test_a_stored_answer_altered_in_the_database_is_refused_not_replayed(
+    pg: psycopg.Connection[Any], where: int
+) -> None:
+    key = str(uuid.uuid4())
+    first = post(SUBMIT, submission(), key)
+    stored = bytearray(bytes(pg.execute("SELECT response FROM idempotency_keys").fetchone()["response"]))  # type: ignore[index]
+    stored[where] ^= 0x01  # one bit flipped: a stream cipher alone would replay a changed answer
+    pg.execute("UPDATE idempotency_keys SET response = %s", (bytes(stored),))
+
+    status, _, body = post(SUBMIT, submission(), key)
+
+    assert first[0] == 201 and status == 409 and body["error"]["code"] == "CONFLICT"
+    assert count(pg, "reckonings") == 1
+
+
 def test_checkout_with_a_key_answers_the_first_session_again(pg: psycopg.Connection[Any]) -> None:
     token = post(SUBMIT, submission(), None)[2]["data"]["token"]
     key = str(uuid.uuid4())

@@ -429,6 +429,50 @@ def test_the_purge_erases_what_its_settings_say_and_nothing_else(
     assert {row["id"] for row in pg.execute("SELECT id FROM reckonings WHERE status = 'erased'")} == due | {half}
 
 
+class RefusesOne(S3Store):
+    """S3 refusing to delete one reckoning's objects (a bad object lock, a policy), and only that one."""
+
+    def __init__(self, refused: UUID) -> None:
+        super().__init__(config.settings().report_bucket)
+        self.refused = refused
+
+    def delete_reckoning(self, reckoning_id: UUID) -> int:
+        if reckoning_id == self.refused:
+            raise errors.TransientFailure("S3 delete_objects: AccessDenied")
+        return super().delete_reckoning(reckoning_id)
+
+
+def test_one_reckoning_that_cannot_be_erased_does_not_stop_the_purge_of_the_others(
+    database_url: str, report_bucket: str, report_queue: str, env: Env, pg: psycopg.Connection[Any]
+) -> None:
+    env(UNPAID_RETENTION_DAYS="7")
+    stuck = aged(pg, "awaiting_payment", created_days=10)  # the oldest: the purge meets it first
+    others = {aged(pg, "awaiting_payment", created_days=9), aged(pg, "awaiting_payment", created_days=8)}
+
+    sweep.sweep(with_fakes(store=RefusesOne(stuck)))
+
+    statuses = {row["id"]: row["status"] for row in pg.execute("SELECT id, status FROM reckonings")}
+    assert {rid for rid in others if statuses[rid] == "erased"} == others
+    assert statuses[stuck] == "erasing"  # its personal fields are gone; its objects wait for the next minute
+
+
+def test_an_unpaid_reckoning_is_purged_from_its_last_checkout_not_its_creation(
+    database_url: str, report_bucket: str, report_queue: str, env: Env, pg: psycopg.Connection[Any]
+) -> None:
+    env(UNPAID_RETENTION_DAYS="7")
+    returning = aged(pg, "awaiting_payment", created_days=10)
+    pg.execute(
+        "INSERT INTO payments (reckoning_id, generation, checkout_session_id, checkout_url, amount, currency,"
+        " expires_at, created_at) VALUES (%s, 1, 'cs_test_late', 'https://checkout.example', 2900, 'eur',"
+        " now() - interval '2 days', now() - interval '3 days')",
+        (returning,),
+    )
+
+    sweep.sweep(with_fakes())
+
+    assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "awaiting_payment"}
+
+
 # ---------------------------------------------------------------- export
 
 

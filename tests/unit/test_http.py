@@ -71,6 +71,7 @@ def test_the_table_covers_every_public_domain_error(cls: type[errors.ReckoningEr
         errors.RateLimited: (3,),
         errors.IdempotencyKeyInFlight: (2,),
         errors.SpendLimitReached: ("spent 5 of 5 USD today", 60),
+        errors.ProviderBusy: ("RateLimitError", 30.0),
     }
     exc = cls(*arguments.get(cls, ("cause",)))
     status, code = ERROR_TABLE[cls]

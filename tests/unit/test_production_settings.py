@@ -217,3 +217,27 @@ def test_stripe_tries_end_well_inside_the_checkout_function_timeout(
 
     # The rest of the function's time is for the database, the handler and a cold connection.
     assert worst <= 0.7 * FUNCTIONS["checkout"].timeout_s
+
+
+def test_inside_lambda_an_unset_environment_stops_the_cold_start(environment: Callable[[dict[str, str]], None]) -> None:
+    # Unset, it would mean stand-ins and the development webhook secret that is in the repository.
+    environment({"AWS_LAMBDA_FUNCTION_NAME": "reckoning-webhook-dev"})
+
+    with pytest.raises(config.MissingSettings, match="ENVIRONMENT must be set inside Lambda"):
+        boot("webhook")
+
+
+def test_a_spend_limit_with_an_unpriced_model_stops_the_worker_cold_start(
+    environment: Callable[[dict[str, str]], None],
+) -> None:
+    environment({"DAILY_SPEND_LIMIT_USD": "1", "ANTHROPIC_MODEL": "claude-unreleased-9"})
+
+    with pytest.raises(config.MissingSettings, match="no price for claude-unreleased-9"):
+        boot("generate")
+
+
+def test_interval_settings_have_bounds(environment: Callable[[dict[str, str]], None]) -> None:
+    for name, value in (("SPEND_LIMIT_RECHECK_S", "0"), ("GENERATION_LEASE_S", "86400"), ("RATE_LIMIT_WINDOW_S", "0")):
+        environment({name: value})
+        with pytest.raises(ValueError, match=name.lower()):
+            config.settings()

@@ -8,7 +8,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from reckoning.db.connection import Connection
-from reckoning.db.queries import changed, every
+from reckoning.db.queries import changed, count, every
 from reckoning.models.job import Job, links_job_without_reckoning, wire
 
 TOPIC = "report_queue"
@@ -43,6 +43,11 @@ def mark(conn: Connection, sent: Sequence[int], failed: Sequence[int], error: st
         changed(conn, "mark_outbox_sent", ids=list(sent))
     if failed:
         changed(conn, "mark_outbox_failed", ids=list(failed), error=error)
+
+
+def prune_sent(conn: Connection, older_than_s: int) -> int:
+    """Delete messages sent over `older_than_s` ago; how many went."""
+    return count(conn, "prune_sent_outbox", older_than_s=older_than_s)
 
 
 def mark_by_key(conn: Connection, sent: Sequence[str], failed: Sequence[str], error: str | None) -> None:

@@ -108,6 +108,11 @@ def hold(conn: Connection, reckoning_id: UUID) -> bool:
     return first(conn, "hold", dict, id=reckoning_id) is not None
 
 
+def stuck_erasures(conn: Connection, older_than_s: int) -> int:
+    """How many erasures were asked for over `older_than_s` ago and have not finished."""
+    return int(one(conn.execute(q("stuck_erasures"), {"older_than_s": older_than_s}))["n"])
+
+
 def due_for_erasure(conn: Connection, unpaid_days: int, days: int, limit: int) -> list[UUID]:
     """Erasures to finish, then reckonings kept past their retention, oldest first."""
     return every(

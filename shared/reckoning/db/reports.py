@@ -60,6 +60,8 @@ class Attempt:
     passed: bool | None = None
     error_class: str | None = None
     cost_usd: Decimal | None = None
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +74,16 @@ class Costs:
     p50: float | None
     p95: float | None
     model: str | None = None
+    input_tokens: int = 0  # uncached input (per model only)
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Costs:
         count = int(row["priced"])
         unpriced = int(row["unpriced"]) if "unpriced" in row else int(row["calls"]) - count
-        return cls(count, unpriced, Decimal(row["total"]), row["p50"], row["p95"], row.get("model"))
+        tokens = (int(row.get(name) or 0) for name in ("input_tokens", "cache_read_tokens", "cache_write_tokens"))
+        return cls(count, unpriced, Decimal(row["total"]), row["p50"], row["p95"], row.get("model"), *tokens)
 
 
 def current(conn: Connection, reckoning_id: UUID) -> StoredReport | None:

@@ -9,6 +9,7 @@ any point ends with one report, one PDF object and one email.
 from __future__ import annotations
 
 import math
+import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,10 +30,13 @@ from reckoning.observability import count_by, logger, metrics
 from reckoning.ports import Draft
 from reckoning.validation import GenerationMeta, ValidationResult
 
-Outcome = Literal["ready", "needs_review", "failed", "skipped", "stopped", "superseded", "paused"]
+Outcome = Literal["ready", "needs_review", "failed", "skipped", "stopped", "superseded", "paused", "waiting"]
 
 # SQS allows up to 12 hours; a paying customer should not wait more than an hour for the next try.
 MAX_RETRY_DELAY_S = 3600
+# A job waiting for the model provider comes back within SQS's delay bounds.
+MIN_WAIT_S, MAX_WAIT_S = 1, 900
+_jitter = random.SystemRandom()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +105,16 @@ def settle(deps: Dependencies, job: GenerateJob, reckoning: Reckoning, delivery:
     try:
         return _run(deps, reckoning, claimed, delivery.deadline)
     except errors.SpendLimitReached as exc:
-        _pause(deps, job, claimed, exc)
+        _defer(deps, job, claimed, min(deps.policy.spend_limit_recheck_s, exc.resets_in))
+        metrics.add_metric(name="GenerationPaused", unit="Count", value=1)
+        logger.warning("generation paused: daily spend limit reached", extra=_log(claimed, cause=str(exc)))
         return "paused"
+    except errors.ProviderBusy as exc:
+        delay = wait_s(exc.retry_after_s)
+        _defer(deps, job, claimed, delay)
+        metrics.add_metric(name="RateLimitWaits", unit="Count", value=1)
+        logger.warning("waiting for the model provider", extra=_log(claimed, cause=str(exc), wait_s=delay))
+        return "waiting"
     except errors.Gone:
         # Erased while this worker wrote: nothing it wrote is kept, nothing is sent.
         logger.info("the reckoning is no longer there to finish: stopped", extra=_log(claimed))
@@ -124,17 +136,22 @@ def settle(deps: Dependencies, job: GenerateJob, reckoning: Reckoning, delivery:
         raise
 
 
-def _pause(deps: Dependencies, job: GenerateJob, claimed: Claim, reached: errors.SpendLimitReached) -> None:
-    """Queue the job again, due when the limit is looked at next: a new message, so a long pause never counts
-    towards the queue's receive limit (the DLQ); this one is then done. The lease ends when the new message is
-    due, so the sweeper leaves the reckoning alone until then (and re-enqueues it if that message is lost)."""
-    delay = min(deps.policy.spend_limit_recheck_s, reached.resets_in)
+def _defer(deps: Dependencies, job: GenerateJob, claimed: Claim, delay_s: int) -> None:
+    """Queue the job again, due in `delay_s`: a new message, so waiting (a spend pause, a provider's rate limit)
+    never counts towards the queue's receive limit (the DLQ); this one is then done. The lease ends when the new
+    message is due, so the sweeper leaves the reckoning alone until then (and re-enqueues it if that message is
+    lost)."""
     with deps.database.transaction() as conn:
-        reckonings.release_lease(conn, claimed.reckoning_id, claimed.attempt, delay)
-    if deps.queue.send({"0": wire(job)}, delay_s=delay):
-        raise errors.TransientFailure("the paused job could not be queued again")
-    metrics.add_metric(name="GenerationPaused", unit="Count", value=1)
-    logger.warning("generation paused: daily spend limit reached", extra=_log(claimed, cause=str(reached)))
+        reckonings.release_lease(conn, claimed.reckoning_id, claimed.attempt, delay_s)
+    if deps.queue.send({"0": wire(job)}, delay_s=delay_s):
+        raise errors.TransientFailure("the waiting job could not be queued again")
+
+
+def wait_s(retry_after_s: float) -> int:
+    """How long a job waits for the provider: what it asked for, plus up to a fifth more so the jobs it turned
+    away do not all come back at once, within SQS's delay (1 to 900 s)."""
+    jittered = retry_after_s * (1 + _jitter.uniform(0, 0.2))
+    return max(MIN_WAIT_S, min(MAX_WAIT_S, math.ceil(jittered)))
 
 
 def _run(deps: Dependencies, reckoning: Reckoning, claim: Claim, deadline: float | None) -> Outcome:
@@ -234,8 +251,14 @@ def _check(deps: Dependencies, reckoning_id: UUID, submission: Submission, draft
     _record(database, reckoning_id, _attempt(draft, result))
     verdict = result.verdict
     if verdict is not None and verdict.input_tokens:  # a model judged it (the offline judge costs nothing)
-        judged = costs.cost_usd(verdict.model, verdict.input_tokens, verdict.output_tokens, datetime.now(UTC))
-        judge_call = Attempt(verdict.model, None, verdict.input_tokens, verdict.output_tokens, cost_usd=judged)
+        read, wrote = verdict.cache_read_input_tokens or 0, verdict.cache_creation_input_tokens or 0
+        judged = costs.cost_usd(
+            verdict.model, verdict.input_tokens, verdict.output_tokens, datetime.now(UTC), read, wrote
+        )
+        judge_call = Attempt(
+            verdict.model, None, verdict.input_tokens, verdict.output_tokens, cost_usd=judged,
+            cache_read_tokens=read, cache_write_tokens=wrote,
+        )  # fmt: skip
         _record(database, reckoning_id, judge_call)
     if verdict is not None and verdict.dropped_quotes:
         metrics.add_metric(name="JudgeQuotesDropped", unit="Count", value=verdict.dropped_quotes)
@@ -252,7 +275,16 @@ def _attempt(draft: Draft, result: ValidationResult | None = None, error_class: 
         confidence=None if result is None else round(result.confidence, 3),
         passed=None if result is None else result.released,
         error_class=error_class,
-        cost_usd=costs.cost_usd(draft.model, draft.input_tokens, draft.output_tokens, datetime.now(UTC)),
+        cost_usd=costs.cost_usd(
+            draft.model,
+            draft.input_tokens,
+            draft.output_tokens,
+            datetime.now(UTC),
+            draft.cache_read_tokens,
+            draft.cache_write_tokens,
+        ),
+        cache_read_tokens=draft.cache_read_tokens,
+        cache_write_tokens=draft.cache_write_tokens,
     )
 
 

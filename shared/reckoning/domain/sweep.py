@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reckoning.db import rate_limits
+from reckoning.db import outbox, rate_limits
 from reckoning.dependencies import Dependencies
 from reckoning.domain.services import erasure, idempotency, recovery, relay
 from reckoning.observability import logger, metrics
@@ -10,8 +10,8 @@ from reckoning.observability import logger, metrics
 
 def sweep(deps: Dependencies) -> relay.Relayed:
     """Re-enqueue stale work, relay outbox messages the webhook could not send (and those), prune rate-limit
-    counters of windows long gone and idempotency keys older than a day, and purge what is kept past its
-    retention (finishing erasures left halfway)."""
+    counters of windows long gone, idempotency keys older than a day and messages sent a week ago, and purge
+    what is kept past its retention (finishing erasures left halfway)."""
     database = deps.database
     recovery.requeue_stale(database, deps.policy.generation_stale_after_s)
     relayed = relay.drain(database, deps.queue)
@@ -24,10 +24,16 @@ def sweep(deps: Dependencies) -> relay.Relayed:
     keys = idempotency.prune(database)
     if keys:
         logger.info("idempotency keys pruned", extra={"pruned": keys})
+    with database.connection() as conn:
+        sent = outbox.prune_sent(conn, SENT_OUTBOX_KEPT_S)
+    if sent:
+        logger.info("sent outbox messages pruned", extra={"pruned": sent})
     erasure.purge(deps)
     return relayed
 
 
+# Sent outbox messages are kept this long (for the timeline of recent work), then deleted.
+SENT_OUTBOX_KEPT_S = 7 * 24 * 3600
 # Rate-limit counters are kept this long after their window started (or two windows, if windows are longer).
 RATE_LIMITS_KEPT_S = 24 * 3600
 

@@ -79,6 +79,8 @@ def apply(database: db.Database, event: StripeEvent, obj: StripeObject | None) -
             return Outcome("duplicate")
         outcome = _handle(conn, event.type, obj)
         payments.finish_event(conn, event.id, outcome.kind, outcome.reckoning_id, outcome.reason)
+    if outcome.kind == "flagged":  # money may have been taken where no report can follow: a person must look
+        metrics.add_metric(name="PaymentFlagged", unit="Count", value=1)
     log = logger.warning if outcome.kind in {"flagged", "unmatched"} else logger.info
     log("stripe event", extra={"event_type": event.type, "outcome": outcome.kind, "reason": outcome.reason})
     return outcome

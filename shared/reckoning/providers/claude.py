@@ -22,14 +22,17 @@ has left before each one (`generate.attempt_budget_s`).
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reckoning.config import secret, settings
-from reckoning.errors import PermanentFailure, TransientFailure
+from reckoning.errors import PermanentFailure, ProviderBusy, TransientFailure
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
 from reckoning.observability import logger
@@ -50,7 +53,9 @@ _SPEND_LIMIT_CODES = frozenset(
     {"contract_spend_limit_reached", "enforced_spend_limit_reached", "linked_organization_spend_limit_reached"}
 )
 _SPEND_LIMIT_WORDS = re.compile(r"spend(ing)? limit|usage limit|credit (balance|limit)", re.IGNORECASE)
-_TRANSIENT_STATUSES = frozenset({408, 409, 429})
+_TRANSIENT_STATUSES = frozenset({408, 409})
+# Rate limited or overloaded: seconds to wait when the answer names none.
+_WAIT_STATUSES = {429: 30.0, 529: 15.0}
 _PERMANENT_KINDS = {401: "auth", 403: "auth", 404: "not_found"}
 # The SDK's error class for a status, named before the SDK raises it (the middleware stops it first).
 _STATUS_ERRORS = {
@@ -70,13 +75,15 @@ class ClaudeWriter:
     def write(self, submission: Submission, feedback: Sequence[str] = ()) -> Draft:
         import anthropic
 
+        max_tokens = settings().anthropic_max_tokens
+        pacing.check(max_tokens)
         anthropic_client = client()
         started = time.perf_counter()
         try:
             message = anthropic_client.messages.create(
                 model=self.model,
-                max_tokens=settings().anthropic_max_tokens,
-                system=SYSTEM_PROMPT,
+                max_tokens=max_tokens,
+                system=[{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}],
                 messages=[{"role": "user", "content": user_message(submission, feedback)}],
                 tools=[report_tool()],
                 tool_choice={"type": "tool", "name": TOOL_NAME},
@@ -104,6 +111,8 @@ def report_tool() -> ToolParam:
         "name": TOOL_NAME,
         "description": "Submit the finished Reckoning report. Call it exactly once, with the whole report.",
         "input_schema": Report.model_json_schema(by_alias=True),
+        # The static prefix (tools, then the system prompt) is the same for every report and retry: cached.
+        "cache_control": {"type": "ephemeral"},
     }
 
 
@@ -120,6 +129,8 @@ def to_draft(message: Message, latency_ms: int) -> Draft:
         input_tokens=message.usage.input_tokens,
         output_tokens=message.usage.output_tokens,
         latency_ms=latency_ms,
+        cache_read_tokens=message.usage.cache_read_input_tokens or 0,
+        cache_write_tokens=message.usage.cache_creation_input_tokens or 0,
     )
 
 
@@ -141,6 +152,8 @@ def classify(exc: AnthropicError) -> TransientFailure | PermanentFailure:
         )
         if is_spend_limit(exc.status_code, exc.body):
             return PermanentFailure(name, kind="spend_limit")
+        if exc.status_code in _WAIT_STATUSES:  # rate limited or overloaded: wait as long as it says
+            return ProviderBusy(name, _retry_after_s(exc.response.headers) or _WAIT_STATUSES[exc.status_code])
         if exc.status_code in _TRANSIENT_STATUSES or exc.status_code >= 500:
             return TransientFailure(name)
         return PermanentFailure(name, kind=_PERMANENT_KINDS.get(exc.status_code, "invalid_request"))
@@ -170,16 +183,49 @@ def give_up_early(request: APIRequest, call_next: CallNext) -> APIResponse[Any]:
     `retry-after` would keep the Lambda asleep. Raising here ends the loop.
     """
     response = call_next(request)
+    pacing.observe(response.headers)
     if response.status_code < 400:
         return response
     if is_spend_limit(response.status_code, _json_body(response)):
         logger.error("Anthropic spend limit reached", extra={"status": response.status_code})
         raise PermanentFailure(_STATUS_ERRORS.get(response.status_code, "APIStatusError"), kind="spend_limit")
-    wait = _retry_after_s(response)
+    wait = _retry_after_s(response.headers)
     if wait is not None and wait > MAX_RETRY_AFTER_S:
         logger.warning("Anthropic asks for a long wait", extra={"status": response.status_code, "retry_after": wait})
-        raise TransientFailure("RetryAfterTooLong")
+        raise ProviderBusy("RetryAfterTooLong", wait)
     return response
+
+
+class Pacing:
+    """What the last response's `anthropic-ratelimit-output-tokens-*` headers said, in this container: a call whose
+    `max_tokens` the remaining output budget cannot cover would be refused (429), so it waits for the reset
+    instead of being sent. Output tokens are the budget a report exhausts first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._remaining: int | None = None
+        self._reset_at = 0.0  # time.time() when the output budget is whole again
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        remaining, reset = headers.get(_REMAINING), headers.get(_RESET)
+        with self._lock:
+            self._remaining = None  # an answer without the headers (a proxy, a stub) tells nothing
+            if remaining is not None and reset is not None:
+                with contextlib.suppress(ValueError):
+                    self._remaining, self._reset_at = int(remaining), datetime.fromisoformat(reset).timestamp()
+
+    def check(self, max_tokens: int, now: float | None = None) -> None:
+        """Raise ProviderBusy when the known output budget cannot cover `max_tokens` before its reset."""
+        now = time.time() if now is None else now
+        with self._lock:
+            short = self._remaining is not None and self._remaining < max_tokens and self._reset_at > now
+            wait = self._reset_at - now
+        if short:
+            raise ProviderBusy("output-token budget would not cover the call", wait)
+
+
+_REMAINING, _RESET = "anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"
+pacing = Pacing()
 
 
 @lru_cache(maxsize=4)
@@ -210,8 +256,7 @@ def _json_body(response: APIResponse[Any]) -> object:
         return None
 
 
-def _retry_after_s(response: APIResponse[Any]) -> float | None:
-    headers = response.headers
+def _retry_after_s(headers: Mapping[str, str]) -> float | None:
     try:
         if "retry-after-ms" in headers:
             return float(headers["retry-after-ms"]) / 1000

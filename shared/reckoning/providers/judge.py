@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from reckoning.models.judgement import Suspicion, Verdict
 from reckoning.models.submission import Submission
 from reckoning.observability import logger
-from reckoning.providers.claude import classify
+from reckoning.providers.claude import classify, pacing
 from reckoning.providers.judge_prompt import RUBRIC, TOOL_NAME, user_message, verdict_of, verdict_tool
 from reckoning.providers.prompt import answers_document
 
@@ -37,6 +37,7 @@ class ClaudeJudge:
     def judge(self, submission: Submission, report: Mapping[str, Any], suspicions: tuple[Suspicion, ...]) -> Verdict:
         import anthropic
 
+        pacing.check(self.max_tokens)
         try:
             message = self.client().messages.create(
                 **request(submission, report, suspicions, self.model, self.max_tokens)

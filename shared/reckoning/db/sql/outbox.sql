@@ -40,3 +40,8 @@ UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s WHERE dedupe_k
 -- name: delete_outbox_of
 -- Erasure: queue messages about the reckoning, sent or not (a pending one would only be skipped).
 DELETE FROM outbox WHERE payload ->> 'reckoningId' = %(reckoning_id)s::text;
+
+-- name: prune_sent_outbox
+-- Sent messages long enough ago that no dedupe key of theirs still matters (stale periods are minutes long; a
+-- payment's job is guarded by the event ledger and the reckoning's status too).
+DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => %(older_than_s)s);

@@ -98,16 +98,24 @@ SELECT id FROM reckonings WHERE id = %(id)s AND status NOT IN ('erasing', 'erase
 
 -- name: due_for_erasure
 -- The retention purge's work: erasures to finish (a crash or S3 failure halfway), then the reckonings kept past
--- their retention: unpaid ones from their creation, the others from their last delivery (or payment).
+-- their retention from their last activity: unpaid ones from their last checkout session (or creation), the
+-- others from their last delivery (or payment).
 (SELECT id FROM reckonings WHERE status = 'erasing' LIMIT %(limit)s)
 UNION ALL
-(SELECT id FROM reckonings
- WHERE status NOT IN ('erasing', 'erased')
-   AND coalesce(ready_at, paid_at, created_at) < now() - make_interval(days => least(%(unpaid_days)s, %(days)s))
-   AND coalesce(ready_at, paid_at, created_at) < now() - make_interval(
-           days => CASE WHEN status = 'awaiting_payment' THEN %(unpaid_days)s ELSE %(days)s END)
- ORDER BY coalesce(ready_at, paid_at, created_at)
+(SELECT r.id FROM reckonings r
+ CROSS JOIN LATERAL (SELECT greatest(r.created_at, (SELECT max(p.created_at) FROM payments p WHERE p.reckoning_id = r.id))
+                     AS unpaid_since) a
+ WHERE r.status NOT IN ('erasing', 'erased')
+   AND coalesce(r.ready_at, r.paid_at, a.unpaid_since) < now() - make_interval(days => least(%(unpaid_days)s, %(days)s))
+   AND coalesce(r.ready_at, r.paid_at, a.unpaid_since) < now() - make_interval(
+           days => CASE WHEN r.status = 'awaiting_payment' THEN %(unpaid_days)s ELSE %(days)s END)
+ ORDER BY coalesce(r.ready_at, r.paid_at, a.unpaid_since)
  LIMIT %(limit)s);
+
+-- name: stuck_erasures
+-- Erasures asked for this long ago and not finished (their stored objects could not be deleted): the alarm's count.
+SELECT count(*) AS n FROM reckonings
+WHERE status = 'erasing' AND status_changed_at < now() - make_interval(secs => %(older_than_s)s);
 
 -- name: reckoning_ids_of_address
 -- Every reckoning of an address that is not erased (an operator's erasure request).

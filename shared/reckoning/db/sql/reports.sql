@@ -32,9 +32,11 @@ UPDATE reports SET released = false WHERE reckoning_id = %(reckoning_id)s;
 -- name: insert_attempt
 -- Numbered per reckoning; one worker at a time holds a reckoning's lease, so numbers cannot collide.
 INSERT INTO generation_attempts (reckoning_id, attempt, model, latency_ms, input_tokens, output_tokens,
-                                 stop_reason, confidence, passed, error_class, cost_usd)
+                                 stop_reason, confidence, passed, error_class, cost_usd, cache_read_tokens,
+                                 cache_write_tokens)
 SELECT %(reckoning_id)s, coalesce(max(attempt), 0) + 1, %(model)s, %(latency_ms)s, %(input_tokens)s,
-       %(output_tokens)s, %(stop_reason)s, %(confidence)s, %(passed)s, %(error_class)s, %(cost_usd)s
+       %(output_tokens)s, %(stop_reason)s, %(confidence)s, %(passed)s, %(error_class)s, %(cost_usd)s,
+       %(cache_read_tokens)s, %(cache_write_tokens)s
 FROM generation_attempts
 WHERE reckoning_id = %(reckoning_id)s;
 
@@ -57,7 +59,9 @@ WHERE updated_at >= %(since)s;
 -- `reckoning costs`: the model calls made since a moment, per model (calls that failed before an answer cost nothing).
 SELECT model, count(*) AS calls, count(cost_usd) AS priced, coalesce(sum(cost_usd), 0) AS total,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY cost_usd) AS p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY cost_usd) AS p95
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY cost_usd) AS p95,
+       coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+       coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens
 FROM generation_attempts
 WHERE created_at >= %(since)s AND error_class IS NULL
 GROUP BY model

@@ -28,6 +28,8 @@ class Price:
     applies_from: date
     input_per_mtok: Decimal
     output_per_mtok: Decimal
+    cache_write_per_mtok: Decimal
+    cache_read_per_mtok: Decimal
 
     def fits(self, model: str, on: date) -> bool:
         return on >= self.applies_from and (model == self.model or model.startswith(self.model + "-"))
@@ -36,9 +38,18 @@ class Price:
 @cache
 def prices() -> tuple[Price, ...]:
     table = json.loads(files("reckoning").joinpath("prices.json").read_text(encoding="utf-8"))
-    return tuple(
-        Price(p["model"], date.fromisoformat(p["from"]), Decimal(p["inputPerMTok"]), Decimal(p["outputPerMTok"]))
-        for p in table["prices"]
+    return tuple(_price(p) for p in table["prices"])
+
+
+def _price(entry: dict[str, str]) -> Price:
+    base = Decimal(entry["inputPerMTok"])
+    return Price(
+        entry["model"],
+        date.fromisoformat(entry["from"]),
+        base,
+        Decimal(entry["outputPerMTok"]),
+        Decimal(entry.get("cacheWritePerMTok", base * Decimal("1.25"))),
+        Decimal(entry.get("cacheReadPerMTok", base / 10)),
     )
 
 
@@ -48,13 +59,30 @@ def price_of(model: str, on: date) -> Price | None:
     return max(fitting, key=lambda p: (len(p.model), p.applies_from), default=None)
 
 
-def cost_usd(model: str, input_tokens: int | None, output_tokens: int | None, at: datetime) -> Decimal | None:
-    """What one call cost; None when the model has no price or the call reported no tokens."""
+def cost_usd(
+    model: str,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    at: datetime,
+    cache_read: int = 0,
+    cache_write: int = 0,
+) -> Decimal | None:
+    """What one call cost (`input_tokens` the uncached input, as the API counts it); None when the model has no
+    price or the call reported no tokens."""
     price = price_of(model, at.astimezone(UTC).date())
     if price is None or input_tokens is None or output_tokens is None:
         return None
     total = input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok
+    total += cache_read * price.cache_read_per_mtok + cache_write * price.cache_write_per_mtok
     return (total / _MILLION).quantize(_CENT_FRACTIONS)
+
+
+def cache_saving_usd(model: str, cache_read: int, at: datetime) -> Decimal:
+    """What the tokens read from the prompt cache would have cost as uncached input, less what they cost."""
+    price = price_of(model, at.astimezone(UTC).date())
+    if price is None:
+        return Decimal(0)
+    return (cache_read * (price.input_per_mtok - price.cache_read_per_mtok) / _MILLION).quantize(_CENT_FRACTIONS)
 
 
 def check_spend(database: db.Database, limit: Decimal | None, now: datetime | None = None) -> None:

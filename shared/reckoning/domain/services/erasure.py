@@ -24,6 +24,8 @@ from reckoning.observability import logger, metrics
 
 # Reckonings one purge takes on: a sweep stays well inside the sweeper's minute.
 PURGE_BATCH = 100
+# An erasure still unfinished this long after it was asked for is stuck (the erasure-stuck alarm).
+STUCK_AFTER_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +71,21 @@ def purge(deps: Dependencies, limit: int = PURGE_BATCH) -> int:
     policy = deps.policy
     with deps.database.transaction() as conn:
         due = reckonings.due_for_erasure(conn, policy.unpaid_retention_days, policy.retention_days, limit)
-    erased = 0
+    erased = failed = 0
     for reckoning_id in due:
         try:
             erased += erase(deps, reckoning_id, "retention period over").finished
-        except errors.TransientFailure as exc:  # S3 is failing: the rest can wait for the next minute too
-            logger.warning("retention purge stopped early", extra={"erased": erased, "cause": str(exc)})
-            break
+        except errors.TransientFailure as exc:  # this one waits for the next minute; the others go on
+            failed += 1
+            logger.warning(
+                "retention purge could not erase a reckoning",
+                extra={"reckoning_id": str(reckoning_id), "cause": str(exc)},
+            )
+    if failed:
+        metrics.add_metric(name="PurgeFailures", unit="Count", value=failed)
+    with deps.database.connection() as conn:
+        stuck = reckonings.stuck_erasures(conn, STUCK_AFTER_S)
+    metrics.add_metric(name="ErasureStuck", unit="Count", value=stuck)
     if erased:
         metrics.add_metric(name="ReckoningsPurged", unit="Count", value=erased)
         logger.info("retention purge", extra={"erased": erased})

@@ -11,14 +11,16 @@ Whose key. The API is anonymous, so nothing but the key identifies a client: the
 only. A replay also needs the same body. An IP address would not do: a retry after a network change (the
 case the header is for) comes from another one, and many clients share one behind NAT.
 
-The stored answer holds the report token (a secret), so it is sealed: XOR with SHAKE-256 of the raw key, the
-body's digest and a random nonce. Only someone holding the key can open it; a database leak reveals neither
-the keys nor the tokens.
+The stored answer holds the report token (a secret), so it is sealed, encrypt-then-MAC, under keys derived from
+the raw key and the body's digest: a SHAKE-256 keystream with a random nonce, then an HMAC-SHA256 tag over
+version, nonce and ciphertext. Only someone holding the key can open it; a database leak reveals neither the keys
+nor the tokens, and an answer altered in the database is refused, never replayed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -37,6 +39,8 @@ from reckoning.models.api import IDEMPOTENCY_KEY_PATTERN
 LEASE_S = 30
 KEEP_S = 24 * 3600
 _NONCE_BYTES = 16
+_TAG_BYTES = 32
+_VERSION = b"\x02"
 _KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 type Done = Callable[[db.Connection, UUID | None, BaseModel], None]
@@ -113,20 +117,35 @@ def _claim(database: db.Database, req: Request) -> bytes | None:
     raise errors.IdempotencyKeyInFlight(1)
 
 
-def _stream(req: Request, nonce: bytes, length: int) -> bytes:
-    seed = b"reckoning idempotency v1\0" + req.raw_key.encode() + b"\0" + req.key.request_digest + nonce
-    return hashlib.shake_256(seed).digest(length)
+def _keys(req: Request) -> tuple[bytes, bytes]:
+    """An encryption key and a MAC key, both derived from the raw key and the request's digest."""
+    material = hashlib.sha256(b"reckoning idempotency v2\0" + req.raw_key.encode() + b"\0" + req.key.request_digest)
+    seed = material.digest()
+    return hmac.new(seed, b"encrypt", hashlib.sha256).digest(), hmac.new(seed, b"authenticate", hashlib.sha256).digest()
+
+
+def _xor(data: bytes, key: bytes, nonce: bytes) -> bytes:
+    stream = hashlib.shake_256(key + nonce).digest(len(data))
+    return (int.from_bytes(data) ^ int.from_bytes(stream)).to_bytes(len(data))
 
 
 def _seal(data: bytes, req: Request) -> bytes:
+    """Encrypt-then-MAC: version, nonce, ciphertext (SHAKE-256 keystream), HMAC-SHA256 tag over all three."""
+    encrypt, authenticate = _keys(req)
     nonce = secrets.token_bytes(_NONCE_BYTES)
-    stream = _stream(req, nonce, len(data))
-    return nonce + (int.from_bytes(data) ^ int.from_bytes(stream)).to_bytes(len(data))
+    body = _VERSION + nonce + _xor(data, encrypt, nonce)
+    return body + hmac.new(authenticate, body, hashlib.sha256).digest()
 
 
 def _open(sealed: bytes, req: Request) -> bytes:
-    nonce, data = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
-    return (int.from_bytes(data) ^ int.from_bytes(_stream(req, nonce, len(data)))).to_bytes(len(data))
+    """The answer a `_seal` stored; a value altered in the database (or of another format) is refused."""
+    encrypt, authenticate = _keys(req)
+    body, tag = sealed[:-_TAG_BYTES], sealed[-_TAG_BYTES:]
+    expected = hmac.new(authenticate, body, hashlib.sha256).digest()
+    if not body.startswith(_VERSION) or len(body) < 1 + _NONCE_BYTES or not hmac.compare_digest(tag, expected):
+        raise errors.IdempotencyKeyReused("the stored answer fails its integrity check: use a new key")
+    nonce, data = body[1 : 1 + _NONCE_BYTES], body[1 + _NONCE_BYTES :]
+    return _xor(data, encrypt, nonce)
 
 
 def prune(database: db.Database) -> int:
