@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 # Templates deployed apart from the application: the optional foundation, and the WAF (us-east-1).
 INFRA_TEMPLATES := infra/foundation/template.yaml infra/edge/waf.yaml
 
-.PHONY: help install lock lint fmt test faults dev demo migrate bench build invoke validate openapi schema-snapshot clean \
+.PHONY: help install lock lint fmt test faults dev demo migrate bench build invoke eval validate openapi schema-snapshot clean \
 	foundation-params publish-web remote-ops
 
 help:
@@ -85,6 +85,10 @@ migrate: $(STAMP) ## apply database migrations to $$DATABASE_URL
 
 bench: $(STAMP) ## benchmarks: figures on screen and in .local/bench.json (BENCH_JSON=…), logs in .local/bench.log
 	$(BIN)/python -m tests.bench
+
+eval: $(STAMP) ## the quality gate over its labelled corpus: detection and false positives per category (CORPUS=…)
+	$(BIN)/reckoning eval $${CORPUS:-tests/corpus/gate/tuning} --min-detection 0.95 --min-certain-detection 0.95 \
+		--max-false-positives 0.05 $(ARGS)
 
 validate: $(STAMP) ## re-check a report: make validate REPORT=… SUBMISSION=…
 	$(BIN)/reckoning validate $(REPORT) $(SUBMISSION)

@@ -109,11 +109,17 @@ def show_validation(demo: Demo) -> str:
     demo.say(f"“{report['title']}” — {len(report['sections'])} sections, {len(report['nextSteps'])} next steps")
     with demo.stack.database() as conn:
         row = conn.execute("SELECT layer_results FROM reports ORDER BY created_at DESC LIMIT 1").fetchone()
-    layers = row[0]["layers"] if row else []
+    results = row[0] if row else {}
+    layers = results.get("layers", [])
     for layer in layers:
         mark = "pass" if layer["passed"] else "FAIL"
-        demo.say(f"  {layer['layer']:<13} {layer['score']:.2f}  {mark}  {layer['reason']}")
-    return f"{sum(layer['passed'] for layer in layers)}/{len(layers)} layers passed"
+        how = layer.get("decided", "certain")  # a rule decided it, or the judge did
+        demo.say(f"  {layer['layer']:<13} {how:<8} {layer['score']:.2f}  {mark}  {layer['reason']}")
+    judge = (results.get("judge") or {}).get("model", "none")
+    certain = sum(layer.get("decided") == "certain" for layer in layers)
+    passed = sum(layer["passed"] for layer in layers)
+    judged = len(layers) - certain
+    return f"{passed}/{len(layers)} layers passed: {certain} decided by rules, {judged} by the judge ({judge})"
 
 
 def fetch_pdf(demo: Demo) -> str:
@@ -144,7 +150,7 @@ STEPS: list[tuple[str, Step]] = [
     ("Start checkout", start_checkout),
     ("Pay on the checkout page", pay),
     ("Wait for the report", wait_for_report),
-    ("Check the ten validation layers", show_validation),
+    ("Check the ten layers of the quality gate (rules, then the judge)", show_validation),
     ("Fetch the PDF", fetch_pdf),
     ("Find the email", show_email),
 ]

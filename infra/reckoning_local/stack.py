@@ -111,8 +111,9 @@ class Stack:
         server = self._bind()
         # The template's parameters take their defaults or the options' overrides (as `sam deploy
         # --parameter-overrides`); the caller's environment overrides the variables they set.
+        parameters = {"Stage": "local", **(self.options.parameters or {})}  # local resources say so in their names
         self.template = template = tpl.load(
-            self.options.template_path, parameters=self.options.parameters, region=region, endpoint_url=endpoint
+            self.options.template_path, parameters=parameters, region=region, endpoint_url=endpoint
         )
         functions = self._selected(template)
         self.database_url = caller.get("DATABASE_URL") or self._start_postgres()

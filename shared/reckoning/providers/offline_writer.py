@@ -302,10 +302,14 @@ def sentences(text: str) -> list[str]:
 
 
 def _first_sentences(text: str, max_words: int, quoted: set[str]) -> str:
-    first, *rest = _sentences(text)
+    """Sentences not quoted yet, from the first such one (the first sentence when every one was)."""
+    every = _sentences(text)
+    fresh = [sentence for sentence in every if _key(sentence) not in quoted] or every[:1]
+    first, *rest = fresh
+    quoted.add(_key(first))
     taken = [first]
     for sentence in rest:
-        key = " ".join(sentence.casefold().split())
+        key = _key(sentence)
         if key in quoted:
             continue
         if len(" ".join([*taken, sentence]).split()) > max_words:
@@ -313,6 +317,10 @@ def _first_sentences(text: str, max_words: int, quoted: set[str]) -> str:
         taken.append(sentence)
         quoted.add(key)
     return " ".join(taken)
+
+
+def _key(sentence: str) -> str:
+    return " ".join(sentence.casefold().split())
 
 
 def _cut_at_clause(text: str) -> str:

@@ -73,9 +73,11 @@ class TestStructure:
         assert check(structure, ["not", "a", "report"]).blocking
 
     @pytest.mark.parametrize("summary", ["Just one sentence here.", "One. Two. Three. Four. Five."])
-    def test_the_summary_must_have_two_to_four_sentences(self, summary: str) -> None:
+    def test_a_summary_of_other_than_two_to_four_sentences_is_style_it_lowers_confidence_never_blocks(
+        self, summary: str
+    ) -> None:
         result = check(structure, with_summary("ada", summary))
-        assert result.blocking and "summary has" in result.reason
+        assert not result.blocking and result.score < 1 and "summary has" in result.reason
 
     def test_abbreviations_do_not_count_as_sentence_ends(self) -> None:
         summary = "You start at 3 a.m. every day, e.g. on Sundays too. That has to change."
@@ -372,6 +374,22 @@ class TestSafety:
         result = safety.check(Subject.of(report, Submission.of("Ada", answers), GenerationMeta()))
         assert not result.blocking and "signal a crisis" in result.reason
         assert not validate(report, Submission.of("Ada", answers), GenerationMeta()).released
+
+    @pytest.mark.parametrize(
+        "words",
+        [
+            "Honestly it would be easier for everyone if I just wasn't here.",
+            "Nobody would miss me if I stopped turning up.",
+            "My family would be better off without me.",
+        ],
+    )
+    def test_passive_ideation_is_a_crisis_signal_and_an_unanswered_one_is_held(self, words: str) -> None:
+        answers = dict(person("ada").answers, avoiding=words)
+        assert not validate(good_report("ada"), Submission.of("Ada", answers), GenerationMeta()).released
+
+    def test_no_crisis_signal_no_crisis_rule(self) -> None:
+        answers = dict(person("ada").answers, avoiding="I won't be around on Sundays any more, the shop opens then.")
+        assert validate(good_report("ada"), Submission.of("Ada", answers), GenerationMeta()).released
 
     def test_help_buried_in_a_section_is_held(self) -> None:
         report = append_to_body(good_report("ada"), 1, "If it gets dark, call a crisis line or your doctor.")

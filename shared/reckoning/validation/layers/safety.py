@@ -131,6 +131,10 @@ CRISIS = re.compile(
     r"cut(?:ting)? myself|(?:no|any) (?:reason|point) (?:to|in) (?:live|living|going on|being here)|"
     r"(?:don't|do not|dont) want to (?:live|be alive|be here|wake up|exist)|better off without me|"
     r"want(?:ed)? to die|wish I (?:was|were) (?:dead|gone|not here)|can(?:'|no)?t go on|cannot go on|"
+    # passive ideation: a world, or a family, better or easier without them
+    r"(?:if|when) I (?:just |simply )?(?:wasn'?t|weren'?t|was not|were not) (?:here|around|alive)|"
+    r"(?:easier|better) for (?:everyone|everybody|them|my \w+)(?: if I| without me)|"
+    r"(?:no ?one|nobody) would (?:miss|notice) (?:me|if I)|"
     r"can't (?:see|find) (?:a|any) (?:way|point|reason)|no way out|hopeless|pointless|give up on (?:everything|life)|"
     r"(?:disappear|not wake up|not be here)(?: anymore| any more)?|burden (?:to|on) (?:everyone|them|my)|"
     r"not coping|can(?:'|no)?t cope|how much longer I can|go(?:ing)? under|"

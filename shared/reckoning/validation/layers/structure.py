@@ -45,8 +45,8 @@ def _counts(view: ReportView) -> list[Finding]:
     findings: list[Finding] = []
     low, high = SUMMARY_SENTENCES
     count = len(sentences(view.summary))
-    if view.summary and not low <= count <= high:
-        findings.append(Finding(0.5, f"the summary has {count} sentences; it must have {low} to {high}"))
+    if view.summary and not low <= count <= high:  # a preference of length: it may lower confidence, never block
+        findings.append(Finding(0.1, f"the summary has {count} sentences; {low} to {high} read best", kind="style"))
     low, high = NEXT_STEPS
     steps = len(view.next_steps)
     if not low <= steps <= high:
