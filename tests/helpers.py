@@ -162,7 +162,8 @@ def with_fakes(
     **others: Any,
 ) -> Dependencies:
     """The dependencies the environment describes (offline stand-ins unless a test sets keys), with the given
-    collaborators in place of theirs."""
+    collaborators in place of theirs. Build them once the test's database is set (a fixture asks for
+    `database_url` first): they keep the database they were built with, as a function's do."""
     given: dict[str, Any] = {"writer": writer, "mailer": mailer, "store": store, "render": render}
     given |= {"questionnaires": questionnaires, **others}
     return replace(bootstrap.dependencies(), **{k: v for k, v in given.items() if v is not None})

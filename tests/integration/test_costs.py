@@ -37,7 +37,7 @@ def stub(env: Env) -> Iterator[AnthropicStub]:
 
 
 @pytest.fixture
-def deps(stub: AnthropicStub, report_bucket: str, report_queue: str, tmp_path: Path) -> Dependencies:
+def deps(database_url: str, stub: AnthropicStub, report_bucket: str, report_queue: str, tmp_path: Path) -> Dependencies:
     return with_fakes(ClaudeWriter(), OutboxMailer(tmp_path))
 
 

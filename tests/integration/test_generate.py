@@ -69,7 +69,7 @@ class CrashAfter:
 
 
 @pytest.fixture
-def deps(report_bucket: str, tmp_path: Path) -> Dependencies:
+def deps(database_url: str, report_bucket: str, tmp_path: Path) -> Dependencies:
     return with_fakes(ScriptedWriter(), OutboxMailer(tmp_path / "outbox"))
 
 

@@ -61,7 +61,7 @@ class Life:
 
 
 @pytest.fixture
-def deps(report_bucket: str, report_queue: str, tmp_path: Path) -> Dependencies:
+def deps(database_url: str, report_bucket: str, report_queue: str, tmp_path: Path) -> Dependencies:
     return with_fakes(OfflineWriter(), OutboxMailer(tmp_path / "outbox"))
 
 

@@ -40,7 +40,7 @@ class RecordingWriter:
 
 
 @pytest.fixture
-def deps(report_bucket: str, tmp_path: Path) -> Dependencies:
+def deps(database_url: str, report_bucket: str, tmp_path: Path) -> Dependencies:
     return with_fakes(RecordingWriter(), OutboxMailer(tmp_path / "outbox"), questionnaires=questionnaires())
 
 
