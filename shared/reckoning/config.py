@@ -163,7 +163,7 @@ def database_url(fresh: bool = False) -> str:
     if s.database_url:
         return s.database_url
     if not s.database_secret_arn:
-        raise RuntimeError("set DATABASE_URL or DATABASE_SECRET_ARN")
+        raise MissingSettings("set DATABASE_URL or DATABASE_SECRET_ARN")
     creds = json.loads(_from_secrets_manager(s.database_secret_arn, fresh=fresh))
     host = s.database_host or creds["host"]
     user, password = quote(creds["username"], safe=""), quote(creds["password"], safe="")

@@ -92,6 +92,10 @@ class Checkout(Protocol):
         """Make sure the session can no longer be paid, before another is handed out."""
         ...
 
+    def payment_intent_of_charge(self, charge_id: str) -> str | None:
+        """The payment intent a charge belongs to (None: no such charge), for on-call's lookups."""
+        ...
+
 
 class Signatures(Protocol):
     def verify(self, payload: str, header: str | None) -> None:

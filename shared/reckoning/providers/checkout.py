@@ -106,6 +106,19 @@ class StripeCheckout:
             raise errors.ServiceUnavailable(f"checkout session still {status}", retry_after=RETRY_AFTER_S)
         return "expired" if status == "expired" else "complete"
 
+    def payment_intent_of_charge(self, charge_id: str) -> str | None:
+        import stripe
+
+        try:
+            intent = self._client().v1.charges.retrieve(charge_id).payment_intent
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            _refused(exc)
+        except stripe.StripeError as exc:
+            _refused(exc)
+        return intent if isinstance(intent, str) or intent is None else intent.id
+
 
 def _refused(exc: StripeError) -> NoReturn:
     """Turn a Stripe error into ours, keeping only its kind: `from None` drops Stripe's message."""
@@ -162,6 +175,9 @@ class OfflineCheckout:
 
     def expire_session(self, session_id: str) -> Closed:
         return "expired"  # the page keeps no state: nothing to expire
+
+    def payment_intent_of_charge(self, charge_id: str) -> str | None:
+        return None  # the local page takes no money: there are no charges
 
 
 @cache  # one client (and connection pool) per container; a rotated key gets a new one
