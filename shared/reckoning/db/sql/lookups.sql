@@ -1,5 +1,5 @@
--- Read-only: on-call finds reckonings from what a support case starts with (an address, a Stripe id). Ids,
--- statuses and dates only: never the address, a name or an answer.
+-- Writes: nothing. Read-only queries behind `reckoning find`: reckonings from what a support case starts with (an
+-- address, a Stripe id). Ids, statuses and dates only: never the address, a name or an answer.
 
 -- name: found_by_email
 -- Reckonings of an address (stored in the clear until erased: an erased one has no address left to match).
