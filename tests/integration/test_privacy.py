@@ -702,3 +702,38 @@ def test_a_session_paid_as_it_is_erased_is_erased_anyway_and_its_payment_flagged
     assert deliver(paid) == 200
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "erased"}
     assert pg.execute("SELECT outcome FROM stripe_events").fetchone() == {"outcome": "flagged"}
+
+
+# ---------------------------------------------------------------- a refunded person still owns their data
+
+
+def test_a_refunded_person_sees_the_refund_exports_erases_and_recovers_lost_links(
+    database_url: str, deps: Dependencies, report_bucket: str, tmp_path: Path, pg: psycopg.Connection[Any]
+) -> None:
+    # Given a delivered report, then refunded in full
+    token, rid = submitted()
+    session = checkout.start_checkout(with_fakes(checkout=OfflineCheckout()), token)
+    assert (
+        deliver(session_event("checkout.session.completed", session.session_id, str(rid), payment_intent="pi_r")) == 200
+    )
+    assert generate_report(GenerateJob(reckoning_id=rid), deps) == "ready"
+    assert deliver(refund_event("pi_r")) == 200
+    # Then the link shows the refund with its message, and no report or PDF
+    status, body = report_route("GET", token)
+    assert (status, body["data"]["status"]) == (200, "refunded")
+    assert "refunded" in body["data"]["message"] and body["data"].get("report") is None
+    assert report_route("GET", token, "/pdf")[0] == 409
+    # And the person may export their data
+    status, body = report_route("GET", token, "/export")
+    assert status == 200 and body["data"]["reckoning"]["status"] == "refunded"
+    # And lost-link recovery sends a link to it
+    assert invoke("report", "POST", "/api/report/links", "POST /api/report/links", body={"email": EMAIL})[0] == 202
+    row = pg.execute("SELECT payload FROM outbox WHERE payload ->> 'kind' = 'links'").fetchone()
+    assert row is not None
+    mailer = OutboxMailer(tmp_path / "links")
+    assert handle_job(read_job(row["payload"]), with_fakes(mailer=mailer)) == "links_sent"
+    [eml] = list((tmp_path / "links").glob("*.eml"))
+    assert "/report#" in eml.read_text()
+    # And erase it
+    assert erase_by_person(token)[0] == 202
+    assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "erased"}

@@ -21,7 +21,9 @@ from reckoning.questionnaires import Questionnaires, UnknownQuestionnaire
 _PLAIN = {
     Status.FAILED: "We could not write your report. We have been alerted and will be in touch.",
     Status.NEEDS_REVIEW: "Your report is being reviewed by a person before release.",
-    Status.REFUNDED: "This reckoning was refunded; the report is no longer available.",
+    Status.REFUNDED: (
+        "This reckoning was refunded; the report is no longer available. You can still export or erase your data."
+    ),
 }
 
 

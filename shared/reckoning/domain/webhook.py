@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from reckoning import db, errors
-from reckoning.db import outbox, payments, reckonings, tokens
+from reckoning.db import outbox, payments, reckonings
 from reckoning.db.connection import Connection
 from reckoning.db.payments import Payment
 from reckoning.dependencies import Dependencies
@@ -179,8 +179,8 @@ def _refund(conn: Connection, payment: Payment) -> str | None:
     payments.refund(conn, payment.id)
     if payments.still_paid(conn, payment.reckoning_id):
         return "a duplicate payment refunded; another payment for the reckoning stands"
-    if reckonings.refund(conn, payment.reckoning_id):
-        tokens.revoke(conn, payment.reckoning_id)
+    # The links stay: the report is withheld (GET shows `refunded`), but the person may still export and erase.
+    reckonings.refund(conn, payment.reckoning_id)
     return None
 
 
