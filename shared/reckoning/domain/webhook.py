@@ -41,6 +41,7 @@ def receive(deps: Dependencies, payload: str, signature: str | None) -> Outcome:
     Any other failure raises WebhookFailed (500), so that Stripe delivers the event again: nothing was
     committed, or what was is recorded and the repeat is a duplicate.
     """
+    refuse_junk(payload, signature)
     try:
         deps.signatures.verify(payload, signature)
     except errors.ServiceUnavailable as exc:  # no secret to check with: Stripe must deliver again later
@@ -54,6 +55,20 @@ def receive(deps: Dependencies, payload: str, signature: str | None) -> Outcome:
         raise _failed(exc) from exc
     metrics.add_metric(name=f"StripeEvent_{outcome.kind}", unit="Count", value=1)
     return outcome
+
+
+# Stripe's events are a few KiB; the function URL has no WAF in front of it (docs/decisions.md 42).
+MAX_EVENT_BYTES = 64 * 1024
+
+
+def refuse_junk(payload: str, signature: str | None) -> None:
+    """What cannot be Stripe's is refused before the secret is read, the SDK imported or the database reached:
+    junk requests must not hold the function's few reserved slots for long."""
+    if not signature:
+        raise errors.InvalidSignature("no Stripe-Signature header")
+    size = len(payload.encode(errors="surrogatepass"))
+    if size > MAX_EVENT_BYTES:
+        raise errors.PayloadTooLarge(f"{size} bytes")
 
 
 def _failed(cause: Exception) -> errors.WebhookFailed:
