@@ -85,6 +85,9 @@ class Settings(BaseModel):
     # well inside the checkout function's 10 s timeout, leaving room for the database.
     stripe_timeout_s: float = Field(default=3.0, gt=0)
     stripe_max_retries: int = Field(default=1, ge=0)
+    # Every Stripe call of one request (checkout: expire, retrieve, create; erasure: expire) ends within this many
+    # seconds of the request's start: each try's timeout is cut to what is left (checkout's function times out at 10 s).
+    stripe_budget_s: float = Field(default=7.0, gt=0, le=9)
 
     # Generation
     anthropic_base_url: str | None = None

@@ -16,6 +16,7 @@ is refused (`errors.Gone`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -44,7 +45,8 @@ def erase_by_token(deps: Dependencies, token: str) -> None:
     are deleted by the sweeper."""
     with deps.database.transaction() as conn:
         reckoning_id = tokens.reckoning_for(conn, token).id
-    close_checkout(deps, reckoning_id)  # outside any transaction: no connection is held across Stripe calls
+    # Outside any transaction (no connection is held across Stripe calls), within the request's Stripe budget.
+    close_checkout(deps, reckoning_id, time.monotonic() + deps.policy.stripe_budget_s)
     with deps.database.transaction() as conn:
         if not _scrub(conn, reckoning_id, "erased at the person's request"):
             raise errors.NotFound("erased meanwhile")  # a concurrent erasure got there first
@@ -99,12 +101,12 @@ def purge(deps: Dependencies, limit: int = PURGE_BATCH) -> int:
     return erased
 
 
-def close_checkout(deps: Dependencies, reckoning_id: UUID) -> None:
+def close_checkout(deps: Dependencies, reckoning_id: UUID, deadline: float | None = None) -> None:
     """Expire every Checkout session of the reckoning that may still be paid (Stripe's errors pass through)."""
     with deps.database.connection() as conn:
         still_open = payments.open_of(conn, reckoning_id)
     for payment in still_open:
-        if deps.checkout.expire_session(payment.checkout_session_id) == "expired":
+        if deps.checkout.expire_session(payment.checkout_session_id, deadline) == "expired":
             with deps.database.transaction() as conn:
                 payments.expire(conn, payment.id)
         else:
