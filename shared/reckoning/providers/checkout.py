@@ -23,6 +23,7 @@ from uuid import UUID
 
 from reckoning import errors
 from reckoning.config import settings
+from reckoning.observability import TRACE
 from reckoning.ports import CheckoutSession, Closed
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class StripeCheckout:
     def _retries(self, deadline: float | None) -> int:
         return _retries(deadline, self._timeout_s, self._max_retries)
 
+    @TRACE
     def create_session(
         self,
         *,
@@ -135,6 +137,7 @@ class StripeCheckout:
             expires_at=datetime.fromtimestamp(session.expires_at, UTC),
         )
 
+    @TRACE
     def expire_session(self, session_id: str, deadline: float | None = None) -> Closed:
         import stripe
 
@@ -157,6 +160,7 @@ class StripeCheckout:
             raise errors.ServiceUnavailable(f"checkout session still {status}", retry_after=RETRY_AFTER_S)
         return "expired" if status == "expired" else "complete"
 
+    @TRACE
     def payment_intent_of_charge(self, charge_id: str) -> str | None:
         import stripe
 
