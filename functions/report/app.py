@@ -16,7 +16,7 @@ from reckoning.models.api import Erased, LinksAccepted, LinksRequest, ReportStat
 from reckoning.models.export import Export
 from reckoning.observability import logger, metrics
 
-NEEDS = require(DATABASE, "CORS_ORIGIN", "REPORT_BUCKET", "DIGEST_KEY")
+NEEDS = require(DATABASE, "CORS_ORIGIN", "REPORT_BUCKET", "DIGEST_KEY", "STRIPE_SECRET_KEY")  # erasure expires sessions
 
 app = http.create_app(rate_limit.limiter(dependencies))
 

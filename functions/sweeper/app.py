@@ -10,7 +10,7 @@ from reckoning.config import DATABASE, require
 from reckoning.domain import sweep
 from reckoning.observability import logger, metrics
 
-NEEDS = require(DATABASE, "REPORT_QUEUE_URL", "REPORT_BUCKET")
+NEEDS = require(DATABASE, "REPORT_QUEUE_URL", "REPORT_BUCKET", "STRIPE_SECRET_KEY")  # the purge expires sessions
 
 
 @logger.inject_lambda_context

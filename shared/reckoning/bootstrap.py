@@ -98,6 +98,7 @@ def policy(s: Settings) -> Policy:
         report_token_lifetime=timedelta(days=s.retention_days),
         link_token_ttl=timedelta(hours=s.link_token_ttl_hours),
         pdf_url_ttl_s=s.pdf_url_ttl_s,
+        stripe_budget_s=s.stripe_budget_s,
         retention_days=s.retention_days,
         unpaid_retention_days=s.unpaid_retention_days,
         rate_limit_window_s=s.rate_limit_window_s,
@@ -205,7 +206,7 @@ def _stripe(s: Settings) -> Checkout:
         key = _secret("STRIPE_SECRET_KEY")()
         return stripe_client(key, s.stripe_api_base, s.stripe_timeout_s, s.stripe_max_retries)
 
-    return StripeCheckout(client)
+    return StripeCheckout(client, s.stripe_timeout_s, s.stripe_max_retries)
 
 
 def _offline_checkout(s: Settings) -> Checkout:

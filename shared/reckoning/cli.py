@@ -2,6 +2,10 @@
 
 With no DATABASE_URL in the environment, the variables the running local stack
 wrote to `.local/stack.env` are used, so `reckoning timeline ID` works next to `make dev`.
+
+Stand-ins (emails written to `.eml` files, a local bucket, the offline checkout) are for the local stack only:
+outside ENVIRONMENT=local or test, a command that reaches a provider whose setting is missing stops before it
+does anything (exit 2), naming the setting. A configuration error is one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from reckoning import bootstrap, config, errors
+from pydantic import ValidationError
+
+from reckoning import bootstrap, config, db, errors
 from reckoning.db.migrate import migrate
 from reckoning.domain import operations, sweep
 from reckoning.domain.services import costs, erasure
@@ -24,6 +30,21 @@ from reckoning.validation.eval import add_arguments as gate_eval_arguments
 
 Command = Callable[[argparse.Namespace], int]
 LOCAL_ENV = Path(".local/stack.env")
+
+# What each command reaches beyond the database, as the settings that make it real. Without them bootstrap would
+# hand it a stand-in (a .eml file on this laptop, no queue, a bucket that is not production's), which only the
+# local stack may use: a resend would print success while no email left, and a fresh link was minted anyway.
+QUEUE: config.Need = "REPORT_QUEUE_URL"
+STORE: config.Need = "REPORT_BUCKET"
+STRIPE: config.Need = "STRIPE_SECRET_KEY"
+NEEDS: dict[str, tuple[config.Need, ...]] = {
+    "sweep": (QUEUE, STORE, STRIPE),  # relays the outbox; the purge deletes PDFs and expires open sessions
+    "dlq-replay": (QUEUE, "REPORT_DLQ_URL"),
+    "regenerate": (QUEUE,),
+    "resend-link": ("RESEND_API_KEY",),
+    "erase": (STORE, STRIPE),
+}
+STAND_IN_ENVIRONMENTS = ("local", "test")
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -77,6 +98,12 @@ def _duration(text: str) -> timedelta:
     return timedelta(seconds=int(text[:-1]) * _UNITS[text[-1]])
 
 
+def _stripe_id(text: str) -> str:
+    if not text.strip().startswith(operations.STRIPE_PREFIXES):
+        raise argparse.ArgumentTypeError(f"{text!r}: a Checkout session cs_…, payment intent pi_… or charge ch_… id")
+    return text.strip()
+
+
 def _usd(value: object) -> str:
     return "-" if value is None else f"${float(str(value)):.6f}"
 
@@ -104,6 +131,26 @@ def _costs(args: argparse.Namespace) -> int:
             f"{unpriced - r.unpriced} call(s)"
         )
     return 0
+
+
+def _find(args: argparse.Namespace) -> int:
+    """Ids, statuses and dates only: never the address it was asked with."""
+    deps = bootstrap.dependencies()
+    if args.email:
+        found = operations.find_by_email(deps, args.email)
+    else:
+        if args.stripe.startswith("ch_") and not _stand_ins_allowed():
+            _refuse_without((STRIPE,), "find --stripe ch_…")  # a charge's payment intent is Stripe's to tell
+        found = operations.find_by_stripe_id(deps, args.stripe)
+    for r in found:
+        dates = "  ".join(
+            f"{label} {'-' if at is None else f'{at:%Y-%m-%d %H:%M}'}"
+            for label, at in (("created", r.created_at), ("paid", r.paid_at), ("ready", r.ready_at))
+        )
+        print(f"{r.id}  {r.status:<16} {dates}")
+    if not found:
+        print("no reckoning found" + (" (an erased reckoning keeps no address)" if args.email else ""))
+    return 0 if found else 1
 
 
 def _erase(args: argparse.Namespace) -> int:
@@ -160,6 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     whose.add_argument("--email", metavar="ADDRESS", help="every reckoning of this address")
     whose.add_argument("--reckoning", metavar="ID", type=UUID, help="this reckoning")
     erase.set_defaults(run=_erase)
+    find = sub.add_parser("find", help="reckoning ids from an email address or a Stripe id (ids, statuses, dates)")
+    what = find.add_mutually_exclusive_group(required=True)
+    what.add_argument("--email", metavar="ADDRESS", help="every reckoning of this address")
+    what.add_argument(
+        "--stripe", metavar="ID", type=_stripe_id, help="a Checkout session cs_…, payment intent pi_… or charge ch_…"
+    )
+    find.set_defaults(run=_find)
     validate_command.register(sub)
     gate = sub.add_parser("eval", help="the quality gate over a labelled corpus: detection, false positives, misses")
     gate_eval_arguments(gate)
@@ -177,16 +231,57 @@ def _use_local_stack_environment() -> None:
     config.reset()
 
 
+def _stand_ins_allowed() -> bool:
+    """Only an explicit local or test environment (the local stack's `.local/stack.env` says local) may stand in."""
+    return os.environ.get("ENVIRONMENT", "") in STAND_IN_ENVIRONMENTS
+
+
+class NotConfigured(Exception):
+    """A command would reach a provider whose real configuration is missing, outside the local stack."""
+
+
+def _refuse_without(needs: tuple[config.Need, ...], command: str) -> None:
+    absent = config.missing(needs, os.environ)
+    if absent:
+        raise NotConfigured(
+            f"reckoning {command} needs {'; '.join(absent)} (stand-ins only with ENVIRONMENT=local or test,"
+            f" or the local stack's {LOCAL_ENV})"
+        )
+
+
+def _settings_error(exc: ValidationError) -> str:
+    """pydantic's report of the settings, as one line naming each variable."""
+    problems = (f"{'.'.join(str(part) for part in e['loc']).upper() or 'settings'}: {e['msg']}" for e in exc.errors())
+    return "configuration: " + "; ".join(problems)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command not in {"validate", "eval"}:
         _use_local_stack_environment()
     run: Command = args.run
-    try:
+    try:  # an operator gets one line, not a traceback
+        if not _stand_ins_allowed():
+            _refuse_without(NEEDS.get(args.command, ()), args.command)
         return run(args)
-    except errors.ReckoningError as exc:  # an operator gets one line, not a traceback
+    except NotConfigured as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except config.MissingSettings as exc:
+        print(f"configuration: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        if exc.title != config.Settings.__name__:
+            raise
+        print(_settings_error(exc), file=sys.stderr)
+        return 2
+    except db.DatabaseUnreachable as exc:
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        print(f"database unreachable: {lines[0]}", file=sys.stderr)
+        return 2
+    except errors.ReckoningError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, errors.ServiceUnavailable) and "not configured" in str(exc) else 1
 
 
 if __name__ == "__main__":

@@ -85,6 +85,9 @@ class Settings(BaseModel):
     # well inside the checkout function's 10 s timeout, leaving room for the database.
     stripe_timeout_s: float = Field(default=3.0, gt=0)
     stripe_max_retries: int = Field(default=1, ge=0)
+    # Every Stripe call of one request (checkout: expire, retrieve, create; erasure: expire) ends within this many
+    # seconds of the request's start: each try's timeout is cut to what is left (checkout's function times out at 10 s).
+    stripe_budget_s: float = Field(default=7.0, gt=0, le=9)
 
     # Generation
     anthropic_base_url: str | None = None
@@ -163,7 +166,7 @@ def database_url(fresh: bool = False) -> str:
     if s.database_url:
         return s.database_url
     if not s.database_secret_arn:
-        raise RuntimeError("set DATABASE_URL or DATABASE_SECRET_ARN")
+        raise MissingSettings("set DATABASE_URL or DATABASE_SECRET_ARN")
     creds = json.loads(_from_secrets_manager(s.database_secret_arn, fresh=fresh))
     host = s.database_host or creds["host"]
     user, password = quote(creds["username"], safe=""), quote(creds["password"], safe="")

@@ -43,6 +43,8 @@ class Policy:
     report_token_lifetime: timedelta = timedelta(days=365)  # the token submitting hands out: as long as the data
     link_token_ttl: timedelta = timedelta(hours=72)
     pdf_url_ttl_s: int = 300
+    # Payments: all Stripe calls of one request end within this many seconds of its start
+    stripe_budget_s: float = 7.0
     # Retention (docs/privacy.md)
     retention_days: int = 365
     unpaid_retention_days: int = 30

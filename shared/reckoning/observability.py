@@ -1,9 +1,11 @@
-"""One logger and one metrics object per process.
+"""One logger, one metrics object and one tracer per process.
 
-Logs never carry emails, answers, tokens or report text: code logs ids, counts and error classes only.
+Logs never carry emails, answers, tokens or report text: code logs ids, counts and error classes only. Traces
+neither: provider calls are traced with `TRACE` (no response or error captured as metadata), and annotations
+carry ids only.
 """
 
-from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Reckoning"
@@ -11,6 +13,11 @@ SERVICE = "reckoning"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service="reckoning")
+
+# Every provider call, as a subsegment named after the method: its answer (a draft, a checkout URL) and its error
+# are not recorded, for either could quote the person. Outside Lambda the tracer is disabled.
+TRACE = tracer.capture_method(capture_response=False, capture_error=False)
 
 
 def count_by(name: str, dimension: str, value: str) -> None:

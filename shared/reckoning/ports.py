@@ -82,14 +82,25 @@ Closed = Literal["expired", "complete"]
 
 class Checkout(Protocol):
     def create_session(
-        self, *, reckoning_id: UUID, email: str, idempotency_key: str, expires_at: datetime
+        self,
+        *,
+        reckoning_id: UUID,
+        email: str,
+        idempotency_key: str,
+        expires_at: datetime,
+        deadline: float | None = None,
     ) -> CheckoutSession:
         """Create (or, for a key seen before, get back) the session. The same key must always come with
-        the same arguments: Stripe refuses a key reused with other parameters for 24 hours."""
+        the same arguments: Stripe refuses a key reused with other parameters for 24 hours. `deadline`
+        (time.monotonic()): the call ends by then, or raises ServiceUnavailable."""
         ...
 
-    def expire_session(self, session_id: str) -> Closed:
-        """Make sure the session can no longer be paid, before another is handed out."""
+    def expire_session(self, session_id: str, deadline: float | None = None) -> Closed:
+        """Make sure the session can no longer be paid, before another is handed out (by `deadline`, if given)."""
+        ...
+
+    def payment_intent_of_charge(self, charge_id: str) -> str | None:
+        """The payment intent a charge belongs to (None: no such charge), for on-call's lookups."""
         ...
 
 

@@ -218,8 +218,8 @@ class _CrashAfterStripe:
         self.inner.create_session(**arguments)
         raise errors.ServiceUnavailable("crashed after Stripe answered")
 
-    def expire_session(self, session_id: str) -> Closed:
-        return self.inner.expire_session(session_id)
+    def expire_session(self, session_id: str, deadline: float | None = None) -> Closed:
+        return self.inner.expire_session(session_id, deadline)
 
 
 def test_a_retry_after_a_crash_between_stripe_and_the_insert_gets_the_same_session(
@@ -383,3 +383,45 @@ def test_stripe_sends_the_person_back_with_its_session_id_and_never_the_token(
     back = stripe_stub.pay(session["id"], "pi_back")
     assert back.endswith(f"/checkout/success?session_id={session['id']}")
     assert token not in back and token not in session["cancel_url"]
+
+
+# ---------------------------------------------------------------- one deadline for every Stripe call of a request
+
+
+def test_expire_then_create_share_one_deadline_and_a_late_chain_is_a_quick_503(
+    database_url: str, stripe_stub: StripeStub, env: Env, pg: psycopg.Connection[Any]
+) -> None:
+    # Given an open session too close to its expiry to hand out again: a new checkout expires it, then creates
+    token = submitted_token()
+    first = checkout(token)[2]["data"]["sessionId"]
+    pg.execute("UPDATE payments SET expires_at = now() + interval '1 minute'")
+    # And Stripe answering each call in 0.7 s, under a 1 s client timeout and a 1 s budget for the whole request
+    env(STRIPE_TIMEOUT_S="1.0", STRIPE_MAX_RETRIES="1", STRIPE_BUDGET_S="1.0")
+    stripe_stub.delay_s = 0.7
+    started = time.perf_counter()
+    status, headers, body = checkout(token)
+    elapsed = time.perf_counter() - started
+    # Then the request ends within its budget (the create is not started with 0.3 s left): 503 + Retry-After
+    assert (status, body["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert int(headers["Retry-After"]) == checkout_provider.RETRY_AFTER_S
+    assert elapsed < 1.0 + 0.25, f"{elapsed:.2f} s"
+    assert stripe_stub.session(first)["status"] == "expired"  # what did fit is done, and recorded
+    assert pg.execute("SELECT status FROM payments").fetchone() == {"status": "expired"}
+    # And the browser's retry, with Stripe quick again, gets a new session
+    stripe_stub.delay_s = 0
+    status, _, body = checkout(token)
+    assert status == 200 and body["data"]["sessionId"] != first
+
+
+def test_a_slow_stripe_gets_no_retry_that_cannot_fit_the_budget(
+    database_url: str, stripe_stub: StripeStub, env: Env, pg: psycopg.Connection[Any]
+) -> None:
+    token = submitted_token()
+    env(STRIPE_TIMEOUT_S="0.6", STRIPE_MAX_RETRIES="1", STRIPE_BUDGET_S="1.0")
+    stripe_stub.delay_s = 0.9  # every try times out
+    started = time.perf_counter()
+    status, _, _ = checkout(token)
+    elapsed = time.perf_counter() - started
+    assert status == 503
+    assert elapsed < 1.0 + 0.25, f"{elapsed:.2f} s"  # without the budget: 0.6 + 0.5 backoff + 0.6 = 1.7 s
+    assert len(stripe_stub.creates()) == 1

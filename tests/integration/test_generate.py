@@ -361,17 +361,22 @@ def test_the_pdf_route_redirects_to_a_short_lived_presigned_url(
         assert response.read().startswith(b"%PDF")
 
 
-def test_a_missing_pdf_object_is_rendered_again_on_demand(
+def test_the_pdf_route_never_writes_a_pdf_a_ready_report_without_one_is_a_conflict(
     database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
+    # Only the generate function may write PDFs (least privilege): the public route links what the worker recorded
     token = ready_token(pg, deps)
     for key in pdf_objects(report_bucket):
         aws.s3().delete_object(Bucket=report_bucket, Key=key)
     assert get(f"/api/report/{token}/pdf", token)[0] == 302
-    assert len(pdf_objects(report_bucket)) == 1
+    assert pdf_objects(report_bucket) == []  # nothing rendered or written by the route
+    pg.execute("UPDATE reports SET pdf_key = NULL")
+    status, _, body = get(f"/api/report/{token}/pdf", token)
+    assert (status, body["error"]["code"]) == (409, "CONFLICT")
+    assert pdf_objects(report_bucket) == []
 
 
-def test_a_versions_pdf_is_the_same_whichever_path_renders_it(
+def test_a_versions_pdf_written_by_a_redelivery_is_dated_when_the_version_was_written(
     database_url: str, report_bucket: str, deps: Dependencies, pg: psycopg.Connection[Any]
 ) -> None:
     # Given a report saved two days ago whose worker died before rendering it, and the redelivery that renders it
@@ -383,13 +388,7 @@ def test_a_versions_pdf_is_the_same_whichever_path_renders_it(
     assert run(rid, deps) == "ready"
     [key] = pdf_objects(report_bucket)
     by_worker = aws.s3().get_object(Bucket=report_bucket, Key=key)["Body"].read()
-    # When the object goes missing and the PDF route renders it again
-    aws.s3().delete_object(Bucket=report_bucket, Key=key)
-    token = link_token(deps)
-    assert get(f"/api/report/{token}/pdf", token)[0] == 302
-    by_route = aws.s3().get_object(Bucket=report_bucket, Key=key)["Body"].read()
-    # Then it is the same document, dated the day the version was written
-    assert by_route == by_worker
+    # Then it is dated the day the version was written, as any later render of it would be
     stored = pg.execute("SELECT content, updated_at FROM reports").fetchone()
     assert stored is not None
     assert by_worker == pdf.render(Report.model_validate(stored["content"]), "Ada", stored["updated_at"])

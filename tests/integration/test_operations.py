@@ -153,3 +153,100 @@ def test_the_sweeper_prunes_rate_limit_counters_of_windows_long_gone(
     assert result == {"sent": 0, "failed": 0}
     buckets = {row["bucket"].split("|")[0] for row in pg.execute("SELECT bucket FROM rate_limits")}
     assert buckets == {"recent", "POST /api/reckoning"}
+
+
+# ---------------------------------------------------------------- no stand-ins outside the local stack
+
+
+def test_resend_link_with_only_a_database_url_refuses_before_minting_or_writing_an_eml(
+    database_url: str,
+    report_bucket: str,
+    outbox_dir: Path,
+    env: Env,
+    pg: psycopg.Connection[Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a ready reckoning, and an operator whose shell has DATABASE_URL only (as the README shows `migrate`)
+    rid = ready_reckoning(pg, outbox_dir)
+    tokens_before, emails_before = count(pg, "access_tokens"), len(list(outbox_dir.glob("*.eml")))
+    env(ENVIRONMENT=None)
+    capsys.readouterr()
+    # When they resend the link
+    code = cli.main(["resend-link", str(rid)])
+    # Then nothing is done, and one line says which setting is missing
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "RESEND_API_KEY" in err
+    assert count(pg, "access_tokens") == tokens_before
+    assert len(list(outbox_dir.glob("*.eml"))) == emails_before
+    # And a production environment without the queue refuses regenerate the same way
+    env(ENVIRONMENT="production")
+    assert cli.main(["regenerate", str(rid)]) == 2
+    assert "REPORT_QUEUE_URL" in capsys.readouterr().err
+    assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "ready"}
+
+
+def test_configuration_errors_are_one_line_not_a_traceback(
+    tmp_path: Path, env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .local/stack.env here
+    env(DATABASE_URL=None, DATABASE_SECRET_ARN=None)
+    assert cli.main(["timeline", "00000000-0000-4000-8000-000000000000"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines() == ["configuration: set DATABASE_URL or DATABASE_SECRET_ARN"]
+    env(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", DB_POOL_SIZE="many")
+    assert cli.main(["costs"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("configuration: DB_POOL_SIZE")
+
+
+# ---------------------------------------------------------------- a support case starts with an address or a Stripe id
+
+
+def test_find_by_email_prints_ids_statuses_and_dates_never_the_address(
+    database_url: str,
+    report_bucket: str,
+    outbox_dir: Path,
+    pg: psycopg.Connection[Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rid = ready_reckoning(pg, outbox_dir)
+    assert (
+        invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission(email="bo@example.com"))[0]
+        == 201
+    )
+    capsys.readouterr()
+    assert cli.main(["find", "--email", "ADA@example.com"]) == 0
+    out = capsys.readouterr().out
+    assert str(rid) in out and "ready" in out and "created 20" in out
+    assert len(out.strip().splitlines()) == 1
+    assert "ada@example.com" not in out.lower()
+    assert cli.main(["find", "--email", "nobody@example.com"]) == 1
+    assert "no reckoning found" in capsys.readouterr().out
+
+
+def test_find_by_stripe_session_and_payment_intent_and_charge(
+    database_url: str, pg: psycopg.Connection[Any], env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert invoke("submit", "POST", "/api/reckoning", "POST /api/reckoning", body=submission())[0] == 201
+    row = pg.execute("SELECT id FROM reckonings").fetchone()
+    assert row is not None
+    pg.execute(
+        "INSERT INTO payments (reckoning_id, generation, checkout_session_id, payment_intent_id, amount, currency,"
+        " expires_at) VALUES (%s, 1, 'cs_test_found', 'pi_test_found', 2900, 'eur', now())",
+        (row["id"],),
+    )
+    for stripe_id in ("cs_test_found", "pi_test_found"):
+        assert cli.main(["find", "--stripe", stripe_id]) == 0
+        assert str(row["id"]) in capsys.readouterr().out
+    assert cli.main(["find", "--stripe", "pi_unknown"]) == 1
+    # A charge id is not stored: the local stack's checkout knows no charges ...
+    assert cli.main(["find", "--stripe", "ch_test_1"]) == 1
+    # ... and outside it, Stripe must be asked, so its key is needed
+    env(ENVIRONMENT="production")
+    capsys.readouterr()
+    assert cli.main(["find", "--stripe", "ch_test_1"]) == 2
+    assert "STRIPE_SECRET_KEY" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["find", "--stripe", "in_123"])
+    assert exited.value.code == 2 and "cs_" in capsys.readouterr().err

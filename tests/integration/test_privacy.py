@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -45,7 +46,7 @@ from tests.helpers import (
     with_fakes,
 )
 from tests.integration.test_lifecycle import TRANSITIONS
-from tests.stubs.stripe import refund_event, session_event, sign
+from tests.stubs.stripe import StripeStub, refund_event, session_event, sign
 
 EMAIL = "zenobia.quill@example.org"
 NAME = "Zenobia"
@@ -588,3 +589,151 @@ def test_the_migration_prunes_the_bare_sha256_digests_written_before(empty_datab
     assert keys[0].startswith("report-links/links:legacy:") and bare not in keys[0]
     # Jobs still pending (minutes old at a deploy) finish under their key.
     assert pending == pending_request == f"links:{bare}:0" and keys[1] == f"report-links/{pending}"
+
+
+# ---------------------------------------------------------------- erasure closes the door to paying first
+
+
+@pytest.fixture
+def stripe_stub(env: Env) -> Iterator[StripeStub]:
+    stub = StripeStub()
+    stub.server.start()
+    env(STRIPE_SECRET_KEY="sk_test_reckoning", STRIPE_API_BASE=stub.url, STRIPE_TIMEOUT_S="0.5")
+    yield stub
+    stub.server.stop()
+
+
+def open_session(token: str) -> str:
+    status, _, body = invoke("checkout", "POST", "/api/checkout", "POST /api/checkout", body={"token": token})
+    assert status == 200
+    session_id: str = body["data"]["sessionId"]
+    return session_id
+
+
+def test_erasing_expires_the_open_checkout_session_so_it_can_no_longer_be_paid(
+    database_url: str, report_bucket: str, stripe_stub: StripeStub, pg: psycopg.Connection[Any]
+) -> None:
+    token, _ = submitted()
+    session_id = open_session(token)
+
+    assert erase_by_person(token)[0] == 202
+
+    assert stripe_stub.session(session_id)["status"] == "expired"
+    with pytest.raises(ValueError, match="cannot be paid"):
+        stripe_stub.pay(session_id, "pi_too_late")
+    assert pg.execute("SELECT status, checkout_url FROM payments").fetchone() == {
+        "status": "expired",
+        "checkout_url": None,
+    }
+
+
+def test_an_operator_erasure_and_the_purge_expire_open_sessions_too(
+    database_url: str,
+    report_bucket: str,
+    report_queue: str,
+    stripe_stub: StripeStub,
+    env: Env,
+    pg: psycopg.Connection[Any],
+) -> None:
+    by_operator, operator_id = submitted()
+    by_purge, purge_id = submitted(email="other@example.org")
+    sessions = [open_session(by_operator), open_session(by_purge)]
+    assert cli.main(["erase", "--reckoning", str(operator_id)]) == 0
+    pg.execute("UPDATE reckonings SET created_at = now() - interval '40 days' WHERE id = %s", (purge_id,))
+    pg.execute("UPDATE payments SET created_at = now() - interval '40 days' WHERE reckoning_id = %s", (purge_id,))
+    sweep.sweep(with_fakes())
+    assert [stripe_stub.session(s)["status"] for s in sessions] == ["expired", "expired"]
+    assert {row["status"] for row in pg.execute("SELECT status FROM reckonings")} == {"erased"}
+
+
+def test_with_stripe_unreachable_the_persons_erasure_is_a_503_that_changes_nothing(
+    database_url: str, report_bucket: str, env: Env, pg: psycopg.Connection[Any]
+) -> None:
+    token, _ = submitted()
+    checkout.start_checkout(with_fakes(checkout=OfflineCheckout()), token)
+    env(STRIPE_SECRET_KEY="sk_test_reckoning", STRIPE_API_BASE="http://127.0.0.1:9", STRIPE_TIMEOUT_S="0.2")
+
+    status, body = erase_by_person(token)
+
+    assert (status, body["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert pg.execute("SELECT status, email FROM reckonings").fetchone() == {
+        "status": "awaiting_payment",
+        "email": EMAIL,
+    }
+    assert pg.execute("SELECT status FROM payments").fetchone() == {"status": "open"}
+    assert report_route("GET", token)[0] == 200  # the token still opens it: the person may try again
+
+
+def test_the_purge_skips_a_reckoning_whose_session_stripe_cannot_expire_until_the_next_minute(
+    database_url: str, report_bucket: str, report_queue: str, env: Env, pg: psycopg.Connection[Any]
+) -> None:
+    env(UNPAID_RETENTION_DAYS="7")
+    waiting = aged(pg, "awaiting_payment", created_days=10)
+    pg.execute(
+        "INSERT INTO payments (reckoning_id, generation, checkout_session_id, checkout_url, amount, currency,"
+        " expires_at, created_at) VALUES (%s, 1, 'cs_test_unreachable', 'https://checkout.example', 2900, 'eur',"
+        " now() - interval '9 days', now() - interval '9 days')",
+        (waiting,),
+    )
+    other = aged(pg, "awaiting_payment", created_days=9)
+    env(STRIPE_SECRET_KEY="sk_test_reckoning", STRIPE_API_BASE="http://127.0.0.1:9", STRIPE_TIMEOUT_S="0.2")
+
+    sweep.sweep(with_fakes())
+
+    statuses = {row["id"]: row["status"] for row in pg.execute("SELECT id, status FROM reckonings")}
+    assert statuses == {waiting: "awaiting_payment", other: "erased"}
+
+
+def test_a_session_paid_as_it_is_erased_is_erased_anyway_and_its_payment_flagged(
+    database_url: str,
+    report_bucket: str,
+    stripe_stub: StripeStub,
+    pg: psycopg.Connection[Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token, rid = submitted()
+    session_id = open_session(token)
+    stripe_stub.pay(session_id, "pi_paid_while_erasing")
+
+    assert erase_by_person(token)[0] == 202
+
+    assert "a person must refund it" in caplog.text
+    paid = session_event("checkout.session.completed", session_id, str(rid), payment_intent="pi_paid_while_erasing")
+    assert deliver(paid) == 200
+    assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "erased"}
+    assert pg.execute("SELECT outcome FROM stripe_events").fetchone() == {"outcome": "flagged"}
+
+
+# ---------------------------------------------------------------- a refunded person still owns their data
+
+
+def test_a_refunded_person_sees_the_refund_exports_erases_and_recovers_lost_links(
+    database_url: str, deps: Dependencies, report_bucket: str, tmp_path: Path, pg: psycopg.Connection[Any]
+) -> None:
+    # Given a delivered report, then refunded in full
+    token, rid = submitted()
+    session = checkout.start_checkout(with_fakes(checkout=OfflineCheckout()), token)
+    assert (
+        deliver(session_event("checkout.session.completed", session.session_id, str(rid), payment_intent="pi_r")) == 200
+    )
+    assert generate_report(GenerateJob(reckoning_id=rid), deps) == "ready"
+    assert deliver(refund_event("pi_r")) == 200
+    # Then the link shows the refund with its message, and no report or PDF
+    status, body = report_route("GET", token)
+    assert (status, body["data"]["status"]) == (200, "refunded")
+    assert "refunded" in body["data"]["message"] and body["data"].get("report") is None
+    assert report_route("GET", token, "/pdf")[0] == 409
+    # And the person may export their data
+    status, body = report_route("GET", token, "/export")
+    assert status == 200 and body["data"]["reckoning"]["status"] == "refunded"
+    # And lost-link recovery sends a link to it
+    assert invoke("report", "POST", "/api/report/links", "POST /api/report/links", body={"email": EMAIL})[0] == 202
+    row = pg.execute("SELECT payload FROM outbox WHERE payload ->> 'kind' = 'links'").fetchone()
+    assert row is not None
+    mailer = OutboxMailer(tmp_path / "links")
+    assert handle_job(read_job(row["payload"]), with_fakes(mailer=mailer)) == "links_sent"
+    [eml] = list((tmp_path / "links").glob("*.eml"))
+    assert "/report#" in eml.read_text()
+    # And erase it
+    assert erase_by_person(token)[0] == 202
+    assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": "erased"}

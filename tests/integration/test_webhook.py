@@ -10,9 +10,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from reckoning import db
+from reckoning import db, errors
 from reckoning.config import DEV_WEBHOOK_SECRET
 from reckoning.domain import checkout as checkout_domain
+from reckoning.domain import webhook
 from reckoning.domain.services.tokens import hash_token
 from reckoning.providers import aws
 from reckoning.providers.checkout import OfflineCheckout
@@ -172,7 +173,7 @@ def test_async_failure_leaves_the_reckoning_payable(
     assert count(pg, "outbox") == 0
 
 
-def test_refund_revokes_access_whatever_the_order(
+def test_refund_withholds_the_report_whatever_the_order(
     database_url: str, report_queue: str, pg: psycopg.Connection[Any]
 ) -> None:
     token, rid, sid = paid_reckoning_setup()
@@ -180,10 +181,10 @@ def test_refund_revokes_access_whatever_the_order(
     assert deliver(refund)[0] == 200  # before the payment is known: kept as unmatched
     deliver(session_event("checkout.session.completed", sid, rid, payment_intent="pi_test_1"))
     assert state(pg) == ("refunded", "refunded")
-    status, _, _ = invoke(
+    status, _, body = invoke(
         "report", "GET", f"/api/report/{token}", "GET /api/report/{token}", path_parameters={"token": token}
     )
-    assert status == 404
+    assert (status, body["data"]["status"], body["data"].get("report")) == (200, "refunded", None)
 
 
 def test_partial_refund_is_recorded_and_ignored(
@@ -282,3 +283,39 @@ def test_a_failure_inside_the_transaction_rolls_everything_back(
     pg.execute("ALTER TABLE outbox DROP CONSTRAINT no_rows")
     assert deliver(session_event("checkout.session.completed", sid, rid))[0] == 200  # Stripe's retry
     assert state(pg) == ("paid", "paid")
+
+
+# ---------------------------------------------------------------- junk is refused before it costs anything
+
+
+class _Untouchable:
+    """A database or signature checker that must not be reached."""
+
+    def __init__(self) -> None:
+        self.touched: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.touched.append(name)
+        raise AssertionError(f"{name} reached")
+
+
+def test_a_delivery_without_a_signature_header_is_refused_before_the_secret_or_the_database(env: Env) -> None:
+    database, signatures = _Untouchable(), _Untouchable()
+    deps = with_fakes(database=database, signatures=signatures)
+    for header in (None, ""):
+        with pytest.raises(errors.InvalidSignature):
+            webhook.receive(deps, json.dumps(session_event("checkout.session.completed", "cs_x", "r")), header)
+    assert database.touched == signatures.touched == []
+    # Through the function URL with no secret configured (a deploy gone wrong): a 400, not a 500 Stripe retries
+    env(STRIPE_WEBHOOK_SECRET=None, ENVIRONMENT="production", DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
+    status, _, body = invoke("webhook", "POST", "/webhooks/stripe", "$default", body="{}", headers={})
+    assert (status, body["error"]["code"]) == (400, "INVALID_SIGNATURE")
+
+
+def test_a_body_over_64_kib_is_refused_before_the_secret_or_the_database(env: Env) -> None:
+    env(MAX_BODY_BYTES=str(1024 * 1024))  # the API's limit may be raised; the webhook's is Stripe's own size
+    database, signatures = _Untouchable(), _Untouchable()
+    payload = json.dumps({"id": "evt_big", "padding": "x" * (64 * 1024)})
+    with pytest.raises(errors.PayloadTooLarge):
+        webhook.receive(with_fakes(database=database, signatures=signatures), payload, sign(payload, SECRET))
+    assert database.touched == signatures.touched == []

@@ -27,10 +27,10 @@ PROJECT = "reckoning"
 SDKS = ("stripe", "anthropic", "resend", "fpdf")
 EXPECTED_SDKS = {
     "SubmitFunction": set(),
-    "ReportFunction": {"fpdf"},
+    "ReportFunction": {"stripe"},
     "CheckoutFunction": {"stripe"},
     "WebhookFunction": {"stripe"},
-    "SweeperFunction": set(),
+    "SweeperFunction": {"stripe"},
     "GenerateFunction": {"anthropic", "resend", "fpdf"},
     "MigrateFunction": set(),
     "OperationsFunction": {"resend", "stripe"},

@@ -85,8 +85,8 @@ def test_each_function_can_import_exactly_the_sdks_it_needs(
     assert set(probes(function_id)["present"]) == EXPECTED_SDKS[function_id]
 
 
-@pytest.mark.parametrize("function_id", ["SubmitFunction", "ReportFunction"])
-def test_submit_and_report_ship_neither_stripe_nor_anthropic(host_build: artifacts.Build, function_id: str) -> None:
+@pytest.mark.parametrize("function_id", ["SubmitFunction"])
+def test_submit_ships_neither_stripe_nor_anthropic(host_build: artifacts.Build, function_id: str) -> None:
     folders = [host_build.functions[function_id].path]
     folders += [host_build.layers[layer].path / "python" for layer in host_build.function_layers[function_id]]
 

@@ -126,7 +126,7 @@ def test_a_function_without_local_code_cannot_be_built() -> None:
 # ---------------------------------------------------------------- the dependency table
 
 
-def test_the_repository_plan_ships_stripe_and_anthropic_only_where_they_are_imported() -> None:
+def test_the_repository_plan_ships_stripe_and_anthropic_only_where_they_are_used() -> None:
     the_plan = plan.load(ROOT)
 
     def names(requirements: tuple[str, ...]) -> set[str]:
@@ -135,11 +135,11 @@ def test_the_repository_plan_ships_stripe_and_anthropic_only_where_they_are_impo
     sdks = {"stripe", "anthropic"}
     assert not names(the_plan.requirements["SharedLayer"]) & sdks
     assert not names(the_plan.requirements["SubmitFunction"]) & sdks
-    assert not names(the_plan.requirements["ReportFunction"]) & sdks
+    assert names(the_plan.requirements["ReportFunction"]) == {"stripe"}  # erasure expires Checkout sessions
     assert names(the_plan.requirements["CheckoutFunction"]) == {"stripe"}
     assert names(the_plan.requirements["WebhookFunction"]) == {"stripe"}
     assert names(the_plan.requirements["GenerateFunction"]) == {"anthropic", "resend", "fpdf2"}
-    assert names(the_plan.requirements["ReportFunction"]) == {"fpdf2"}
+    assert names(the_plan.requirements["SweeperFunction"]) == {"stripe"}  # and so does the purge
 
 
 def test_specifiers_come_verbatim_from_project_dependencies() -> None:

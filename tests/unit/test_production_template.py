@@ -137,3 +137,40 @@ def test_functions_that_erase_pdfs_may_list_and_delete_every_version(function_id
 
 def test_browsers_may_send_delete_to_the_api() -> None:
     assert "DELETE" in RESOURCES["HttpApi"]["Properties"]["CorsConfiguration"]["AllowMethods"]
+
+
+def _s3_statements(function_id: str) -> list[dict[str, Any]]:
+    policies = FUNCTIONS[function_id]["Properties"]["Policies"]
+    statements = [s for policy in policies if "Statement" in policy for s in policy["Statement"]]
+    return [s for s in statements if any(str(a).startswith("s3:") for a in _actions(s))]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def test_only_the_generate_function_writes_pdfs() -> None:
+    writers = {fid for fid in FUNCTIONS for s in _s3_statements(fid) if "s3:PutObject" in _actions(s)}
+    assert writers == {"GenerateFunction"}
+
+
+@pytest.mark.parametrize("function_id", ["ReportFunction", "SweeperFunction", "OperationsFunction"])
+def test_functions_that_only_erase_list_the_bucket_under_the_reports_prefix_alone(function_id: str) -> None:
+    listing = [s for s in _s3_statements(function_id) if any("List" in a for a in _actions(s))]
+    assert listing
+    assert all(s["Condition"] == {"StringLike": {"s3:prefix": "reports/*"}} for s in listing)
+    objects = [s for s in _s3_statements(function_id) if s not in listing]
+    assert all(s["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/reports/*"} for s in objects)
+
+
+@pytest.mark.parametrize("function_id", ["ReportFunction", "SweeperFunction", "OperationsFunction"])
+def test_functions_that_erase_may_expire_checkout_sessions(function_id: str) -> None:
+    properties = FUNCTIONS[function_id]["Properties"]
+    assert properties["Environment"]["Variables"]["STRIPE_SECRET_KEY_ARN"] == {"Ref": "StripeSecretKeyArn"}
+    readable = [
+        p["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]
+        for p in properties["Policies"]
+        if "AWSSecretsManagerGetSecretValuePolicy" in p
+    ]
+    assert {"Ref": "StripeSecretKeyArn"} in readable

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from reckoning.db.connection import Connection, one
-from reckoning.db.queries import changed, first, q
+from reckoning.db.queries import changed, every, first, q
 from reckoning.models.status import PaymentStatus
 from reckoning.models.stripe import StripeEvent
 
@@ -47,6 +47,11 @@ class NewPayment:
 
 def latest(conn: Connection, reckoning_id: UUID) -> Payment | None:
     return first(conn, "latest_payment", Payment.from_row, reckoning_id=reckoning_id)
+
+
+def open_of(conn: Connection, reckoning_id: UUID) -> list[Payment]:
+    """The reckoning's sessions still open as far as we know (no expiry, completion or failure recorded)."""
+    return every(conn, "open_payments_of", Payment.from_row, reckoning_id=reckoning_id)
 
 
 def insert(conn: Connection, payment: NewPayment) -> Payment:

@@ -47,7 +47,8 @@ def by_id(conn: Connection, reckoning_id: UUID) -> Reckoning | None:
 
 
 def of_address(conn: Connection, email: str) -> list[Reckoning]:
-    """The address's paid reckonings (the ones with a report to link), oldest first."""
+    """The address's paid reckonings (refunded ones too: their data is still theirs to export and erase), oldest
+    first."""
     return every(conn, "reckonings_of_address", Reckoning.from_row, email=email)
 
 

@@ -11,6 +11,7 @@ for clock skew.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,6 +68,7 @@ def start_checkout(
 ) -> CheckoutResult:
     """The reckoning's open session, or a new one; `done` completes an idempotency key with the answer in the
     transaction that records the session (or a transaction of its own when an open one is handed out again)."""
+    deadline = time.monotonic() + deps.policy.stripe_budget_s  # one for every Stripe call of this request
     now = now or datetime.now(UTC)
     database, provider = deps.database, deps.checkout
     with database.transaction() as conn:
@@ -79,7 +81,7 @@ def start_checkout(
             done(conn, reckoning.id, result)
             return result
     if latest is not None and latest.status == PaymentStatus.OPEN:
-        _expire(deps, latest)
+        _expire(deps, latest, deadline)
     generation = 1 if latest is None else latest.generation + 1
     slot = slot_at(reckoning.created_at, now)
     log = {"reckoning_id": str(reckoning.id), "generation": generation, "slot": slot.index}
@@ -90,6 +92,7 @@ def start_checkout(
             email=reckoning.email,
             idempotency_key=f"checkout:{reckoning.id}:{generation}:{slot.index}",
             expires_at=slot.expires_at,
+            deadline=deadline,
         )
     except errors.IdempotencyKeySpent as exc:
         # Our bug (parameters that changed within a slot, e.g. a price deployed mid-slot) or a failure Stripe
@@ -120,9 +123,9 @@ def _reusable(payment: Payment, now: datetime) -> bool:
     return payment.status == PaymentStatus.OPEN and payment.expires_at - now > _MIN_REMAINING
 
 
-def _expire(deps: Dependencies, payment: Payment) -> None:
+def _expire(deps: Dependencies, payment: Payment, deadline: float) -> None:
     """A new session only once the previous one can no longer be paid: else a person could pay both."""
-    if deps.checkout.expire_session(payment.checkout_session_id) == "complete":
+    if deps.checkout.expire_session(payment.checkout_session_id, deadline) == "complete":
         # Paid (or being paid) just now: its webhook marks the reckoning paid; no second session.
         raise errors.Conflict("the previous checkout session was completed")
     with deps.database.transaction() as conn:

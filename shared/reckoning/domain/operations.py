@@ -1,4 +1,4 @@
-"""What the engineer on call can do: replay the DLQ, regenerate, resend a link, read a timeline.
+"""What the engineer on call can do: replay the DLQ, regenerate, resend a link, read a timeline, find a reckoning.
 
 Timelines print ids, statuses, amounts and error classes only: never emails, names, answers or report text.
 """
@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from reckoning import errors
-from reckoning.db import outbox, reckonings, reports, timeline
+from reckoning.db import lookups, outbox, reckonings, reports, timeline
 from reckoning.dependencies import Dependencies
 from reckoning.domain.services import emails, relay
 from reckoning.models.job import GenerateJob, read_job
@@ -55,6 +55,32 @@ def timeline_of(deps: Dependencies, reckoning_id: UUID) -> list[timeline.Entry]:
     if not entries:  # every reckoning has at least its first status
         raise errors.NotFound("no such reckoning")
     return entries
+
+
+STRIPE_PREFIXES = ("cs_", "pi_", "ch_")
+
+
+def find_by_email(deps: Dependencies, email: str) -> list[lookups.Found]:
+    """The reckonings of an address (erased ones have none left), oldest first."""
+    with deps.database.connection() as conn:
+        return lookups.by_email(conn, email.strip())
+
+
+def find_by_stripe_id(deps: Dependencies, stripe_id: str) -> list[lookups.Found]:
+    """The reckonings a Checkout session (`cs_…`), payment intent (`pi_…`) or charge (`ch_…`) belongs to.
+
+    Charges are not stored (the ledger keeps the payment intent of each event): a charge id is asked of Stripe
+    for its payment intent first (ServiceUnavailable when Stripe cannot be reached)."""
+    stripe_id = stripe_id.strip()
+    if not stripe_id.startswith(STRIPE_PREFIXES):
+        raise errors.ValidationFailed([errors.FieldError("stripe", "Expected a cs_…, pi_… or ch_… id.")])
+    if stripe_id.startswith("ch_"):
+        intent = deps.checkout.payment_intent_of_charge(stripe_id)
+        if intent is None:
+            return []
+        stripe_id = intent
+    with deps.database.connection() as conn:
+        return lookups.by_stripe_id(conn, stripe_id)
 
 
 @dataclass(frozen=True, slots=True)

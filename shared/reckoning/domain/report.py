@@ -12,16 +12,18 @@ from reckoning.db import export
 from reckoning.db.reckonings import Reckoning
 from reckoning.dependencies import Dependencies
 from reckoning.domain.services import erasure, tokens
-from reckoning.domain.services.pdfs import ensure_pdf
 from reckoning.models.api import GenerationError, ReportStatus
 from reckoning.models.export import Export, ExportedAnswer, ExportedReckoning
 from reckoning.models.status import PublicStatus, Status
+from reckoning.observability import logger, metrics
 from reckoning.questionnaires import Questionnaires, UnknownQuestionnaire
 
 _PLAIN = {
     Status.FAILED: "We could not write your report. We have been alerted and will be in touch.",
     Status.NEEDS_REVIEW: "Your report is being reviewed by a person before release.",
-    Status.REFUNDED: "This reckoning was refunded; the report is no longer available.",
+    Status.REFUNDED: (
+        "This reckoning was refunded; the report is no longer available. You can still export or erase your data."
+    ),
 }
 
 
@@ -56,11 +58,19 @@ def report_status(deps: Dependencies, token: str) -> StatusView:
 
 
 def pdf_location(deps: Dependencies, token: str) -> str:
-    """A short-lived presigned URL of the report's PDF, rendering and storing it if the object is missing."""
+    """A short-lived presigned URL of the report's PDF, as the worker stored and recorded it.
+
+    The public function never writes PDFs (least privilege: only the generate function may): the worker stores a
+    version's PDF before it marks the reckoning ready, and a redelivery writes it again if it went missing. A
+    ready report with no PDF recorded is a 409 and an alert, not a render here."""
     view = tokens.holder_view(deps.database, token)
     if view.report is None:
         raise errors.Conflict("the report is not ready")
-    key = ensure_pdf(deps.database, deps.store, deps.render, view.name, view.report)
+    key = view.report.pdf_key
+    if key is None:
+        logger.error("ready report without a stored PDF", extra={"reckoning_id": str(view.reckoning_id)})
+        metrics.add_metric(name="PdfMissing", unit="Count", value=1)
+        raise errors.Conflict("the PDF is not available yet")
     return deps.store.presigned_pdf_url(key, deps.policy.pdf_url_ttl_s)
 
 

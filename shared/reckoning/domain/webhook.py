@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from reckoning import db, errors
-from reckoning.db import outbox, payments, reckonings, tokens
+from reckoning.db import outbox, payments, reckonings
 from reckoning.db.connection import Connection
 from reckoning.db.payments import Payment
 from reckoning.dependencies import Dependencies
@@ -41,6 +41,7 @@ def receive(deps: Dependencies, payload: str, signature: str | None) -> Outcome:
     Any other failure raises WebhookFailed (500), so that Stripe delivers the event again: nothing was
     committed, or what was is recorded and the repeat is a duplicate.
     """
+    refuse_junk(payload, signature)
     try:
         deps.signatures.verify(payload, signature)
     except errors.ServiceUnavailable as exc:  # no secret to check with: Stripe must deliver again later
@@ -54,6 +55,20 @@ def receive(deps: Dependencies, payload: str, signature: str | None) -> Outcome:
         raise _failed(exc) from exc
     metrics.add_metric(name=f"StripeEvent_{outcome.kind}", unit="Count", value=1)
     return outcome
+
+
+# Stripe's events are a few KiB; the function URL has no WAF in front of it (docs/decisions.md 42).
+MAX_EVENT_BYTES = 64 * 1024
+
+
+def refuse_junk(payload: str, signature: str | None) -> None:
+    """What cannot be Stripe's is refused before the secret is read, the SDK imported or the database reached:
+    junk requests must not hold the function's few reserved slots for long."""
+    if not signature:
+        raise errors.InvalidSignature("no Stripe-Signature header")
+    size = len(payload.encode(errors="surrogatepass"))
+    if size > MAX_EVENT_BYTES:
+        raise errors.PayloadTooLarge(f"{size} bytes")
 
 
 def _failed(cause: Exception) -> errors.WebhookFailed:
@@ -179,8 +194,8 @@ def _refund(conn: Connection, payment: Payment) -> str | None:
     payments.refund(conn, payment.id)
     if payments.still_paid(conn, payment.reckoning_id):
         return "a duplicate payment refunded; another payment for the reckoning stands"
-    if reckonings.refund(conn, payment.reckoning_id):
-        tokens.revoke(conn, payment.reckoning_id)
+    # The links stay: the report is withheld (GET shows `refunded`), but the person may still export and erase.
+    reckonings.refund(conn, payment.reckoning_id)
     return None
 
 

@@ -35,7 +35,7 @@ from reckoning.config import secret, settings
 from reckoning.errors import PermanentFailure, ProviderBusy, TransientFailure
 from reckoning.models.report import Report
 from reckoning.models.submission import Submission
-from reckoning.observability import logger
+from reckoning.observability import TRACE, logger
 from reckoning.ports import Draft
 from reckoning.providers.prompt import SYSTEM_PROMPT, TOOL_NAME, user_message
 
@@ -72,6 +72,7 @@ class ClaudeWriter:
     def __init__(self) -> None:
         self.model = settings().anthropic_model
 
+    @TRACE
     def write(self, submission: Submission, feedback: Sequence[str] = ()) -> Draft:
         import anthropic
 

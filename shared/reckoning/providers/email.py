@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reckoning.errors import PermanentFailure, TransientFailure
-from reckoning.observability import logger
+from reckoning.observability import TRACE, logger
 from reckoning.ports import OutgoingEmail
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class ResendMailer:
     base_url: str | None = None
     timeout_s: int = SEND_TIMEOUT_S
 
+    @TRACE
     def send(self, email: OutgoingEmail, to: str, idempotency_key: str) -> str:
         import resend
         from resend.exceptions import ResendError

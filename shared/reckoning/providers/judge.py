@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from reckoning.models.judgement import Suspicion, Verdict
 from reckoning.models.submission import Submission
-from reckoning.observability import logger
+from reckoning.observability import TRACE, logger
 from reckoning.providers.claude import classify, pacing
 from reckoning.providers.judge_prompt import RUBRIC, TOOL_NAME, user_message, verdict_of, verdict_tool
 from reckoning.providers.prompt import answers_document
@@ -34,6 +34,7 @@ class ClaudeJudge:
         self.model = model
         self.max_tokens = max_tokens
 
+    @TRACE
     def judge(self, submission: Submission, report: Mapping[str, Any], suspicions: tuple[Suspicion, ...]) -> Verdict:
         import anthropic
 

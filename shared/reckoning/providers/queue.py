@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from reckoning import errors
+from reckoning.observability import TRACE
 from reckoning.ports import DeadLetter
 from reckoning.providers import aws
 
@@ -22,6 +23,7 @@ class SqsQueue:
         self.url = url
         self.dead_letter_url = dead_letter_url
 
+    @TRACE
     def send(self, messages: Mapping[str, dict[str, Any]], delay_s: int = 0) -> set[str]:
         url = _required(self.url, "REPORT_QUEUE_URL")
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
@@ -34,18 +36,21 @@ class SqsQueue:
                 failed.update(item["Id"] for item in response.get("Failed", []))
         return failed
 
+    @TRACE
     def hand_back(self, receipt_handle: str, seconds: int) -> None:
         """Make a received message visible again in `seconds` (counted from now; SQS allows 0 to 12 hours)."""
         url = _required(self.url, "REPORT_QUEUE_URL")
         with _transient():
             aws.sqs().change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
 
+    @TRACE
     def dead_letters(self, limit: int) -> list[DeadLetter]:
         url = _required(self.dead_letter_url, "REPORT_DLQ_URL")
         with _transient():
             found = aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=min(limit, 10), WaitTimeSeconds=1)
         return [DeadLetter(m.get("Body", ""), m["ReceiptHandle"]) for m in found.get("Messages", [])]
 
+    @TRACE
     def requeue_dead_letter(self, letter: DeadLetter) -> None:
         url, dead = _required(self.url, "REPORT_QUEUE_URL"), _required(self.dead_letter_url, "REPORT_DLQ_URL")
         with _transient():

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from reckoning.errors import TransientFailure
+from reckoning.observability import TRACE
 from reckoning.providers import aws
 
 MAX_URL_TTL_S = 300
@@ -33,9 +34,11 @@ class S3Store:
             raise ValueError("report versions start at 1")
         return f"reports/{reckoning_id}/v{version}.pdf"
 
+    @TRACE
     def exists(self, key: str) -> bool:
         return _unless(404, "head_object", Bucket=self.bucket, Key=key)
 
+    @TRACE
     def put_pdf_if_absent(self, key: str, data: bytes) -> bool:
         """Upload the PDF unless the key already holds one; True when this call wrote it.
 
@@ -47,6 +50,7 @@ class S3Store:
         params: dict[str, Any] = {"ContentType": PDF_CONTENT_TYPE, "ServerSideEncryption": "AES256", "IfNoneMatch": "*"}
         return _unless(412, "put_object", Bucket=self.bucket, Key=key, Body=data, **params)
 
+    @TRACE
     def delete_reckoning(self, reckoning_id: UUID) -> int:
         """Delete every stored object of the reckoning (`reports/<id>/`: each report version's PDF), and every
         version of each should the bucket keep versions; how many objects went."""
@@ -66,6 +70,7 @@ class S3Store:
                 deleted += len(page.get("Versions", []))
         return deleted
 
+    @TRACE
     def presigned_pdf_url(self, key: str, ttl_s: int) -> str:
         """A GET link to the PDF valid for at most five minutes, served as a download named `reckoning-report.pdf`."""
         expires_in = max(1, min(ttl_s, MAX_URL_TTL_S))

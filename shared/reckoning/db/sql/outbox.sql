@@ -23,11 +23,12 @@ UPDATE outbox SET attempts = attempts + 1, last_error = %(error)s WHERE id = ANY
 -- name: insert_outbox_for_address
 -- The links job for an address's oldest paid reckoning, whose id is added here; no row when the address has none.
 -- One statement either way, so a lost-link request does the same work whether or not the address is known.
+-- Refunded ones count: their person may still export and erase their data.
 INSERT INTO outbox (topic, dedupe_key, payload)
 SELECT %(topic)s, %(dedupe_key)s, %(payload)s || jsonb_build_object('reckoningId', r.id::text)
 FROM reckonings r
 WHERE lower(r.email) = lower(%(email)s)
-  AND r.status IN ('paid', 'generating', 'ready', 'needs_review', 'failed')
+  AND r.status IN ('paid', 'generating', 'ready', 'needs_review', 'failed', 'refunded')
 ORDER BY r.created_at
 LIMIT 1
 ON CONFLICT (dedupe_key) DO NOTHING;

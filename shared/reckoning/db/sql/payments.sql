@@ -82,3 +82,11 @@ UPDATE payments SET checkout_url = NULL WHERE reckoning_id = %(reckoning_id)s AN
 
 -- name: paid_payment_of
 SELECT id FROM payments WHERE reckoning_id = %(reckoning_id)s AND status = 'paid' LIMIT 1;
+
+-- name: open_payments_of
+-- Erasure: the sessions that may still be paid, to expire at Stripe before the reckoning's data goes.
+SELECT id, reckoning_id, generation, checkout_session_id, checkout_url, payment_intent_id, amount, currency,
+       status, expires_at
+FROM payments
+WHERE reckoning_id = %(reckoning_id)s AND status = 'open'
+ORDER BY generation;

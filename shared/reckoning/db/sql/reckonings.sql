@@ -131,12 +131,13 @@ FROM reckonings
 WHERE id = %(id)s AND status NOT IN ('erasing', 'erased');
 
 -- name: reckonings_of_address
--- Paid reckonings of an address, oldest first (awaiting payment and refunded ones have no report to link).
+-- Paid reckonings of an address, oldest first (awaiting payment ones have no report to link; refunded ones are
+-- linked so that their person may still export and erase their data).
 SELECT id, email, name, status, status_reason, questionnaire_version, answers, attempts, created_at,
        status_changed_at
 FROM reckonings
 WHERE lower(email) = lower(%(email)s)
-  AND status IN ('paid', 'generating', 'ready', 'needs_review', 'failed')
+  AND status IN ('paid', 'generating', 'ready', 'needs_review', 'failed', 'refunded')
 ORDER BY created_at
 LIMIT 20;
 
