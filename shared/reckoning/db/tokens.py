@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from reckoning.db.connection import Connection
-from reckoning.db.queries import changed, count, first
+from reckoning.db.queries import changed, first
 from reckoning.db.reckonings import Reckoning
 from reckoning.db.reports import StoredReport
 from reckoning.models.status import Status
@@ -56,7 +56,3 @@ def holder_view(conn: Connection, token_hash: bytes) -> HolderView | None:
     """The view of a live token's holder (None for a token that is unknown, revoked or expired)."""
     return first(conn, "holder_view_by_token", HolderView.from_row, token_hash=token_hash)
 
-
-def revoke(conn: Connection, reckoning_id: UUID) -> int:
-    """Revoke every live token of the reckoning; how many there were."""
-    return count(conn, "revoke_tokens", reckoning_id=reckoning_id)

@@ -15,10 +15,6 @@ WHERE t.token_hash = %(token_hash)s
   AND (t.expires_at IS NULL OR t.expires_at > now())
   AND r.status NOT IN ('erasing', 'erased');
 
--- name: revoke_tokens
-UPDATE access_tokens SET revoked_at = now()
-WHERE reckoning_id = %(reckoning_id)s AND revoked_at IS NULL;
-
 -- name: holder_view_by_token
 -- What a live token's holder may see, in one statement: the reckoning's status, and its report when the
 -- reckoning is ready and the report released (a report poll is this one read).
