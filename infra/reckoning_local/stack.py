@@ -111,9 +111,8 @@ class Stack:
         server = self._bind()
         # The template's parameters take their defaults or the options' overrides (as `sam deploy
         # --parameter-overrides`); the caller's environment overrides the variables they set.
-        parameters = {"Stage": "local", **(self.options.parameters or {})}  # local resources say so in their names
         self.template = template = tpl.load(
-            self.options.template_path, parameters=parameters, region=region, endpoint_url=endpoint
+            self.options.template_path, parameters=self._parameters(), region=region, endpoint_url=endpoint
         )
         functions = self._selected(template)
         self.database_url = caller.get("DATABASE_URL") or self._start_postgres()
@@ -175,6 +174,11 @@ class Stack:
         self._exit.callback(server.server_close)
         self.url = server.url
         return server
+
+    def _parameters(self) -> dict[str, str]:
+        """The options' overrides; and the stage `local` when the template has a Stage (resources say so)."""
+        declared = tpl.load_document(self.options.template_path.read_text(encoding="utf-8")).get("Parameters") or {}
+        return {**({"Stage": "local"} if "Stage" in declared else {}), **self.options.parameters}
 
     def _selected(self, template: tpl.Template) -> dict[str, tpl.Function]:
         if self.options.functions is None:
