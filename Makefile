@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 # Templates deployed apart from the application: the optional foundation, and the WAF (us-east-1).
 INFRA_TEMPLATES := infra/foundation/template.yaml infra/edge/waf.yaml
 
-.PHONY: help install lock lint fmt test faults dev demo migrate bench build invoke validate openapi schema-snapshot clean \
+.PHONY: help install lock lint fmt test faults dev demo migrate bench launch build invoke validate openapi schema-snapshot clean \
 	foundation-params publish-web remote-ops
 
 help:
@@ -85,6 +85,9 @@ migrate: $(STAMP) ## apply database migrations to $$DATABASE_URL
 
 bench: $(STAMP) ## benchmarks: figures on screen and in .local/bench.json (BENCH_JSON=…), logs in .local/bench.log
 	$(BIN)/python -m tests.bench
+
+launch: $(STAMP) ## launch-day simulation: LAUNCH_ORDERS (1000) paid orders through the rate-limited model stub
+	$(BIN)/python -m tests.launch
 
 validate: $(STAMP) ## re-check a report: make validate REPORT=… SUBMISSION=…
 	$(BIN)/reckoning validate $(REPORT) $(SUBMISSION)
