@@ -1,6 +1,6 @@
 """Launch day: N paid orders through the real pipeline, against a rate-limited model (`make launch`).
 
-`python -m tests.launch` (LAUNCH_ORDERS=1000, LAUNCH_CONCURRENCY=5, LAUNCH_SCALE=60, LAUNCH_MAX_TOKENS=…) runs,
+`python -m tests.launch` (LAUNCH_ORDERS=1000, LAUNCH_CONCURRENCY=5, LAUNCH_SCALE=20, LAUNCH_MAX_TOKENS=…) runs,
 in one process, what production runs on a launch day:
 
 - people pay over a simulated hour: Stripe delivers each signed `checkout.session.completed` to the webhook
@@ -13,7 +13,7 @@ in one process, what production runs on a launch day:
   caching) at a model-like latency; PDFs go to S3 (moto), emails to the Resend stub;
 - the sweeper function runs on its schedule (relay, lost work).
 
-Time is compressed by `time_scale` (60: a simulated minute per real second). The stub's buckets, latency,
+Time is compressed by `time_scale` (20: a simulated minute per 3 real seconds). The stub's buckets, latency,
 `retry-after` and `anthropic-ratelimit-*-reset` headers are in simulated time converted to real seconds, so the
 waits the worker asks for (a 429's retry-after, the pacing delay, each sent as SQS DelaySeconds) are already
 compressed: they are passed to SQS unchanged, and the lease the worker sets for them (real seconds in
@@ -55,7 +55,7 @@ class Plan:
     rpm: int = TIER_1[0]
     itpm: int = TIER_1[1]
     otpm: int = TIER_1[2]
-    time_scale: float = 60.0
+    time_scale: float = 20.0  # SQS delays are whole seconds: at 60x, a 1 s floor is a simulated minute
     orders_per_hour: float = 1000.0  # simulated: orders are paid evenly at this rate
     duplicate_every: int = 10  # Stripe delivers every n-th event twice
     sweep_every_s: float = 60.0  # simulated, as the schedule
@@ -86,6 +86,7 @@ class Result:
     drain_s: float = 0.0  # simulated: first payment to last report delivered
     output_tokens: int = 0
     throughput: float = 0.0  # output tokens per simulated minute / OTPM
+    useful: float = 0.0  # the same, counting only the calls that made the delivered reports
     queue_age_s: tuple[float, float] = (0.0, 0.0)  # p50, p99 simulated: paid to the writer's (first) call
     delivery_s: tuple[float, float] = (0.0, 0.0)  # p50, p99 simulated: paid to ready
     spend_usd: float = 0.0
@@ -100,7 +101,7 @@ class Result:
         return (
             f"N={p.orders} delivered={self.delivered} needs_review={self.needs_review} failed={self.failed} "
             f"duplicated={self.duplicated_reports} reports/{self.duplicated_emails} emails "
-            f"drain={self.drain_s / 60:.1f} min throughput={self.throughput:.2f}x OTPM "
+            f"drain={self.drain_s / 60:.1f} min throughput={self.throughput:.2f}x OTPM (useful {self.useful:.2f}x) "
             f"queue_age p50={self.queue_age_s[0] / 60:.1f} min p99={self.queue_age_s[1] / 60:.1f} min "
             f"spend=${self.spend_usd:.2f} (${self.per_report_usd:.4f}/report)"
         )
@@ -123,7 +124,8 @@ class Result:
             f"({self.emails} report emails sent); sweeper re-enqueued {self.stale_requeued}",
             f"drain {self.drain_s / 60:.1f} simulated minutes (first payment to last report)",
             f"throughput {self.output_tokens:,} output tokens in {self.drain_s / 60:.1f} min = "
-            f"{self.throughput:.2f} x the OTPM limit ({p.otpm:,}/min)",
+            f"{self.throughput:.2f} x the OTPM limit ({p.otpm:,}/min); useful (the calls of the delivered reports "
+            f"only, not drafts thrown away when the judge's call had to wait) {self.useful:.2f} x",
             f"queue age (paid to the writer's call: queued or waiting for the rate limit) "
             f"p50 {self.queue_age_s[0] / 60:.1f} min, p99 {self.queue_age_s[1] / 60:.1f} min; "
             f"paid to report p50 {self.delivery_s[0] / 60:.1f} min, p99 {self.delivery_s[1] / 60:.1f} min",
@@ -375,6 +377,8 @@ class Simulation:
         result.per_report_usd = result.spend_usd / reports
         minutes = result.drain_s / 60
         result.throughput = result.output_tokens / (plan.otpm * minutes) if minutes else 0.0
+        kept = (tokens.get("writer_out", 0) + tokens.get("judge_out", 0)) * reports
+        result.useful = kept / (plan.otpm * minutes) if minutes else 0.0
         return result
 
 
@@ -447,7 +451,7 @@ def main() -> None:
     plan = Plan(
         orders=int(given("LAUNCH_ORDERS") or 1000),
         concurrency=int(given("LAUNCH_CONCURRENCY") or 5),
-        time_scale=float(given("LAUNCH_SCALE") or 60),
+        time_scale=float(given("LAUNCH_SCALE") or 20),
         max_tokens=int(given("LAUNCH_MAX_TOKENS") or 0) or None,
     )
     random.seed(0)

@@ -30,7 +30,7 @@ def test_a_launch_day_delivers_every_order_once_at_the_rate_limits_pace(
 ) -> None:
     anthropic, resend = stubs
     env(REPORT_DLQ_URL=report_queue.replace("reckoning-reports-test", "reckoning-reports-dlq-test"))
-    plan = Plan(orders=ORDERS, max_tokens=3000, timeout_s=90)
+    plan = Plan(orders=ORDERS, time_scale=60.0, timeout_s=90)
     result = Simulation(plan, report_queue, anthropic, resend, env).run()
     print("\n".join(result.lines()))
     assert (result.failed, result.unfinished, result.dead_letters) == (0, 0, 0)
