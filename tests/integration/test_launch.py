@@ -39,4 +39,5 @@ def test_a_launch_day_delivers_every_order_once_at_the_rate_limits_pace(
     # The orders waited in the queue behind the cap longer than the (scaled) stale period: no duplicate job
     assert result.queue_age_s[1] > plan.stale_after_s
     assert result.stale_requeued == 0
-    assert result.calls.get("writer RateLimitError", 0) == 0  # paced before a 429, never failed by one
+    # The rate limit was met (paced or answered 429) and only made jobs wait
+    assert result.calls.get("writer ProviderBusy", 0) > 0
