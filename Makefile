@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 # Templates deployed apart from the application: the optional foundation, and the WAF (us-east-1).
 INFRA_TEMPLATES := infra/foundation/template.yaml infra/edge/waf.yaml
 
-.PHONY: help install lock lint fmt test faults dev demo migrate bench build invoke eval validate openapi schema-snapshot clean \
+.PHONY: help install lock lint fmt test faults dev demo migrate bench launch build invoke eval validate openapi schema-snapshot clean \
 	foundation-params publish-web remote-ops
 
 help:
@@ -89,6 +89,9 @@ bench: $(STAMP) ## benchmarks: figures on screen and in .local/bench.json (BENCH
 eval: $(STAMP) ## the quality gate over its labelled corpus: detection and false positives per category (CORPUS=…)
 	$(BIN)/reckoning eval $${CORPUS:-tests/corpus/gate/tuning} --min-detection 0.95 --min-certain-detection 0.95 \
 		--max-false-positives 0.05 $(ARGS)
+
+launch: $(STAMP) ## launch-day simulation: LAUNCH_ORDERS (1000) paid orders through the rate-limited model stub
+	$(BIN)/python -m tests.launch
 
 validate: $(STAMP) ## re-check a report: make validate REPORT=… SUBMISSION=…
 	$(BIN)/reckoning validate $(REPORT) $(SUBMISSION)

@@ -141,6 +141,13 @@ CREATE TABLE public.payments (
     CONSTRAINT payments_status_check CHECK ((status = ANY (ARRAY['open'::text, 'processing'::text, 'paid'::text, 'failed'::text, 'expired'::text, 'refunded'::text])))
 );
 
+CREATE TABLE public.queue_progress (
+    id boolean DEFAULT true NOT NULL,
+    sent_watermark timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT queue_progress_id_check CHECK (id)
+);
+
 CREATE TABLE public.rate_limits (
     bucket text NOT NULL,
     window_start timestamp with time zone NOT NULL,
@@ -262,6 +269,9 @@ ALTER TABLE ONLY public.payments
 
 ALTER TABLE ONLY public.payments
     ADD CONSTRAINT payments_reckoning_id_generation_key UNIQUE (reckoning_id, generation);
+
+ALTER TABLE ONLY public.queue_progress
+    ADD CONSTRAINT queue_progress_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.rate_limits
     ADD CONSTRAINT rate_limits_pkey PRIMARY KEY (bucket, window_start);

@@ -92,7 +92,7 @@ class Settings(BaseModel):
     # Generation
     anthropic_base_url: str | None = None
     anthropic_model: str = "claude-sonnet-5-5"
-    anthropic_max_tokens: int = Field(default=6000, ge=512)
+    anthropic_max_tokens: int = Field(default=3000, ge=512)
     anthropic_timeout_s: float = Field(default=120.0, gt=0)
     anthropic_max_retries: int = Field(default=1, ge=0)
     # The quality gate's judge (docs/quality.md): a second, fast model with a forced verdict tool.

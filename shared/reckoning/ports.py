@@ -129,6 +129,10 @@ class Queue(Protocol):
         """Make a received message visible again in `seconds` (counted from now)."""
         ...
 
+    def waiting(self) -> int:
+        """About how many messages are visible (waiting for a worker) now; delayed and in-flight ones not."""
+        ...
+
     def dead_letters(self, limit: int) -> list[DeadLetter]:
         """Up to `limit` messages from the dead-letter queue (received, not yet deleted)."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.base import FailureResponse
@@ -23,7 +24,15 @@ def delivery(record: SQSRecord, deps: Dependencies, remaining_ms: int | None = N
     """The record's delivery: its receive number, whether it is the last, when a failure comes back, and (given
     the invocation's remaining time) by when the work must be done."""
     deadline = None if remaining_ms is None else time.monotonic() + remaining_ms / 1000 - MARGIN_S
-    return Delivery.of(int(record.attributes.approximate_receive_count), deps.policy, deadline)
+    return Delivery.of(int(record.attributes.approximate_receive_count), deps.policy, deadline, sent_at(record))
+
+
+def sent_at(record: SQSRecord) -> datetime | None:
+    """When the queue got the message (SentTimestamp, epoch milliseconds); None when the record does not say."""
+    try:
+        return datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, UTC)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class JobProcessor(BatchProcessor):

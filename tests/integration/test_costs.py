@@ -162,7 +162,7 @@ def test_a_paused_reckoning_is_left_to_its_delayed_job_and_not_re_enqueued_by_th
     assert generate_report(GenerateJob(reckoning_id=reckoning_id), deps) == "paused"
 
     time.sleep(1.2)  # longer than the stale period: only the lease, ending when the job is due, holds the sweeper
-    assert recovery.requeue_stale(db.database(), with_fakes().policy.generation_stale_after_s) == 0
+    assert recovery.requeue_stale(db.database(), deps.queue, with_fakes().policy.generation_stale_after_s) == 0
     lease = pg.execute("SELECT lease_expires_at - now() AS left FROM reckonings").fetchone()
     assert lease is not None and 55 < lease["left"].total_seconds() <= 60
     assert pg.execute("SELECT count(*) AS n FROM generation_attempts").fetchone() == {"n": 0}  # no model call

@@ -128,17 +128,19 @@ def ids_of_address(conn: Connection, email: str) -> list[UUID]:
 
 @dataclass(frozen=True, slots=True)
 class Stale:
-    """Work nobody has touched for the stale period: `since` it became paid or its lease ended."""
+    """Work whose job is lost: `since` its job was last relayed, it became paid, or its lease ended (the latest)."""
 
     id: UUID
     status: Status
     since: datetime
-    periods: int  # whole stale periods since then
+    periods: int  # whole stale periods between `since` and the queue's progress
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Stale:
         return cls(**{**row, "status": Status(row["status"])})
 
 
-def stale(conn: Connection, stale_s: int, limit: int) -> list[Stale]:
-    return every(conn, "stale_work", Stale.from_row, stale_s=stale_s, limit=limit)
+def stale(conn: Connection, stale_s: int, limit: int, *, queue_idle: bool) -> list[Stale]:
+    """Lost work, oldest first: behind the queue's progress watermark by a stale period, or (`queue_idle`: the
+    queue holds no visible message) behind now."""
+    return every(conn, "stale_work", Stale.from_row, stale_s=stale_s, limit=limit, queue_idle=queue_idle)

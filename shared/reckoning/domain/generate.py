@@ -17,7 +17,7 @@ from typing import Literal
 from uuid import UUID
 
 from reckoning import db, errors
-from reckoning.db import reckonings, reports
+from reckoning.db import queue_progress, reckonings, reports
 from reckoning.db.reckonings import Reckoning
 from reckoning.db.reports import Attempt, NewReport
 from reckoning.dependencies import Dependencies, Policy
@@ -47,11 +47,14 @@ class Delivery:
     final: bool  # the queue sends the message to the DLQ instead of delivering it again
     retry_in_s: int  # when a failure on this receive comes back (0 on the final one: straight to the DLQ)
     deadline: float | None = None  # time.monotonic() by which the invocation must be done
+    sent_at: datetime | None = None  # when the queue got the message (SQS SentTimestamp): the queue's progress
 
     @classmethod
-    def of(cls, receive: int, policy: Policy, deadline: float | None = None) -> Delivery:
+    def of(
+        cls, receive: int, policy: Policy, deadline: float | None = None, sent_at: datetime | None = None
+    ) -> Delivery:
         final = receive >= policy.queue_max_receive_count
-        return cls(receive, final, 0 if final else retry_delay_s(policy, receive), deadline)
+        return cls(receive, final, 0 if final else retry_delay_s(policy, receive), deadline, sent_at)
 
 
 def retry_delay_s(policy: Policy, receive: int) -> int:
@@ -92,6 +95,8 @@ def claim(deps: Dependencies, job: GenerateJob, delivery: Delivery) -> Reckoning
         if delivery.deadline is not None and time.monotonic() + deps.policy.model_call_budget_s > delivery.deadline:
             raise errors.TransientFailure("not enough time left in this invocation")
         with deps.database.transaction() as conn:
+            if delivery.sent_at is not None:  # the queue has got this far (the sweeper's measure of waiting)
+                queue_progress.advance(conn, delivery.sent_at)
             return reckonings.claim(conn, job.reckoning_id, deps.policy.generation_lease_s, job.reason)
     except Exception as exc:
         if delivery.final:

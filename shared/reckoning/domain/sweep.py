@@ -9,11 +9,11 @@ from reckoning.observability import logger, metrics
 
 
 def sweep(deps: Dependencies) -> relay.Relayed:
-    """Re-enqueue stale work, relay outbox messages the webhook could not send (and those), prune rate-limit
+    """Re-enqueue lost work, relay outbox messages the webhook could not send (and those), prune rate-limit
     counters of windows long gone, idempotency keys older than a day and messages sent a week ago, and purge
     what is kept past its retention (finishing erasures left halfway)."""
     database = deps.database
-    recovery.requeue_stale(database, deps.policy.generation_stale_after_s)
+    recovery.requeue_stale(database, deps.queue, deps.policy.generation_stale_after_s)
     relayed = relay.drain(database, deps.queue)
     metrics.add_metric(name="OutboxRelayed", unit="Count", value=relayed.sent)
     if relayed.failed:

@@ -205,27 +205,38 @@ class Pacing:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._remaining: int | None = None
+        self._limit: int | None = None  # the output tokens a minute (the bucket refills at limit / 60 a second)
+        self._seen_at = 0.0  # time.time() of the answer that said so
         self._reset_at = 0.0  # time.time() when the output budget is whole again
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        remaining, reset = headers.get(_REMAINING), headers.get(_RESET)
+        remaining, reset, limit = headers.get(_REMAINING), headers.get(_RESET), headers.get(_LIMIT)
         with self._lock:
             self._remaining = None  # an answer without the headers (a proxy, a stub) tells nothing
             if remaining is not None and reset is not None:
                 with contextlib.suppress(ValueError):
                     self._remaining, self._reset_at = int(remaining), datetime.fromisoformat(reset).timestamp()
+                    self._seen_at = time.time()
+                    self._limit = int(limit) if limit else None
 
     def check(self, max_tokens: int, now: float | None = None) -> None:
-        """Raise ProviderBusy when the known output budget cannot cover `max_tokens` before its reset."""
+        """Raise ProviderBusy when the known output budget cannot cover `max_tokens` now: waiting until it can
+        (the bucket refills continuously at limit / 60 a second), at most until its reset."""
         now = time.time() if now is None else now
         with self._lock:
-            short = self._remaining is not None and self._remaining < max_tokens and self._reset_at > now
+            if self._remaining is None or self._reset_at <= now:
+                return
+            refilled = 0.0 if not self._limit else (now - self._seen_at) * self._limit / 60
+            short = max_tokens - (self._remaining + refilled)
             wait = self._reset_at - now
-        if short:
+            if self._limit:
+                wait = min(wait, short * 60 / self._limit)
+        if short > 0:
             raise ProviderBusy("output-token budget would not cover the call", wait)
 
 
 _REMAINING, _RESET = "anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"
+_LIMIT = "anthropic-ratelimit-output-tokens-limit"
 pacing = Pacing()
 
 

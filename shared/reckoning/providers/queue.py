@@ -44,6 +44,14 @@ class SqsQueue:
             aws.sqs().change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
 
     @TRACE
+    def waiting(self) -> int:
+        """SQS's ApproximateNumberOfMessages: visible messages (eventually consistent, about a minute behind)."""
+        url = _required(self.url, "REPORT_QUEUE_URL")
+        with _transient():
+            found = aws.sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(found.get("Attributes", {}).get("ApproximateNumberOfMessages", "0"))
+
+    @TRACE
     def dead_letters(self, limit: int) -> list[DeadLetter]:
         url = _required(self.dead_letter_url, "REPORT_DLQ_URL")
         with _transient():

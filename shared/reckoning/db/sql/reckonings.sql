@@ -142,14 +142,32 @@ ORDER BY created_at
 LIMIT 20;
 
 -- name: stale_work
--- Work nobody has touched for stale_s: paid and unclaimed since it became paid, or generating whose lease
--- ended that long ago. `since` and how many stale periods have passed (`periods`) name one re-enqueue.
-SELECT id, status, since, floor(extract(epoch FROM now() - since) / %(stale_s)s)::integer AS periods
-FROM (
-    SELECT id, status, CASE WHEN status = 'paid' THEN status_changed_at ELSE lease_expires_at END AS since
-    FROM reckonings
-    WHERE status IN ('paid', 'generating')
-) AS work
-WHERE since < now() - make_interval(secs => %(stale_s)s)
+-- Work whose job is lost, not waiting (docs/lifecycle.md "Recovery"). Each reckoning's `since` is the latest of:
+-- the last relay of its generate job (outbox), when it became paid (a reopen, a dead letter replayed), and for
+-- generating work when its lease ended (a worker died, or its handed-back or waiting message came due). It is
+-- lost when `since` is a stale period behind the queue's progress: the workers have been claiming jobs sent a
+-- stale period after it (`watermark`, queue_progress), or the queue holds nothing visible (`queue_idle`: then
+-- against now). Work with a job still to relay is the relay's. Only lost work is returned, oldest first, so
+-- waiting work can neither be re-enqueued nor starve it, however long the backlog.
+WITH progress AS (
+    SELECT CASE WHEN %(queue_idle)s THEN now() ELSE least(sent_watermark, now()) END AS reference
+    FROM queue_progress
+), work AS (
+    SELECT r.id, r.status,
+           greatest(job.relayed_at,
+                    CASE WHEN r.status = 'paid' THEN r.status_changed_at ELSE r.lease_expires_at END) AS since,
+           job.unsent
+    FROM reckonings r
+    CROSS JOIN LATERAL (
+        SELECT max(o.sent_at) AS relayed_at, coalesce(bool_or(o.sent_at IS NULL), false) AS unsent
+        FROM outbox o
+        WHERE o.payload ->> 'reckoningId' = r.id::text AND coalesce(o.payload ->> 'kind', 'generate') = 'generate'
+    ) AS job
+    WHERE r.status = 'paid' OR (r.status = 'generating' AND r.lease_expires_at < now())
+)
+SELECT id, status, since,
+       floor(extract(epoch FROM (SELECT reference FROM progress) - since) / %(stale_s)s)::integer AS periods
+FROM work
+WHERE NOT unsent AND since < (SELECT reference FROM progress) - make_interval(secs => %(stale_s)s)
 ORDER BY since
 LIMIT %(limit)s;
