@@ -152,6 +152,9 @@ class NoQueue:
     def send(self, messages: Any, delay_s: int = 0) -> set[str]:
         return set()
 
+    def waiting(self) -> int:
+        return 0
+
 
 def hold(pg: psycopg.Connection[Any], key: str, body: dict[str, Any], lease_s: int) -> None:
     """A key claimed by another request (in flight) whose lease ends `lease_s` from now."""
