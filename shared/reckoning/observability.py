@@ -3,7 +3,7 @@
 Logs never carry emails, answers, tokens or report text: code logs ids, counts and error classes only.
 """
 
-from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Reckoning"
@@ -11,6 +11,7 @@ SERVICE = "reckoning"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service="reckoning")
 
 
 def count_by(name: str, dimension: str, value: str) -> None:
