@@ -105,7 +105,7 @@ def client(generated: Path, start_stack: StartStack) -> Iterator[Any]:
 def test_the_generated_client_drives_the_paid_flow(generated: Path, client: Any) -> None:
     ops = {op: operation(generated, op) for op in operation_ids()}
     models = importlib.import_module(f"{PACKAGE}.models")
-    Unset = importlib.import_module(f"{PACKAGE}.types").Unset  # noqa: N806 - the generated class
+    unset = importlib.import_module(f"{PACKAGE}.types").Unset  # the generated client's "absent"
 
     def call(op: str, *args: Any, **kwargs: Any) -> Any:
         response = ops[op].sync_detailed(*args, client=client, **kwargs)
@@ -160,7 +160,7 @@ def test_the_generated_client_drives_the_paid_flow(generated: Path, client: Any)
     assert isinstance(exported.parsed, models.EnvelopeExport)
     exported_answers = {answer.question_id: answer for answer in exported.parsed.data.answers}
     assert set(exported_answers) == set(answers)
-    assert isinstance(exported_answers["support"].answer, Unset)  # unanswered: no `answer`, as the schema allows
+    assert isinstance(exported_answers["support"].answer, unset)  # unanswered: no `answer`, as the schema allows
     assert exported.parsed.data.payments[0].status == models.PaymentStatus.PAID
 
     erased = call("eraseReport", token)
