@@ -14,7 +14,7 @@ from reckoning.domain import checkout
 from reckoning.domain.services import idempotency
 from reckoning.envelope import ErrorEnvelope, ok
 from reckoning.models.api import REPLAYED, REPLAYED_HEADER, CheckoutRequest, CheckoutResult
-from reckoning.observability import logger, metrics
+from reckoning.observability import logger, metrics, tracer
 
 NEEDS = require(
     DATABASE,
@@ -32,6 +32,7 @@ ROUTE = "POST /api/checkout"
 
 @app.post(
     "/api/checkout",
+    operation_id="startCheckout",
     summary="Start or resume payment for a reckoning",
     tags=["payment"],
     responses={
@@ -59,6 +60,7 @@ def post_checkout(body: Annotated[CheckoutRequest, Body()]) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -13,7 +13,7 @@ from reckoning.config import DATABASE, require
 from reckoning.dependencies import Dependencies
 from reckoning.domain import generate, links
 from reckoning.models.job import LinksJob, read_job
-from reckoning.observability import logger, metrics
+from reckoning.observability import logger, metrics, tracer
 
 NEEDS = require(
     DATABASE, "ANTHROPIC_API_KEY", "RESEND_API_KEY", "REPORT_BUCKET", "APP_BASE_URL", "EMAIL_FROM", "REPORT_QUEUE_URL"
@@ -36,6 +36,7 @@ def handle_record(deps: Dependencies, record: SQSRecord, remaining_ms: int) -> N
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Dependencies | None = None

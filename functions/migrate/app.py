@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reckoning import config
 from reckoning.config import DATABASE, require
 from reckoning.db.migrate import migrate
-from reckoning.observability import logger
+from reckoning.observability import logger, tracer
 
 NEEDS = require(DATABASE)
 PHYSICAL_ID = "reckoning-database-schema"  # one schema per stack: an update never replaces (and deletes) it
@@ -82,6 +82,7 @@ def _custom_resource(event: dict[str, Any], context: LambdaContext) -> dict[str,
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "ResponseURL" in event:
         return _custom_resource(event, context)

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reckoning import cli
 from reckoning.config import DATABASE, require
-from reckoning.observability import logger, metrics
+from reckoning.observability import logger, metrics, tracer
 
 NEEDS = require(DATABASE, "REPORT_QUEUE_URL", "REPORT_DLQ_URL", "REPORT_BUCKET")
 
@@ -31,6 +31,7 @@ def run(command: str, args: list[str]) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     command, args = event.get("command"), event.get("args", [])

@@ -14,7 +14,7 @@ from reckoning.domain import links, report
 from reckoning.envelope import ok
 from reckoning.models.api import Erased, LinksAccepted, LinksRequest, ReportStatus
 from reckoning.models.export import Export
-from reckoning.observability import logger, metrics
+from reckoning.observability import logger, metrics, tracer
 
 NEEDS = require(DATABASE, "CORS_ORIGIN", "REPORT_BUCKET", "DIGEST_KEY", "STRIPE_SECRET_KEY")  # erasure expires sessions
 
@@ -23,6 +23,7 @@ app = http.create_app(rate_limit.limiter(dependencies))
 
 @app.get(
     "/api/report/<token>",
+    operation_id="getReport",
     summary="Status of a reckoning, and its report when ready",
     tags=["report"],
     responses={
@@ -33,14 +34,14 @@ app = http.create_app(rate_limit.limiter(dependencies))
 def get_report(token: str) -> Response[str]:
     view = report.report_status(dependencies(), token)
     if view.version is None:
-        retry = view.body.retry_after_seconds
+        retry = getattr(view.body, "retry_after_seconds", None)
         return ok(view.body, headers={"Retry-After": str(retry)} if retry else None)
-    body = view.body.model_copy(update={"pdf_url": f"/api/report/{token}/pdf"})
-    return http.revalidated(ok(body), view.version, app.current_event.headers.get("if-none-match"))
+    return http.revalidated(ok(view.body), view.version, app.current_event.headers.get("if-none-match"))
 
 
 @app.post(
     "/api/report/links",
+    operation_id="requestReportLinks",
     summary="Email fresh report links (lost-link recovery)",
     tags=["report"],
     responses=http.documented(202, LinksAccepted, "Always the same answer, whether or not the address is known."),
@@ -52,6 +53,7 @@ def post_links(body: Annotated[LinksRequest, Body()]) -> Response[str]:
 
 @app.get(
     "/api/report/<token>/pdf",
+    operation_id="getReportPdf",
     summary="Redirect (302) to a short-lived (≤ 300 s) link to the PDF",
     tags=["report"],
     responses=http.bodiless(302, "Location: a presigned URL of the PDF.", "Location"),
@@ -63,6 +65,7 @@ def get_pdf(token: str) -> Response[str]:
 
 @app.get(
     "/api/report/<token>/export",
+    operation_id="exportReport",
     summary="Everything stored about the reckoning, as JSON",
     tags=["privacy"],
     responses=http.documented(200, Export, "Answers with their questions, reports, payments, emails, link dates."),
@@ -73,6 +76,7 @@ def get_export(token: str) -> Response[str]:
 
 @app.delete(
     "/api/report/<token>",
+    operation_id="eraseReport",
     summary="Erase the reckoning's personal data and revoke every link",
     tags=["privacy"],
     responses=http.documented(
@@ -85,6 +89,7 @@ def delete_report(token: str) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -15,7 +15,7 @@ from reckoning.domain.services import idempotency
 from reckoning.envelope import ok
 from reckoning.models.api import REPLAYED, REPLAYED_HEADER, SubmitRequest, SubmitResult
 from reckoning.models.questionnaire import Questionnaire
-from reckoning.observability import logger, metrics
+from reckoning.observability import logger, metrics, tracer
 
 NEEDS = require(DATABASE, "CORS_ORIGIN", "DIGEST_KEY")
 
@@ -25,6 +25,7 @@ ROUTE = "POST /api/reckoning"
 
 @app.get(
     "/api/questionnaire",
+    operation_id="getQuestionnaire",
     summary="The current questionnaire",
     tags=["questionnaire"],
     responses=http.documented(200, Questionnaire, "The versioned questionnaire definition."),
@@ -35,6 +36,7 @@ def get_questionnaire() -> Response[str]:
 
 @app.post(
     "/api/reckoning",
+    operation_id="submitReckoning",
     summary="Submit a completed questionnaire",
     tags=["reckoning"],
     responses={
@@ -52,6 +54,7 @@ def post_reckoning(body: Annotated[SubmitRequest, Body()]) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,12 +8,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reckoning.bootstrap import dependencies
 from reckoning.config import DATABASE, require
 from reckoning.domain import sweep
-from reckoning.observability import logger, metrics
+from reckoning.observability import logger, metrics, tracer
 
 NEEDS = require(DATABASE, "REPORT_QUEUE_URL", "REPORT_BUCKET", "STRIPE_SECRET_KEY")  # the purge expires sessions
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     result = sweep.sweep(dependencies())

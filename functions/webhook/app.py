@@ -15,7 +15,7 @@ from reckoning.config import DATABASE, require
 from reckoning.domain import webhook
 from reckoning.envelope import ok
 from reckoning.models.api import WebhookReceived
-from reckoning.observability import logger, metrics
+from reckoning.observability import logger, metrics, tracer
 
 NEEDS = require(DATABASE, "STRIPE_WEBHOOK_SECRET", "REPORT_QUEUE_URL")
 
@@ -25,6 +25,7 @@ app = http.create_app(raw_body=True)  # the signature covers the exact bytes: th
 @app.post("/", include_in_schema=False)  # the function URL's own root in AWS
 @app.post(
     "/webhooks/stripe",
+    operation_id="receiveStripeEvent",
     summary="Stripe events (a Lambda function URL in AWS; Stripe-Signature header required)",
     tags=["payment"],
     responses=http.documented(200, WebhookReceived, "Verified (also duplicates and ignored types)."),
@@ -44,6 +45,7 @@ def _raw_payload() -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
+@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

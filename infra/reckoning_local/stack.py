@@ -146,6 +146,7 @@ class Stack:
             "AWS_DEFAULT_REGION": region,
             "DB_POOL_SIZE": "8",  # one process serves concurrent requests
             "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
             "APP_BASE_URL": self.url,  # links in emails and checkout redirects come back here
             "LOCAL_OUTBOX_DIR": str(self.state_dir / "outbox"),
             **DUMMY_CREDENTIALS,

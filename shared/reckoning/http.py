@@ -6,8 +6,10 @@
 - reads JSON bodies strictly (RFC 8259 only, bounded nesting; see `parse_json`),
 - rate-limits per client IP and route in PostgreSQL (429 + Retry-After),
 - turns request validation errors into our 400 envelope with field details,
-- maps domain errors through one table, and
-- adds the security headers of DESIGN §3 to every response.
+- maps domain errors through one table,
+- adds the security headers of DESIGN §3 to every response, and
+- answers every request with its id (`X-Request-Id`: API Gateway's requestId, or a fresh one), which error
+  bodies quote as `error.requestId` and the logs carry as their correlation id.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,7 +33,7 @@ from pydantic import BaseModel
 
 from reckoning import errors
 from reckoning.config import settings
-from reckoning.envelope import JSON, Envelope, ErrorEnvelope, fail
+from reckoning.envelope import JSON, REQUEST_ID_HEADER, Envelope, ErrorCode, ErrorEnvelope, fail, request_id
 from reckoning.observability import logger
 
 SECURITY_HEADERS = {
@@ -38,24 +41,27 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-INTERNAL = (500, "INTERNAL_ERROR")
+INTERNAL = (500, ErrorCode.INTERNAL_ERROR)
+# What a browser on another origin may read of an answer (CORSConfig here, the HttpApi's CorsConfiguration in
+# template.yaml): the polling hint, the cache validator, the replay mark and the id support asks for.
+EXPOSED_HEADERS = ["ETag", "Retry-After", "Idempotent-Replayed", REQUEST_ID_HEADER]
 
 # The one table from domain errors to HTTP: (status, code). Every error of `reckoning.errors` has its line.
-ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, str]] = {
-    errors.ValidationFailed: (400, "VALIDATION_ERROR"),
-    errors.InvalidSignature: (400, "INVALID_SIGNATURE"),
-    errors.NotFound: (404, "NOT_FOUND"),
-    errors.Gone: (404, "NOT_FOUND"),
-    errors.Conflict: (409, "CONFLICT"),
-    errors.IdempotencyKeyReused: (409, "CONFLICT"),
-    errors.IdempotencyKeyInFlight: (409, "CONFLICT"),  # with Retry-After
-    errors.PayloadTooLarge: (413, "PAYLOAD_TOO_LARGE"),
-    errors.UnsupportedMediaType: (415, "UNSUPPORTED_MEDIA_TYPE"),
-    errors.RateLimited: (429, "RATE_LIMITED"),
-    errors.ServiceUnavailable: (503, "SERVICE_UNAVAILABLE"),
-    errors.TransientFailure: (503, "SERVICE_UNAVAILABLE"),
-    errors.SpendLimitReached: (503, "SERVICE_UNAVAILABLE"),  # the worker's; no route raises it
-    errors.ProviderBusy: (503, "SERVICE_UNAVAILABLE"),  # the worker's too
+ERROR_TABLE: dict[type[errors.ReckoningError], tuple[int, ErrorCode]] = {
+    errors.ValidationFailed: (400, ErrorCode.VALIDATION_ERROR),
+    errors.InvalidSignature: (400, ErrorCode.INVALID_SIGNATURE),
+    errors.NotFound: (404, ErrorCode.NOT_FOUND),
+    errors.Gone: (404, ErrorCode.NOT_FOUND),
+    errors.Conflict: (409, ErrorCode.CONFLICT),
+    errors.IdempotencyKeyReused: (409, ErrorCode.CONFLICT),
+    errors.IdempotencyKeyInFlight: (409, ErrorCode.CONFLICT),  # with Retry-After
+    errors.PayloadTooLarge: (413, ErrorCode.PAYLOAD_TOO_LARGE),
+    errors.UnsupportedMediaType: (415, ErrorCode.UNSUPPORTED_MEDIA_TYPE),
+    errors.RateLimited: (429, ErrorCode.RATE_LIMITED),
+    errors.ServiceUnavailable: (503, ErrorCode.SERVICE_UNAVAILABLE),
+    errors.TransientFailure: (503, ErrorCode.SERVICE_UNAVAILABLE),
+    errors.SpendLimitReached: (503, ErrorCode.SERVICE_UNAVAILABLE),  # the worker's; no route raises it
+    errors.ProviderBusy: (503, ErrorCode.SERVICE_UNAVAILABLE),  # the worker's too
     # Stripe retries any 5xx: a delivery that failed before its commit is delivered again.
     errors.WebhookFailed: INTERNAL,
     # Our configuration or our bug (a spent idempotency key is turned into a 503 where it can be retried).
@@ -73,10 +79,10 @@ _INT_MAX_DIGITS = 4300
 
 
 def documented(
-    status: int, model: type[BaseModel], description: str, headers: dict[str, str] | None = None
+    status: int, model: type[BaseModel] | Any, description: str, headers: dict[str, str] | None = None
 ) -> dict[int, OpenAPIResponse]:
-    """The success response of a route for the OpenAPI document: our envelope around `model` (and the optional
-    response headers named in `headers`, with what each means)."""
+    """The success response of a route for the OpenAPI document: our envelope around `model` (a model, or a
+    discriminated union of models), and the optional response headers named in `headers`, with what each means."""
     envelope = Envelope[model]  # type: ignore[valid-type]
     response: OpenAPIResponse = {"description": description, "content": {JSON: {"model": envelope}}}
     if headers:
@@ -230,16 +236,30 @@ class ReckoningResolver(APIGatewayHttpResolver):
     def __init__(self, rate_limiter: RateLimiter | None = None, *, raw_body: bool = False) -> None:
         super().__init__(
             enable_validation=True,
-            cors=CORSConfig(allow_origin=settings().cors_origin, max_age=600),
+            cors=CORSConfig(allow_origin=settings().cors_origin, max_age=600, expose_headers=EXPOSED_HEADERS),
             json_body_deserializer=parse_json,
         )
         self._rate_limiter = rate_limiter
         self._raw_body = raw_body
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        rid = request_id_of(event)
+        # The log lines of this request carry it as their correlation id: the id `correlation_id_path` finds, or the
+        # fresh one. A key of this thread's (the local stack answers requests from several threads at once).
+        logger.thread_safe_append_keys(correlation_id=rid)
+        bound = request_id.set(rid)
+        try:
+            result = self._answer(event, context)
+        finally:
+            request_id.reset(bound)
+            logger.thread_safe_remove_keys(["correlation_id"])
+        result.setdefault("headers", {})[REQUEST_ID_HEADER] = rid
+        return result
+
+    def _answer(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             self._guard(event)
-        except errors.ReckoningError as exc:
+        except Exception as exc:  # a refusal, or a failure of the rate limiter's own: our envelope either way
             refused = error_response(exc)
             refused.headers.update(SECURITY_HEADERS)
             refused.headers.setdefault("Cache-Control", "no-store")
@@ -272,6 +292,14 @@ class ReckoningResolver(APIGatewayHttpResolver):
         # JSON between systems is UTF-8 (RFC 8259 §8.1); API Gateway passes other bytes base64-encoded.
         if not self._raw_body and not _is_utf8(event, body):
             raise _body_error("The body is not valid UTF-8.")
+
+
+def request_id_of(event: Mapping[str, Any]) -> str:
+    """API Gateway's id of the request (also a function URL's, and the local gateway's); a fresh uuid4 when the
+    event has none (a test's hand-made event)."""
+    context = event.get("requestContext")
+    found = context.get("requestId") if isinstance(context, Mapping) else None
+    return found if isinstance(found, str) and found else str(uuid.uuid4())
 
 
 def _as_v2(response: Response[str]) -> dict[str, Any]:

@@ -13,7 +13,9 @@ SERVICE = "reckoning"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service="reckoning")
+# No auto-patching: patching every library it knows imports botocore and costs Submit ~400 ms of cold start;
+# the calls that matter are traced where they are made (`TRACE`, the handlers' capture_lambda_handler).
+tracer = Tracer(service=SERVICE, auto_patch=False)
 
 # Every provider call, as a subsegment named after the method: its answer (a draft, a checkout URL) and its error
 # are not recorded, for either could quote the person. Outside Lambda the tracer is disabled.

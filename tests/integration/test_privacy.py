@@ -44,6 +44,7 @@ from tests.helpers import (
     invoke,
     submission,
     with_fakes,
+    without_request_id,
 )
 from tests.integration.test_lifecycle import TRANSITIONS
 from tests.stubs.stripe import StripeStub, refund_event, session_event, sign
@@ -115,7 +116,7 @@ def live_a_complete_life(deps: Dependencies) -> Life:
 def report_route(method: str, token: str, suffix: str = "") -> tuple[int, Any]:
     route = f"{method} /api/report/{{token}}{suffix}"
     status, _, body = invoke("report", method, f"/api/report/{token}{suffix}", route, path_parameters={"token": token})
-    return status, body
+    return status, without_request_id(body)
 
 
 def erase_by_person(token: str) -> tuple[int, Any]:

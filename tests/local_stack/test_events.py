@@ -316,7 +316,7 @@ def test_a_crashing_handler_becomes_the_apps_500_envelope(gateway: Gateway, reco
     assert response.status == 500
     assert json.loads(response.body) == {
         "success": False,
-        "error": {"code": "INTERNAL_ERROR", "message": "Internal error."},
+        "error": {"code": "INTERNAL_ERROR", "message": "Internal error.", "requestId": response.header("X-Request-Id")},
     }
     assert b"secret detail" not in response.body
     assert (response.header("Content-Type"), response.header("Cache-Control")) == ("application/json", "no-store")
@@ -386,7 +386,12 @@ def test_a_crashing_local_page_becomes_the_apps_500_envelope(with_pages: Gateway
     response = with_pages.handle(request("POST", "/_local/boom"))
 
     assert response.status == 500
-    assert json.loads(response.body)["error"] == {"code": "INTERNAL_ERROR", "message": "Internal error."}
+    request_id = response.header("X-Request-Id")  # the answer's own: the crash left no request id behind
+    assert json.loads(response.body)["error"] == {
+        "code": "INTERNAL_ERROR",
+        "message": "Internal error.",
+        "requestId": request_id,
+    }
     assert b"secret detail" not in response.body
 
 

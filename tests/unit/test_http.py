@@ -3,6 +3,7 @@
 import base64
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,7 +84,7 @@ def test_a_webhook_failure_is_a_500_so_that_stripe_delivers_again() -> None:
     response = error_response(errors.WebhookFailed("ServiceUnavailable"))
     assert (response.status_code, body_of(response)["error"]) == (
         500,
-        {"code": "INTERNAL_ERROR", "message": "Internal error."},
+        {"code": "INTERNAL_ERROR", "message": "Internal error.", "requestId": response.headers["X-Request-Id"]},
     )
 
 
@@ -137,9 +138,12 @@ def test_security_headers_on_success() -> None:
 
 
 def test_unknown_route_is_our_404() -> None:
-    response = _echo_app().resolve(http_event("GET", "/nope"), LambdaContext())
+    event = http_event("GET", "/nope")
+    response = _echo_app().resolve(event, LambdaContext())
     assert response["statusCode"] == 404
-    assert body_of(response)["error"] == {"code": "NOT_FOUND", "message": "Not found."}
+    request_id = event["requestContext"]["requestId"]
+    assert body_of(response)["error"] == {"code": "NOT_FOUND", "message": "Not found.", "requestId": request_id}
+    assert response["headers"]["X-Request-Id"] == request_id
 
 
 def _raw_length_app() -> Any:
@@ -192,3 +196,20 @@ def test_json_that_is_not_json_or_nests_too_deep_is_refused_on_the_body(text: st
 def test_nesting_up_to_the_bound_is_accepted() -> None:
     assert parse_json("[" * 32 + "]" * 32) == json.loads("[" * 32 + "]" * 32)
     assert parse_json('{"a":' * 31 + "[]" + "}" * 31)
+
+
+def test_the_request_id_and_the_polling_headers_are_exposed_to_browsers_on_another_origin(env: Any) -> None:
+    env(CORS_ORIGIN="https://app.example.com")
+    event = http_event("POST", "/echo", route_key="POST /echo", headers={"origin": "https://app.example.com"})
+    response = _echo_app().resolve(event, LambdaContext())
+    exposed = {name.strip().lower() for name in response["headers"]["Access-Control-Expose-Headers"].split(",")}
+    assert {"x-request-id", "etag", "retry-after", "idempotent-replayed"} <= exposed
+    assert response["headers"]["X-Request-Id"] == event["requestContext"]["requestId"]
+
+
+def test_the_http_api_exposes_the_same_headers() -> None:
+    from reckoning_local.template import load
+
+    template = load(Path(__file__).resolve().parents[2] / "template.yaml")
+    exposed = {name.lower() for cors in template.cors.values() for name in cors.expose_headers}
+    assert {"x-request-id", "etag", "retry-after", "idempotent-replayed"} <= exposed

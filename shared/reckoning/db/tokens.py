@@ -55,4 +55,3 @@ def reckoning_for(conn: Connection, token_hash: bytes) -> Reckoning | None:
 def holder_view(conn: Connection, token_hash: bytes) -> HolderView | None:
     """The view of a live token's holder (None for a token that is unknown, revoked or expired)."""
     return first(conn, "holder_view_by_token", HolderView.from_row, token_hash=token_hash)
-

@@ -12,7 +12,17 @@ from reckoning.db import export
 from reckoning.db.reckonings import Reckoning
 from reckoning.dependencies import Dependencies
 from reckoning.domain.services import erasure, tokens
-from reckoning.models.api import GenerationError, ReportStatus
+from reckoning.models.api import (
+    GenerationError,
+    ReportAwaitingPayment,
+    ReportFailed,
+    ReportGenerating,
+    ReportNeedsReview,
+    ReportPaid,
+    ReportReady,
+    ReportRefunded,
+    ReportStatus,
+)
 from reckoning.models.export import Export, ExportedAnswer, ExportedReckoning
 from reckoning.models.status import PublicStatus, Status
 from reckoning.observability import logger, metrics
@@ -24,6 +34,12 @@ _PLAIN = {
     Status.REFUNDED: (
         "This reckoning was refunded; the report is no longer available. You can still export or erase your data."
     ),
+}
+
+_WAITING: dict[PublicStatus, type[ReportAwaitingPayment | ReportPaid | ReportGenerating]] = {
+    PublicStatus.AWAITING_PAYMENT: ReportAwaitingPayment,
+    PublicStatus.PAID: ReportPaid,
+    PublicStatus.GENERATING: ReportGenerating,
 }
 
 
@@ -43,18 +59,25 @@ def report_status(deps: Dependencies, token: str) -> StatusView:
     view = tokens.holder_view(deps.database, token)
     if view.report is not None:
         report = view.report
-        body = ReportStatus(status=PublicStatus.READY, report=report.report, confidence=report.confidence)
-        return StatusView(body, version=f"{report.id}-v{report.version}")
-    if view.status == Status.FAILED:
-        message = _PLAIN[Status.FAILED]
-        return StatusView(
-            ReportStatus(status=PublicStatus.FAILED, message=message, error=GenerationError(message=message))
+        pdf_url = f"/api/report/{token}/pdf"
+        body = ReportReady(
+            status=PublicStatus.READY, report=report.report, confidence=report.confidence, pdf_url=pdf_url
         )
-    if view.status in _PLAIN:
-        return StatusView(ReportStatus(status=PublicStatus(view.status), message=_PLAIN[view.status]))
+        return StatusView(body, version=f"{report.id}-v{report.version}")
+    match view.status:
+        case Status.FAILED:
+            message = _PLAIN[Status.FAILED]
+            return StatusView(
+                ReportFailed(status=PublicStatus.FAILED, message=message, error=GenerationError(message=message))
+            )
+        case Status.NEEDS_REVIEW:
+            return StatusView(ReportNeedsReview(status=PublicStatus.NEEDS_REVIEW, message=_PLAIN[Status.NEEDS_REVIEW]))
+        case Status.REFUNDED:
+            return StatusView(ReportRefunded(status=PublicStatus.REFUNDED, message=_PLAIN[Status.REFUNDED]))
     elapsed = (datetime.now(UTC) - view.status_changed_at).total_seconds()
-    waiting = PublicStatus(view.status)
-    return StatusView(ReportStatus(status=waiting, retry_after_seconds=retry_after(waiting, elapsed)))
+    # Ready with no released report to show (not a state the workers leave): a poll will find it, as while writing.
+    status = PublicStatus.GENERATING if view.status == Status.READY else PublicStatus(view.status)
+    return StatusView(_WAITING[status](status=status, retry_after_seconds=retry_after(status, elapsed)))
 
 
 def pdf_location(deps: Dependencies, token: str) -> str:

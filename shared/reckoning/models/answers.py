@@ -24,7 +24,13 @@ from reckoning.models.questionnaire import (
     TextQuestion,
 )
 
-_NO_ANSWER: dict[str, Any] = {"enum": [None, "", []], "description": "No answer (optional questions only)."}
+# No answer (optional questions only): null, an empty text or an empty selection. One schema per JSON type, so a
+# generated client can model each (a mixed-type enum makes generators drop the whole operation).
+_NO_ANSWER: list[dict[str, Any]] = [
+    {"type": "null", "description": "No answer."},
+    {"type": "string", "maxLength": 0, "description": "No answer: an empty text."},
+    {"type": "array", "maxItems": 0, "items": {}, "description": "No answer: an empty selection."},
+]
 
 
 def answers_schema(questionnaire: Questionnaire) -> dict[str, Any]:
@@ -34,7 +40,7 @@ def answers_schema(questionnaire: Questionnaire) -> dict[str, Any]:
     properties = {}
     for question in questionnaire.questions:
         schema = {"description": question.prompt, **_answer_schema(question)}
-        properties[question.id] = schema if question.required else {"anyOf": [schema, _NO_ANSWER]}
+        properties[question.id] = schema if question.required else {"anyOf": [schema, *_NO_ANSWER]}
     required = [q.id for q in questionnaire.questions if q.required]
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 

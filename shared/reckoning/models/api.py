@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, JsonValue, field_validator
 
@@ -33,7 +33,8 @@ def _version_schema(schema: dict[str, Any]) -> None:
     from reckoning import questionnaires
 
     schema.clear()
-    schema.update({"enum": [questionnaires.current().version, None], "description": "The current version, if given."})
+    current = {"type": "string", "enum": [questionnaires.current().version]}
+    schema.update({"anyOf": [current, {"type": "null"}], "description": "The current version, if given."})
 
 
 def _no_control_chars(value: str) -> str:
@@ -108,14 +109,72 @@ class GenerationError(ApiModel):
     message: str
 
 
-class ReportStatus(ApiModel):
-    status: PublicStatus
-    retry_after_seconds: int | None = Field(default=None, description="Poll again after this many seconds.")
-    report: Report | None = None
-    confidence: float | None = None
-    pdf_url: str | None = None
-    message: str | None = None
-    error: GenerationError | None = Field(default=None, description="Only when the status is failed.")
+_RETRY_AFTER = "Poll again after this many seconds (also the Retry-After header)."
+
+
+class ReportAwaitingPayment(ApiModel):
+    """Submitted, not paid yet: POST /api/checkout opens the payment page."""
+
+    status: Literal[PublicStatus.AWAITING_PAYMENT]
+    retry_after_seconds: int = Field(description=_RETRY_AFTER)
+
+
+class ReportPaid(ApiModel):
+    """Paid; the report is queued to be written."""
+
+    status: Literal[PublicStatus.PAID]
+    retry_after_seconds: int = Field(description=_RETRY_AFTER)
+
+
+class ReportGenerating(ApiModel):
+    """The report is being written and checked."""
+
+    status: Literal[PublicStatus.GENERATING]
+    retry_after_seconds: int = Field(description=_RETRY_AFTER)
+
+
+class ReportReady(ApiModel):
+    """The report, with an ETag to revalidate it (If-None-Match: 304 while unchanged)."""
+
+    status: Literal[PublicStatus.READY]
+    report: Report
+    confidence: float = Field(description="How sure the quality gate is of the report, 0 to 1.")
+    pdf_url: str = Field(description="GET it for a short-lived link (302) to the PDF.")
+
+
+class ReportFailed(ApiModel):
+    """Paid, and no report could be written (the poll itself still succeeds: DESIGN §3)."""
+
+    status: Literal[PublicStatus.FAILED]
+    message: str
+    error: GenerationError
+
+
+class ReportNeedsReview(ApiModel):
+    """Held for a person to review before release."""
+
+    status: Literal[PublicStatus.NEEDS_REVIEW]
+    message: str
+
+
+class ReportRefunded(ApiModel):
+    """Refunded: the report is no longer available."""
+
+    status: Literal[PublicStatus.REFUNDED]
+    message: str
+
+
+# What GET /api/report/{token} answers: one shape per status, told apart by `status`.
+type ReportStatus = Annotated[
+    ReportAwaitingPayment
+    | ReportPaid
+    | ReportGenerating
+    | ReportReady
+    | ReportFailed
+    | ReportNeedsReview
+    | ReportRefunded,
+    Field(discriminator="status"),
+]
 
 
 class LinksRequest(ApiModel):

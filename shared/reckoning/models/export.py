@@ -23,7 +23,7 @@ class ExportedReckoning(ApiModel):
 class ExportedAnswer(ApiModel):
     question_id: str
     question: str | None = Field(default=None, description="The question as asked (absent if its version lacks it).")
-    answer: JsonValue
+    answer: JsonValue = Field(default=None, description="As sent; absent when the question was left unanswered.")
 
 
 class ExportedReport(ApiModel):
