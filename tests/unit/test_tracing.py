@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ast
-import functools
 import inspect
 from pathlib import Path
 
 import pytest
 
-from reckoning.observability import TRACE
+from reckoning.observability import NOTHING_RECORDED, LazyTracer
 from reckoning.providers.checkout import StripeCheckout
 from reckoning.providers.claude import ClaudeWriter
 from reckoning.providers.email import ResendMailer
@@ -44,8 +43,21 @@ def test_each_provider_call_is_traced(adapter: type, method: str) -> None:
 
 def test_a_traced_call_records_neither_its_answer_nor_its_error() -> None:
     # A draft, a checkout URL or an SDK error can quote the person: only the call's name and timing are kept.
-    assert isinstance(TRACE, functools.partial)
-    assert TRACE.keywords == {"capture_response": False, "capture_error": False}
+    assert NOTHING_RECORDED == {"capture_response": False, "capture_error": False}
+
+
+def test_the_tracer_is_built_on_the_first_traced_call_not_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Building it imports the X-Ray SDK (~0.4 s): a cold start does not pay for it, nor does a disabled function.
+    lazy = LazyTracer()
+    calls: list[int] = []
+
+    def call() -> None:
+        calls.append(1)
+
+    traced = lazy.capture_method()(call)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    traced()
+    assert calls == [1] and "tracer" not in vars(lazy)
 
 
 def test_providers_annotate_traces_with_ids_only() -> None:
