@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from reckoning import db, worker
 from reckoning.db import queue_progress
 from reckoning.domain import generate
+from reckoning.domain import sweep as sweep_module
 from reckoning.domain.services import recovery
 from reckoning.models.job import GenerateJob, wire
 from reckoning.models.status import Status
@@ -231,3 +232,18 @@ def watermark(pg: psycopg.Connection[Any]) -> float:
     row = pg.execute("SELECT extract(epoch FROM sent_watermark)::float AS t FROM queue_progress").fetchone()
     assert row is not None
     return float(row["t"])
+
+
+def test_the_sweeper_prunes_outbox_messages_sent_over_a_week_ago_and_keeps_the_rest(
+    database_url: str, report_queue: str, pg: psycopg.Connection[Any]
+) -> None:
+    for key, sent_days_ago in (("old", 8), ("recent", 6), ("unsent", None)):
+        pg.execute(
+            "INSERT INTO outbox (topic, dedupe_key, payload, sent_at) VALUES ('report_queue', %s, '{}',"
+            " now() - make_interval(days => %s))",
+            (key, sent_days_ago),
+        )
+
+    sweep_module.sweep(with_fakes())  # the unsent one is relayed now, and kept
+
+    assert {row["dedupe_key"] for row in pg.execute("SELECT dedupe_key FROM outbox")} == {"recent", "unsent"}
