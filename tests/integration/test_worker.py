@@ -147,3 +147,22 @@ def test_a_job_bounced_before_its_claim_fails_the_reckoning_only_on_the_last_rec
     expected = "failed" if final else "paid"
     assert pg.execute("SELECT status FROM reckonings").fetchone() == {"status": expected}
     assert ("GenerationFailed" in capfd.readouterr().out) == final
+
+
+def test_a_provider_that_cannot_be_built_fails_the_order_on_the_last_receive_not_for_ever(
+    database_url: str, queue: str, report_bucket: str, pg: psycopg.Connection[Any], env: Env
+) -> None:
+    # Secrets Manager refuses the Anthropic key: the writer is built on first use, inside the job's handling, so
+    # the failure is the job's like any other, and the last receive marks the order failed before the DLQ.
+    env(ANTHROPIC_API_KEY_ARN="arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-AbCdEf")
+    rid = paid(pg)
+    app = load_function("generate")
+    aws.sqs().send_message(QueueUrl=queue, MessageBody=json.dumps({"reckoningId": str(rid), "reason": "payment"}))
+    message, _ = wait_for_message(queue)
+    last = {**message, "Attributes": {**message["Attributes"], "ApproximateReceiveCount": "3"}, "_queue": queue}
+
+    result = run_generate(app, last)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    row = pg.execute("SELECT status, status_reason FROM reckonings").fetchone()
+    assert row is not None and row["status"] == "failed" and "last receive" in row["status_reason"]
